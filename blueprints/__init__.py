@@ -1,0 +1,1 @@
+"""Feature blueprints: thin routes that validate, call a service, commit and redirect."""

@@ -1,0 +1,171 @@
+"""Account routes. Messages never say whether an address has an account (SECURITY.md ENUM)."""
+from __future__ import annotations
+
+from flask import flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, logout_user
+
+from blueprints.auth import bp
+from blueprints.auth.forms import ChangePasswordForm, EmailForm, FinishRegistrationForm, LoginForm, ResetPasswordForm
+from blueprints.auth.session import log_in
+from blueprints.forms import show_error
+from extensions import db, limiter
+from services import accounts
+from services.errors import Invalid, ServiceError
+from services.redirects import local_path
+
+AUTH_LIMIT = "10 per minute;60 per hour"
+
+
+def _email_key() -> str:
+    return "email:" + accounts.normalise_email(request.form.get("email", ""))
+
+
+def _after_login(next_path: str | None):
+    return redirect(local_path(next_path) or url_for("prompts.today"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(AUTH_LIMIT, methods=["POST"])
+def register():
+    """Step one of registering: an email address, answered with a link sent to it."""
+    if current_user.is_authenticated:
+        return redirect(url_for("prompts.today"))
+    form = EmailForm(next=request.args.get("next"))
+    if form.validate_on_submit():
+        try:
+            accounts.start_registration(form.email.data, next_path=form.next.data)
+        except ServiceError as error:
+            show_error(form, error)
+        else:
+            return redirect(url_for("auth.check_inbox"))
+    return render_template("auth/register.html", form=form)
+
+
+@bp.get("/register/sent")
+def check_inbox():
+    """The same page whatever address was given."""
+    return render_template("auth/check_inbox.html")
+
+
+@bp.route("/register/finish/<token>", methods=["GET", "POST"])
+@limiter.limit(AUTH_LIMIT, methods=["POST"])
+def finish_registration(token: str):
+    """Step two: the link from the email, where the person picks a name and a password."""
+    try:
+        claim = accounts.read_registration_token(token)
+    except Invalid as error:
+        return render_template("auth/link_problem.html", message=error.message), 400
+    form = FinishRegistrationForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_account(claim, form.display_name.data, form.password.data)
+        except ServiceError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            log_in(user)
+            flash(f"Welcome, {user.display_name}.", "success")
+            return redirect(claim.next_path or url_for("couple.show"))
+    return render_template("auth/finish_registration.html", form=form, email=claim.email)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(AUTH_LIMIT, methods=["POST"])
+@limiter.limit("5 per minute;30 per hour", methods=["POST"], key_func=_email_key)
+def login():
+    """Log in; wrong email and wrong password get the same answer."""
+    if current_user.is_authenticated:
+        return _after_login(request.args.get("next"))
+    form = LoginForm(next=request.args.get("next"))
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is None:
+            flash("That email and password don't match an account.", "error")
+        else:
+            log_in(user)
+            return _after_login(form.next.data)
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout():
+    """End this login on the server, then clear what the browser holds for the site."""
+    if current_user.is_authenticated:
+        accounts.end_login_session(current_user)
+        db.session.commit()
+    logout_user()
+    response = make_response(redirect(url_for("home.index")))
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    return response
+
+
+@bp.route("/account", methods=["GET"])
+@login_required
+def account():
+    """The person's account: name, email, password and sessions."""
+    return render_template("auth/account.html")
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change password (needs the current one); every other login ends."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, form.current_password.data, form.password.data)
+        except ServiceError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash("Password changed. You've been signed out on your other devices.", "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/change_password.html", form=form)
+
+
+@bp.post("/account/sign-out-everywhere")
+@login_required
+def sign_out_everywhere():
+    """End every login of this account, this one included."""
+    accounts.end_all_sessions(current_user)
+    db.session.commit()
+    logout_user()
+    flash("You've been signed out everywhere.", "success")
+    response = make_response(redirect(url_for("auth.login")))
+    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    return response
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(AUTH_LIMIT, methods=["POST"])
+def forgot_password():
+    """Ask for a reset link; the answer is the same whether or not the account exists."""
+    form = EmailForm()
+    if form.validate_on_submit():
+        accounts.start_password_reset(form.email.data)
+        return render_template("auth/reset_sent.html")
+    return render_template("auth/forgot_password.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(AUTH_LIMIT, methods=["POST"])
+def reset_password(token: str):
+    """Choose a new password from a reset link; every login of the account ends."""
+    try:
+        user = accounts.read_reset_token(token)
+    except Invalid as error:
+        return render_template("auth/link_problem.html", message=error.message), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(user, form.password.data)
+        except ServiceError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash("Your password is changed. Log in with it now.", "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", form=form)

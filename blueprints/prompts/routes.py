@@ -1,0 +1,131 @@
+"""Routes of the loop: each validates, calls services.conversation, commits and redirects."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from blueprints.forms import show_error
+from blueprints.prompts import bp
+from blueprints.prompts.forms import AnswerForm, CloseForm, ReflectionForm, ResponseForm
+from extensions import db
+from services import coach, conversation, reading
+from services.errors import ServiceError
+
+
+@bp.before_request
+@login_required
+def require_login():
+    """Every page of the loop is personal."""
+
+
+def _render_prompt(instance_id: int, *, answer_form=None, reflection_form=None, response_form=None, status=200):
+    card = reading.conversation(current_user, instance_id)
+    mine = card.sealed.mine
+    if answer_form is None:
+        answer_form = AnswerForm(body=mine.body if mine else None)
+    coach_hints = [rule.hint for rule in coach.suggestions(mine.body)] if mine and not card.sealed.revealed else []
+    return (
+        render_template(
+            "prompts/prompt.html",
+            card=card,
+            answer_form=answer_form,
+            reflection_form=reflection_form or ReflectionForm(),
+            response_form=response_form or ResponseForm(),
+            close_form=CloseForm(),
+            coach_hints=coach_hints,
+        ),
+        status,
+    )
+
+
+@bp.get("/today")
+def today():
+    """The couple's open prompts and unfinished conversations."""
+    view = reading.today(current_user)
+    forms = {
+        card.instance.id: AnswerForm(body=card.sealed.mine.body if card.sealed.mine else None) for card in view.open_cards
+    }
+    return render_template("prompts/today.html", view=view, forms=forms)
+
+
+@bp.get("/prompts/<int:instance_id>")
+def show(instance_id: int):
+    """One prompt: the answer form while sealed, the reveal and reflections after."""
+    return _render_prompt(instance_id)
+
+
+@bp.post("/prompts/<int:instance_id>/answer")
+def answer(instance_id: int):
+    """Save or edit my answer; the second answer reveals both."""
+    form = AnswerForm()
+    if form.validate_on_submit():
+        try:
+            outcome = conversation.submit_answer(current_user, instance_id, form.body.data, form.client_key.data)
+        except ServiceError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            if outcome.revealed_now:
+                flash("You've both answered. Here's what you each wrote.", "success")
+                return redirect(url_for("prompts.show", instance_id=instance_id))
+            flash("Saved. It stays private until you've both answered.", "success")
+            return redirect(url_for("prompts.show", instance_id=instance_id))
+    return _render_prompt(instance_id, answer_form=form, status=422)
+
+
+@bp.post("/prompts/<int:instance_id>/reflections")
+def reflect(instance_id: int):
+    """Reflect back what I heard in my partner's answer."""
+    form = ReflectionForm()
+    if form.validate_on_submit():
+        try:
+            conversation.reflect(current_user, instance_id, form.body.data, form.client_key.data)
+        except ServiceError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash("Reflection shared.", "success")
+            return redirect(url_for("prompts.show", instance_id=instance_id, _anchor="listening"))
+    return _render_prompt(instance_id, reflection_form=form, status=422)
+
+
+@bp.post("/prompts/<int:instance_id>/reflections/<int:reflection_id>/response")
+def respond(instance_id: int, reflection_id: int):
+    """Say whether my partner's reflection left me feeling heard."""
+    form = ResponseForm()
+    if form.validate_on_submit():
+        try:
+            conversation.respond(current_user, instance_id, reflection_id, form.response.data, form.addition.data)
+        except ServiceError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash("Thank you for letting them know.", "success")
+            return redirect(url_for("prompts.show", instance_id=instance_id, _anchor="being-heard"))
+    return _render_prompt(instance_id, response_form=form, status=422)
+
+
+@bp.post("/prompts/<int:instance_id>/close")
+def close(instance_id: int):
+    """I'm done with this conversation."""
+    if not CloseForm().validate_on_submit():
+        abort(400)
+    try:
+        conversation.close(current_user, instance_id)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash("Closed. It's kept in your history.", "success")
+    return redirect(url_for("prompts.today"))
+
+
+@bp.get("/history")
+def history():
+    """Revealed conversations, newest first, 20 a page."""
+    page = request.args.get("page", 1, type=int) or 1
+    return render_template("prompts/history.html", history=reading.history(current_user, page))

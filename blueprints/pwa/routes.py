@@ -1,0 +1,12 @@
+"""Health check."""
+import sqlalchemy as sa
+
+from blueprints.pwa import bp
+from extensions import db
+
+
+@bp.get("/healthz")
+def healthz():
+    """200 with JSON when the app can reach its database."""
+    db.session.execute(sa.text("SELECT 1"))
+    return {"status": "ok"}

@@ -1,0 +1,89 @@
+"""Settings read from the environment, with safe defaults for local use."""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def database_url(instance_path: str) -> str:
+    """The SQLAlchemy URL: DATABASE_URL when set (psycopg 3 for PostgreSQL), else SQLite in instance/."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return "sqlite:///" + str(Path(instance_path) / "attune.db")
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def secret_key(instance_path: str) -> str:
+    """SECRET_KEY from the environment, or one generated on first run and kept in instance/."""
+    from_env = os.environ.get("SECRET_KEY")
+    if from_env:
+        return from_env
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def settings(instance_path: str) -> dict:
+    """All configuration values for an app whose instance folder is instance_path."""
+    env = os.environ.get("ATTUNE_ENV", "development")
+    production = env == "production"
+    return {
+        "ATTUNE_ENV": env,
+        "SECRET_KEY": secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
+        # Error messages and logs must never carry answer text, so SQL parameters stay out of them.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True, "pool_pre_ping": True},
+        "SQLITE_BUSY_TIMEOUT_SECONDS": float(os.environ.get("SQLITE_BUSY_TIMEOUT", "30")),
+        # Sessions: a server-side record per login, idle and absolute limits.
+        "SESSION_COOKIE_NAME": "attune_session",
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=int(os.environ.get("SESSION_ABSOLUTE_DAYS", "30"))),
+        "SESSION_IDLE_TIMEOUT": timedelta(days=int(os.environ.get("SESSION_IDLE_DAYS", "7"))),
+        "FRESH_LOGIN_WINDOW": timedelta(minutes=10),
+        # Remember-me is off: the session cookie itself carries the (server-checked) login.
+        "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_HEADERS": ["X-CSRFToken", "X-CSRF-Token"],
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": _bool("RATELIMIT_ENABLED", True),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "PASSWORD_HASH_PROFILE": "owasp",
+        "MAIL_BACKEND": os.environ.get("MAIL_BACKEND", "smtp" if os.environ.get("SMTP_HOST") else "console"),
+        "MAIL_SENDER": os.environ.get("MAIL_SENDER", "Attune <no-reply@localhost>"),
+        "SMTP_HOST": os.environ.get("SMTP_HOST", ""),
+        "SMTP_PORT": int(os.environ.get("SMTP_PORT", "587")),
+        "SMTP_USERNAME": os.environ.get("SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": _bool("SMTP_STARTTLS", True),
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "PROMPT_LIBRARY_PATH": os.environ.get(
+            "PROMPT_LIBRARY_PATH", str(Path(__file__).parent / "data" / "prompt_library.toml")
+        ),
+        "INVITE_LIFETIME": timedelta(days=7),
+        # Where "Leave quickly" goes: an ordinary, neutral page.
+        "QUICK_EXIT_URL": os.environ.get("QUICK_EXIT_URL", "https://www.bbc.com/weather"),
+        # flask-smorest: the OpenAPI document lives with the API it describes.
+        "API_TITLE": "Attune API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+    }

@@ -1,0 +1,64 @@
+"""Engine tuning that keeps SQLite honest under concurrent writers.
+
+SQLite's default deferred transaction reads first and upgrades to a write
+lock later, which fails with "database is locked" when another writer got
+there first. Write transactions therefore start with BEGIN IMMEDIATE, so
+racing writers queue on the busy timeout instead. Reads stay deferred, and
+WAL lets them proceed while a write is in progress.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Iterator
+
+from flask import Flask, request
+from sqlalchemy import Engine, event
+
+_write_intent: ContextVar[bool] = ContextVar("attune_write_intent", default=False)
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """Mark the transactions begun inside this block as write transactions (jobs, CLI, tests)."""
+    token = _write_intent.set(True)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
+
+
+def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        # Hand transaction control to the "begin" hook below.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+
+
+def init_app(app: Flask, engine: Engine) -> None:
+    """Tune the engine for its dialect and mark state-changing requests as writers."""
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_SECONDS"])
+
+    @app.before_request
+    def mark_write_requests():
+        if request.method not in _SAFE_METHODS:
+            request.environ["attune.write_token"] = _write_intent.set(True)
+
+    @app.teardown_request
+    def clear_write_mark(_exc):
+        token = request.environ.pop("attune.write_token", None)
+        if token is not None:
+            _write_intent.reset(token)

@@ -1,0 +1,23 @@
+"""All models, imported so that Alembic and the app see every table."""
+from models.base import UTCDateTime, utcnow
+from models.conversation import Answer, PromptInstance, Reflection
+from models.couple import Couple, Invite, Membership
+from models.library import Prompt, Theme
+from models.user import ROLE_PARTNER, ROLE_THERAPIST, LoginSession, User
+
+__all__ = [
+    "Answer",
+    "Couple",
+    "Invite",
+    "LoginSession",
+    "Membership",
+    "Prompt",
+    "PromptInstance",
+    "ROLE_PARTNER",
+    "ROLE_THERAPIST",
+    "Reflection",
+    "Theme",
+    "User",
+    "UTCDateTime",
+    "utcnow",
+]

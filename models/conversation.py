@@ -1,0 +1,112 @@
+"""A delivered prompt, the two sealed answers, and the reflections after the reveal."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Optional
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from extensions import db
+from models.base import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from models.couple import Couple
+    from models.library import Theme
+    from models.user import User
+
+SOURCES = ("first", "library", "therapist")
+
+
+class PromptInstance(db.Model):
+    """A prompt given to one couple for one slot; its text is a copy, so library edits never rewrite it."""
+
+    __tablename__ = "prompt_instances"
+    __table_args__ = (
+        UniqueConstraint("couple_id", "slot_at", name="uq_prompt_instances_couple_slot"),
+        CheckConstraint("source IN ('first', 'library', 'therapist')", name="ck_prompt_instances_source"),
+        CheckConstraint("depth BETWEEN 1 AND 3", name="ck_prompt_instances_depth"),
+        Index("ix_prompt_instances_couple_revealed", "couple_id", "revealed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id", ondelete="CASCADE"))
+    slot_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    source: Mapped[str] = mapped_column(String(16), default="library")
+    prompt_id: Mapped[Optional[str]] = mapped_column(ForeignKey("prompts.id"))
+    theme_id: Mapped[Optional[str]] = mapped_column(ForeignKey("themes.id"))
+    depth: Mapped[int] = mapped_column(default=1)
+    text: Mapped[str] = mapped_column(Text)
+    follow_up: Mapped[Optional[str]] = mapped_column(Text)
+    delivered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revealed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    completed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    couple: Mapped["Couple"] = relationship(lazy="raise_on_sql")
+    theme: Mapped[Optional["Theme"]] = relationship(lazy="raise_on_sql")
+    answers: Mapped[list["Answer"]] = relationship(
+        back_populates="instance", lazy="raise_on_sql", cascade="all, delete-orphan", passive_deletes=True
+    )
+    reflections: Mapped[list["Reflection"]] = relationship(
+        back_populates="instance",
+        lazy="raise_on_sql",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Reflection.id",
+    )
+
+    @property
+    def is_revealed(self) -> bool:
+        return self.revealed_at is not None
+
+
+class Answer(db.Model):
+    """One partner's answer to one prompt instance; sealed until both have answered."""
+
+    __tablename__ = "answers"
+    __table_args__ = (
+        UniqueConstraint("instance_id", "user_id", name="uq_answers_instance_user"),
+        CheckConstraint("length(body) BETWEEN 1 AND 5000", name="ck_answers_body_length"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("prompt_instances.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    # The idempotency key of the last write, so a retried request changes nothing.
+    client_key: Mapped[Optional[str]] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When this partner closed the conversation after the reveal.
+    closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    instance: Mapped[PromptInstance] = relationship(back_populates="answers", lazy="raise_on_sql")
+    user: Mapped["User"] = relationship(lazy="raise_on_sql")
+
+
+class Reflection(db.Model):
+    """One round of reflective listening: the listener mirrors the speaker's answer, the speaker says if they felt heard."""
+
+    __tablename__ = "reflections"
+    __table_args__ = (
+        UniqueConstraint("instance_id", "listener_id", "round", name="uq_reflections_round"),
+        CheckConstraint("response IS NULL OR response IN ('heard', 'partly')", name="ck_reflections_response"),
+        CheckConstraint("length(body) BETWEEN 1 AND 2000", name="ck_reflections_body_length"),
+        CheckConstraint(
+            "addition IS NULL OR length(addition) BETWEEN 1 AND 2000", name="ck_reflections_addition_length"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("prompt_instances.id", ondelete="CASCADE"), index=True)
+    listener_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    speaker_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    round: Mapped[int] = mapped_column(default=1)
+    body: Mapped[str] = mapped_column(Text)
+    client_key: Mapped[Optional[str]] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    response: Mapped[Optional[str]] = mapped_column(String(8))
+    addition: Mapped[Optional[str]] = mapped_column(Text)
+    responded_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    instance: Mapped[PromptInstance] = relationship(back_populates="reflections", lazy="raise_on_sql")

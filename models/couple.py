@@ -1,0 +1,93 @@
+"""Couples, who is in them, and the invites that pair them."""
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import TYPE_CHECKING, Optional
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Time, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from extensions import db
+from models.base import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from models.user import User
+
+CADENCES = ("daily", "weekdays", "days")
+
+
+class Couple(db.Model):
+    """Two partners sharing prompts, with the schedule they chose."""
+
+    __tablename__ = "couples"
+    __table_args__ = (
+        CheckConstraint("cadence IN ('daily', 'weekdays', 'days')", name="ck_couples_cadence"),
+        CheckConstraint("cadence_days BETWEEN 0 AND 127", name="ck_couples_cadence_days"),
+        Index("ix_couples_next_delivery_at", "next_delivery_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    delivery_time: Mapped[time] = mapped_column(Time, default=time(19, 0))
+    cadence: Mapped[str] = mapped_column(String(16), default="daily")
+    # Bit 0 is Monday; used when cadence is "days".
+    cadence_days: Mapped[int] = mapped_column(default=0)
+    # UTC instant of the next scheduled prompt; null while the couple is incomplete or ended.
+    next_delivery_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    memberships: Mapped[list["Membership"]] = relationship(back_populates="couple", lazy="raise_on_sql")
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_at is None
+
+
+class Membership(db.Model):
+    """A person's place in a couple; left_at marks someone who unpaired."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        UniqueConstraint("couple_id", "seat", name="uq_memberships_couple_seat"),
+        CheckConstraint("seat IN (1, 2)", name="ck_memberships_seat"),
+        # A person is in at most one active couple.
+        Index(
+            "uq_memberships_active_user",
+            "user_id",
+            unique=True,
+            sqlite_where=text("left_at IS NULL"),
+            postgresql_where=text("left_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    seat: Mapped[int] = mapped_column()
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    left_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    couple: Mapped[Couple] = relationship(back_populates="memberships", lazy="joined", innerjoin=True)
+    user: Mapped["User"] = relationship(lazy="raise_on_sql")
+
+
+class Invite(db.Model):
+    """A single-use, expiring way into a couple: a link token and a short code."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # The long link token; the short code is for typing it in by hand.
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    code: Mapped[str] = mapped_column(String(8), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    used_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    couple: Mapped[Couple] = relationship(lazy="joined", innerjoin=True)
+    created_by: Mapped["User"] = relationship(foreign_keys=[created_by_id], lazy="joined", innerjoin=True)

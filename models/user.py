@@ -1,0 +1,81 @@
+"""People and their login sessions."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Optional
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from extensions import db
+from models.base import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from models.couple import Membership
+
+ROLE_PARTNER = "partner"
+ROLE_THERAPIST = "therapist"
+
+
+class User(UserMixin, db.Model):
+    """Someone with an account: a partner by default, or a therapist."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('partner', 'therapist')", name="ck_users_role"),
+        CheckConstraint("max_depth BETWEEN 1 AND 3", name="ck_users_max_depth"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(60))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default=ROLE_PARTNER)
+    max_depth: Mapped[int] = mapped_column(default=2)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    active_membership: Mapped[Optional["Membership"]] = relationship(
+        primaryjoin="and_(Membership.user_id == User.id, Membership.left_at.is_(None))",
+        viewonly=True,
+        uselist=False,
+    )
+
+    # Set by the user loader (not a column): the server-side login this request runs under.
+    login_session = None
+
+    def get_id(self) -> str:
+        """Flask-Login stores the login session's token, never the user id, in the cookie."""
+        if self.login_session is None or self.login_session.token is None:
+            raise RuntimeError("a user is only logged in through a LoginSession")
+        return self.login_session.token
+
+    @property
+    def is_partner(self) -> bool:
+        return self.role == ROLE_PARTNER
+
+    @property
+    def is_therapist(self) -> bool:
+        return self.role == ROLE_THERAPIST
+
+
+class LoginSession(db.Model):
+    """One login on one device; deleting the row ends that login everywhere it was copied."""
+
+    __tablename__ = "login_sessions"
+
+    # SHA-256 of the token kept in the signed cookie, so a database leak yields no live sessions.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    authenticated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+    # Not a column: the raw token, known only in the request that created or presented it.
+    token = None
+
+
+__all__ = ["User", "LoginSession", "ROLE_PARTNER", "ROLE_THERAPIST"]

@@ -1,0 +1,1 @@
+"""Business rules shared by routes, the API, jobs and the CLI."""

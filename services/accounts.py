@@ -1,0 +1,269 @@
+"""Registration, login sessions, password changes and resets.
+
+Registration starts with an email address only and continues from a link
+sent to it, so the answer on screen is the same whether or not an account
+already exists (nobody can learn who uses Attune by trying addresses).
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app, url_for
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from extensions import db
+from sqlalchemy.orm import contains_eager
+
+from models import ROLE_PARTNER, ROLE_THERAPIST, Couple, LoginSession, Membership, User, utcnow
+from services import passwords
+from services.errors import Invalid
+from services.mail import send_mail
+from services.redirects import local_path
+
+EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+REGISTRATION_LINK_AGE = 2 * 24 * 3600
+RESET_LINK_AGE = 3600
+DISPLAY_NAME_MAX = 60
+SESSION_TOUCH_INTERVAL = timedelta(minutes=10)
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def check_email(email: str) -> str:
+    email = normalise_email(email)
+    if len(email) > 254 or not EMAIL_PATTERN.match(email):
+        raise Invalid("Enter an email address like name@example.com.", field="email")
+    return email
+
+
+def check_display_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise Invalid("Enter the name your partner knows you by.", field="display_name")
+    if len(name) > DISPLAY_NAME_MAX:
+        raise Invalid(f"Keep your name to {DISPLAY_NAME_MAX} characters.", field="display_name")
+    return name
+
+
+def _serializer(salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def _hash_profile() -> str:
+    return current_app.config["PASSWORD_HASH_PROFILE"]
+
+
+# Registration -----------------------------------------------------------------
+
+
+def start_registration(email: str, *, role: str = ROLE_PARTNER, next_path: str | None = None) -> None:
+    """Email a link to finish registering, or a notice that the address already has an account."""
+    email = check_email(email)
+    if role not in (ROLE_PARTNER, ROLE_THERAPIST):
+        raise Invalid("Choose partner or therapist.", field="role")
+    exists = db.session.scalar(sa.select(User.id).where(User.email == email)) is not None
+    if exists:
+        send_mail(
+            email,
+            "Your Attune account",
+            "Someone (hopefully you) tried to create an Attune account with this address,\n"
+            "but you already have one. Log in here:\n\n"
+            f"{url_for('auth.login', _external=True)}\n\n"
+            "Forgotten your password? Reset it here:\n\n"
+            f"{url_for('auth.forgot_password', _external=True)}\n\n"
+            "If this wasn't you, you can ignore this email.\n",
+        )
+        return
+    token = _serializer("register").dumps({"email": email, "role": role, "next": local_path(next_path)})
+    send_mail(
+        email,
+        "Finish creating your Attune account",
+        "Welcome to Attune. Open this link to choose your name and password:\n\n"
+        f"{url_for('auth.finish_registration', token=token, _external=True)}\n\n"
+        "The link works for two days. If you didn't ask for it, ignore this email.\n",
+    )
+
+
+@dataclass(frozen=True)
+class RegistrationClaim:
+    email: str
+    role: str
+    next_path: str | None
+
+
+def read_registration_token(token: str) -> RegistrationClaim:
+    try:
+        data = _serializer("register").loads(token, max_age=REGISTRATION_LINK_AGE)
+    except SignatureExpired:
+        raise Invalid("This link has expired. Start again and we'll send a new one.")
+    except BadSignature:
+        raise Invalid("This link isn't valid. Check you copied all of it, or start again.")
+    return RegistrationClaim(data["email"], data.get("role", ROLE_PARTNER), local_path(data.get("next")))
+
+
+def create_account(claim: RegistrationClaim, display_name: str, password: str) -> User:
+    """Create the account a registration link promised; refuses if it already exists."""
+    display_name = check_display_name(display_name)
+    passwords.check_new_password(password, email=claim.email, display_name=display_name)
+    if db.session.scalar(sa.select(User.id).where(User.email == claim.email)) is not None:
+        raise Invalid("This link has already been used. Log in instead.")
+    user = User(
+        email=claim.email,
+        display_name=display_name,
+        role=claim.role,
+        password_hash=passwords.hash_password(password, _hash_profile()),
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+# Login sessions ----------------------------------------------------------------
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user these credentials belong to, or None; takes the same time either way."""
+    user = db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+    profile = _hash_profile()
+    if user is None:
+        passwords.verify_password(passwords.dummy_hash(profile), password, profile)
+        return None
+    ok, new_hash = passwords.verify_password(user.password_hash, password, profile)
+    if not ok:
+        return None
+    if new_hash:
+        user.password_hash = new_hash
+    return user
+
+
+def begin_login_session(user: User) -> LoginSession:
+    """A new server-side session for user; its token goes into the cookie."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    row = LoginSession(id=_token_digest(token), user=user, created_at=now, authenticated_at=now, last_seen_at=now)
+    row.token = token
+    db.session.add(row)
+    user.login_session = row
+    return row
+
+
+def load_login_session(token: str, now: datetime | None = None) -> User | None:
+    """The user behind a cookie token, if that login is still alive (not ended, idle or too old)."""
+    if not token or len(token) > 100:
+        return None
+    row = db.session.scalar(
+        sa.select(LoginSession)
+        .join(LoginSession.user)
+        .outerjoin(Membership, sa.and_(Membership.user_id == User.id, Membership.left_at.is_(None)))
+        .outerjoin(Couple, Couple.id == Membership.couple_id)
+        .options(
+            contains_eager(LoginSession.user).contains_eager(User.active_membership).contains_eager(Membership.couple)
+        )
+        .where(LoginSession.id == _token_digest(token))
+    )
+    if row is None:
+        return None
+    now = now or utcnow()
+    config = current_app.config
+    if now - row.created_at > config["PERMANENT_SESSION_LIFETIME"] or now - row.last_seen_at > config["SESSION_IDLE_TIMEOUT"]:
+        db.session.delete(row)
+        db.session.commit()
+        return None
+    # Refreshing the idle clock only every few minutes keeps most reads from writing.
+    if now - row.last_seen_at > SESSION_TOUCH_INTERVAL:
+        row.last_seen_at = now
+        db.session.commit()
+    row.token = token
+    row.user.login_session = row
+    return row.user
+
+
+def end_login_session(user: User) -> None:
+    if user.login_session is not None:
+        db.session.execute(sa.delete(LoginSession).where(LoginSession.id == user.login_session.id))
+
+
+def end_all_sessions(user: User, *, keep_current: bool = False) -> None:
+    statement = sa.delete(LoginSession).where(LoginSession.user_id == user.id)
+    if keep_current and user.login_session is not None:
+        statement = statement.where(LoginSession.id != user.login_session.id)
+    db.session.execute(statement)
+
+
+def is_fresh(user: User, now: datetime | None = None) -> bool:
+    """Whether this login proved the password recently enough for a sensitive change."""
+    row = user.login_session
+    return row is not None and (now or utcnow()) - row.authenticated_at <= current_app.config["FRESH_LOGIN_WINDOW"]
+
+
+def confirm_password(user: User, password: str) -> bool:
+    """Re-check the password for a sensitive action, marking this login fresh when it matches."""
+    ok, new_hash = passwords.verify_password(user.password_hash, password, _hash_profile())
+    if ok:
+        if new_hash:
+            user.password_hash = new_hash
+        if user.login_session is not None:
+            user.login_session.authenticated_at = utcnow()
+    return ok
+
+
+# Passwords ---------------------------------------------------------------------
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Change a password, which needs the current one and ends every other login."""
+    ok, _ = passwords.verify_password(user.password_hash, current, _hash_profile())
+    if not ok:
+        raise Invalid("That isn't your current password.", field="current_password")
+    passwords.check_new_password(new, email=user.email, display_name=user.display_name)
+    user.password_hash = passwords.hash_password(new, _hash_profile())
+    end_all_sessions(user, keep_current=True)
+
+
+def _reset_fingerprint(user: User) -> str:
+    # Ties a reset link to the current hash, so it stops working once used.
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def start_password_reset(email: str) -> None:
+    """Email a reset link when the account exists; the caller shows the same message either way."""
+    email = normalise_email(email)
+    user = db.session.scalar(sa.select(User).where(User.email == email))
+    if user is None:
+        return
+    token = _serializer("reset").dumps({"user": user.id, "fp": _reset_fingerprint(user)})
+    send_mail(
+        user.email,
+        "Reset your Attune password",
+        "Open this link to choose a new password. It works for one hour, once:\n\n"
+        f"{url_for('auth.reset_password', token=token, _external=True)}\n\n"
+        "If you didn't ask for this, ignore this email; your password stays as it is.\n",
+    )
+
+
+def read_reset_token(token: str) -> User:
+    try:
+        data = _serializer("reset").loads(token, max_age=RESET_LINK_AGE)
+    except (BadSignature, SignatureExpired):
+        raise Invalid("This reset link has expired or isn't valid. Ask for a new one.")
+    user = db.session.get(User, data.get("user"))
+    if user is None or data.get("fp") != _reset_fingerprint(user):
+        raise Invalid("This reset link has already been used. Ask for a new one.")
+    return user
+
+
+def reset_password(user: User, new: str) -> None:
+    passwords.check_new_password(new, email=user.email, display_name=user.display_name)
+    user.password_hash = passwords.hash_password(new, _hash_profile())
+    end_all_sessions(user)

@@ -1,0 +1,223 @@
+"""Answering, the reveal, and the reflect-back loop that follows it.
+
+Every write here locks the prompt instance first (FOR UPDATE on PostgreSQL;
+SQLite write transactions are already serialised by BEGIN IMMEDIATE), so two
+partners acting at the same instant are applied one after the other: the
+reveal happens exactly once and no answer or reflection is lost or doubled.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import sqlalchemy as sa
+
+from extensions import db
+from models import Answer, PromptInstance, Reflection, User, utcnow
+from services import access
+from services.errors import Conflict, Invalid, NotFound
+
+ANSWER_MAX = 5000
+REFLECTION_MAX = 2000
+CLIENT_KEY_MAX = 64
+
+DirectionState = Literal["awaiting_reflection", "awaiting_response", "heard"]
+
+
+def check_text(text: str | None, *, limit: int, field: str, what: str) -> str:
+    """Keep the text exactly as typed (emoji, line breaks), refusing empty or over-long input."""
+    text = (text or "").replace("\r\n", "\n")
+    if not text.strip():
+        raise Invalid(f"Write something first: your {what} can't be empty.", field=field)
+    if len(text) > limit:
+        raise Invalid(f"Your {what} is {len(text):,} characters; the limit is {limit:,}.", field=field)
+    return text
+
+
+def check_client_key(key: str | None) -> str | None:
+    if key is None or key == "":
+        return None
+    if len(key) > CLIENT_KEY_MAX or not key.isascii() or not key.isprintable():
+        raise Invalid("The idempotency key must be up to 64 printable characters.", field="client_key")
+    return key
+
+
+def _locked(user: User, instance_id: int) -> tuple[PromptInstance, list[Answer]]:
+    instance = access.instance_for(user, instance_id, lock=True)
+    answers = list(db.session.scalars(sa.select(Answer).where(Answer.instance_id == instance.id)))
+    return instance, answers
+
+
+def _ensure_couple_active(instance: PromptInstance) -> None:
+    if instance.couple.ended_at is not None:
+        raise Conflict("This couple has ended, so this conversation is closed.")
+
+
+# Answers ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnswerOutcome:
+    answer: Answer
+    revealed_now: bool
+
+
+def submit_answer(user: User, instance_id: int, body: str, client_key: str | None = None) -> AnswerOutcome:
+    """Save or edit user's answer; the second answer reveals the prompt (the caller commits)."""
+    body = check_text(body, limit=ANSWER_MAX, field="body", what="answer")
+    client_key = check_client_key(client_key)
+    instance, answers = _locked(user, instance_id)
+    mine = next((a for a in answers if a.user_id == user.id), None)
+    if mine is not None and client_key is not None and mine.client_key == client_key:
+        return AnswerOutcome(mine, revealed_now=False)
+    if instance.revealed_at is not None:
+        raise Conflict("Both answers are revealed, so answers can no longer change.")
+    _ensure_couple_active(instance)
+    now = utcnow()
+    if mine is None:
+        mine = Answer(
+            instance_id=instance.id, user_id=user.id, body=body, client_key=client_key, created_at=now, updated_at=now
+        )
+        db.session.add(mine)
+        answers.append(mine)
+    else:
+        mine.body = body
+        mine.client_key = client_key
+        mine.updated_at = now
+    revealed_now = len(answers) == 2
+    if revealed_now:
+        instance.revealed_at = now
+    db.session.flush()
+    return AnswerOutcome(mine, revealed_now)
+
+
+# Reflections -----------------------------------------------------------------
+
+
+@dataclass
+class Direction:
+    """One partner listening to the other's answer, round by round."""
+
+    listener_id: int
+    speaker_id: int
+    rounds: list[Reflection] = field(default_factory=list)
+
+    @property
+    def state(self) -> DirectionState:
+        if not self.rounds:
+            return "awaiting_reflection"
+        last = self.rounds[-1]
+        if last.response is None:
+            return "awaiting_response"
+        return "heard" if last.response == "heard" else "awaiting_reflection"
+
+    @property
+    def latest(self) -> Reflection | None:
+        return self.rounds[-1] if self.rounds else None
+
+
+def directions(instance: PromptInstance, answers: list[Answer], reflections: list[Reflection]) -> dict[int, Direction]:
+    """Directions keyed by listener id, for the partners who still have an answer on this prompt."""
+    author_ids = [a.user_id for a in answers]
+    result: dict[int, Direction] = {}
+    if len(author_ids) == 2:
+        first, second = author_ids
+        result[first] = Direction(listener_id=first, speaker_id=second)
+        result[second] = Direction(listener_id=second, speaker_id=first)
+    for reflection in sorted(reflections, key=lambda r: r.round):
+        direction = result.get(reflection.listener_id)
+        if direction is not None:
+            direction.rounds.append(reflection)
+    return result
+
+
+def _maybe_complete(instance: PromptInstance, answers: list[Answer], reflections: list[Reflection]) -> None:
+    flows = directions(instance, answers, reflections)
+    all_heard = bool(flows) and all(d.state == "heard" for d in flows.values())
+    all_closed = bool(answers) and all(a.closed_at is not None for a in answers)
+    if instance.completed_at is None and (all_heard or all_closed):
+        instance.completed_at = utcnow()
+
+
+def _reflections(instance_id: int) -> list[Reflection]:
+    return list(db.session.scalars(sa.select(Reflection).where(Reflection.instance_id == instance_id).order_by(Reflection.id)))
+
+
+def _ensure_conversation_open(instance: PromptInstance) -> None:
+    if instance.revealed_at is None:
+        raise Conflict("Reflections start once both answers are revealed.")
+    if instance.completed_at is not None:
+        raise Conflict("This conversation is complete.")
+    _ensure_couple_active(instance)
+
+
+def reflect(user: User, instance_id: int, body: str, client_key: str | None = None) -> Reflection:
+    """Add user's reflection of what they heard in their partner's answer."""
+    body = check_text(body, limit=REFLECTION_MAX, field="body", what="reflection")
+    client_key = check_client_key(client_key)
+    instance, answers = _locked(user, instance_id)
+    reflections = _reflections(instance.id)
+    if client_key is not None:
+        for existing in reflections:
+            if existing.listener_id == user.id and existing.client_key == client_key:
+                return existing
+    _ensure_conversation_open(instance)
+    direction = directions(instance, answers, reflections).get(user.id)
+    if direction is None:
+        raise Conflict("There's no answer from your partner to reflect on.")
+    if direction.state == "awaiting_response":
+        raise Conflict("Your partner hasn't responded to your last reflection yet.")
+    if direction.state == "heard":
+        raise Conflict("Your partner already feels heard on this one.")
+    reflection = Reflection(
+        instance_id=instance.id,
+        listener_id=user.id,
+        speaker_id=direction.speaker_id,
+        round=len(direction.rounds) + 1,
+        body=body,
+        client_key=client_key,
+    )
+    db.session.add(reflection)
+    db.session.flush()
+    return reflection
+
+
+def respond(user: User, instance_id: int, reflection_id: int, response: str, addition: str | None = None) -> Reflection:
+    """The speaker says whether a reflection left them feeling heard, or what they'd add."""
+    if response not in ("heard", "partly"):
+        raise Invalid("Choose \u201cI feel heard\u201d or \u201cPartly\u201d.", field="response")
+    instance, answers = _locked(user, instance_id)
+    reflections = _reflections(instance.id)
+    reflection = next((r for r in reflections if r.id == reflection_id), None)
+    if reflection is None or reflection.speaker_id != user.id:
+        raise NotFound("We couldn't find that reflection.")
+    if reflection.response is not None:
+        if reflection.response == response and (response == "heard" or reflection.addition == addition):
+            return reflection
+        raise Conflict("You've already responded to this reflection.")
+    _ensure_conversation_open(instance)
+    direction = directions(instance, answers, reflections)[reflection.listener_id]
+    if direction.latest is not reflection:
+        raise Conflict("You can only respond to the latest reflection.")
+    if response == "partly":
+        reflection.addition = check_text(addition, limit=REFLECTION_MAX, field="addition", what="addition")
+    reflection.response = response
+    reflection.responded_at = utcnow()
+    _maybe_complete(instance, answers, reflections)
+    db.session.flush()
+    return reflection
+
+
+def close(user: User, instance_id: int) -> PromptInstance:
+    """User is done with this conversation; it completes once both partners close it."""
+    instance, answers = _locked(user, instance_id)
+    if instance.revealed_at is None:
+        raise Conflict("You can close a conversation once both answers are revealed.")
+    mine = next((a for a in answers if a.user_id == user.id), None)
+    if mine is None:
+        raise Conflict("There's nothing of yours to close here.")
+    if mine.closed_at is None:
+        mine.closed_at = utcnow()
+    _maybe_complete(instance, answers, _reflections(instance.id))
+    db.session.flush()
+    return instance

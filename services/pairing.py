@@ -1,0 +1,171 @@
+"""Creating a couple, inviting a partner with a link or a short code, joining, and leaving."""
+from __future__ import annotations
+
+import re
+import secrets
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from extensions import db
+from models import Couple, Invite, Membership, User, utcnow
+from services import delivery
+from services.errors import Conflict, Invalid, NotFound
+
+# No 0/O, 1/I/L: codes are read aloud and typed on phones.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8
+
+
+def format_code(code: str) -> str:
+    return f"{code[:4]}-{code[4:]}"
+
+
+def normalise_code(raw: str) -> str:
+    return re.sub(r"[\s-]", "", (raw or "")).upper()
+
+
+def active_membership(user: User) -> Membership | None:
+    return db.session.scalar(
+        sa.select(Membership).where(Membership.user_id == user.id, Membership.left_at.is_(None))
+    )
+
+
+def _require_partner(user: User) -> None:
+    if not user.is_partner:
+        raise Conflict("Therapist accounts can't be part of a couple.")
+
+
+def create_couple(user: User, timezone: str = "UTC") -> Invite:
+    """Start a couple with user in it and return the invite for their partner."""
+    _require_partner(user)
+    if active_membership(user) is not None:
+        raise Conflict("You're already in a couple. Leave it first to start another.")
+    couple = Couple(timezone=timezone)
+    db.session.add(couple)
+    db.session.flush()
+    db.session.add(Membership(couple_id=couple.id, user_id=user.id, seat=1))
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise Conflict("You're already in a couple. Leave it first to start another.")
+    return new_invite(user)
+
+
+def new_invite(user: User) -> Invite:
+    """A fresh invite for user's waiting couple; any earlier unused invite stops working."""
+    membership = active_membership(user)
+    if membership is None:
+        raise NotFound("Start a couple first.")
+    if _member_count(membership.couple_id) >= 2:
+        raise Conflict("Your partner has already joined.")
+    now = utcnow()
+    db.session.execute(
+        sa.update(Invite)
+        .where(Invite.couple_id == membership.couple_id, Invite.used_at.is_(None), Invite.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    invite = Invite(
+        couple_id=membership.couple_id,
+        created_by_id=user.id,
+        token=secrets.token_urlsafe(24),
+        code="".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)),
+        created_at=now,
+        expires_at=now + current_app.config["INVITE_LIFETIME"],
+    )
+    db.session.add(invite)
+    db.session.flush()
+    return invite
+
+
+def current_invite(couple_id: int) -> Invite | None:
+    return db.session.scalar(
+        sa.select(Invite)
+        .where(
+            Invite.couple_id == couple_id,
+            Invite.used_at.is_(None),
+            Invite.revoked_at.is_(None),
+            Invite.expires_at > utcnow(),
+        )
+        .order_by(Invite.created_at.desc())
+        .limit(1)
+    )
+
+
+def _member_count(couple_id: int) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(Membership).where(Membership.couple_id == couple_id)
+    )
+
+
+def find_invite(*, token: str | None = None, code: str | None = None, lock: bool = False) -> Invite:
+    """The invite behind a link token or a typed code, with a clear error when it can't be used."""
+    if token is not None:
+        condition = Invite.token == token
+    else:
+        normalised = normalise_code(code or "")
+        if len(normalised) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in normalised):
+            raise Invalid("That code doesn't look right. Codes have 8 letters and numbers, like ABCD-2345.", field="code")
+        condition = Invite.code == normalised
+    statement = sa.select(Invite).where(condition)
+    if lock:
+        statement = statement.with_for_update(of=Invite)
+    invite = db.session.scalar(statement)
+    if invite is None:
+        raise NotFound("We couldn't find that invite. Check the code with your partner.")
+    if invite.used_at is not None or invite.couple.ended_at is not None:
+        raise Conflict("This invite has already been used. Ask your partner for a new one.")
+    if invite.revoked_at is not None:
+        raise Conflict("This invite was replaced by a newer one. Ask your partner for the latest.")
+    if invite.expires_at <= utcnow():
+        raise Conflict("This invite has expired. Ask your partner to make a new one.")
+    return invite
+
+
+def join(user: User, *, token: str | None = None, code: str | None = None) -> Couple:
+    """Join the couple behind an invite, which completes the pair and delivers the first prompt."""
+    _require_partner(user)
+    invite = find_invite(token=token, code=code, lock=True)
+    if invite.created_by_id == user.id:
+        raise Conflict("This is your own invite. Send it to your partner.")
+    if active_membership(user) is not None:
+        raise Conflict("You're already in a couple. Leave it first to join another.")
+    now = utcnow()
+    invite.used_at = now
+    invite.used_by_id = user.id
+    db.session.add(Membership(couple_id=invite.couple_id, user_id=user.id, seat=2, joined_at=now))
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise Conflict("This invite has already been used. Ask your partner for a new one.")
+    couple = invite.couple
+    delivery.start_schedule(couple, now)
+    return couple
+
+
+def leave(user: User) -> Couple:
+    """Unpair: the couple ends for both; revealed history stays readable to each."""
+    membership = active_membership(user)
+    if membership is None:
+        raise NotFound("You're not in a couple.")
+    couple = membership.couple
+    now = utcnow()
+    couple.ended_at = now
+    couple.next_delivery_at = None
+    db.session.execute(
+        sa.update(Membership).where(Membership.couple_id == couple.id, Membership.left_at.is_(None)).values(left_at=now)
+    )
+    db.session.execute(
+        sa.update(Invite).where(Invite.couple_id == couple.id, Invite.used_at.is_(None)).values(revoked_at=now)
+    )
+    return couple
+
+
+def partner_of(user: User, couple_id: int) -> User | None:
+    """The other person in a couple (present or former), or None while waiting for them."""
+    return db.session.scalar(
+        sa.select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.couple_id == couple_id, Membership.user_id != user.id)
+    )

@@ -1,0 +1,157 @@
+"""What a partner reads: the Today page, one conversation, and the history.
+
+Each view is built from a fixed number of queries however long the
+couple's history grows, and every answer passes through access.answers_for,
+so a sealed answer never reaches a template.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from extensions import db
+from models import Answer, Couple, Membership, PromptInstance, Reflection, Theme, User
+from services import access
+from services.conversation import Direction, directions
+
+HISTORY_PAGE_SIZE = 20
+TODAY_CONVERSATIONS = 3
+
+
+@dataclass
+class Card:
+    """One prompt as one partner may see it."""
+
+    instance: PromptInstance
+    sealed: access.SealedPair
+    partner: User | None
+    listening: Direction | None = None  # me reflecting my partner's answer
+    being_heard: Direction | None = None  # my partner reflecting mine
+
+    @property
+    def state(self) -> str:
+        if self.sealed.revealed:
+            return "complete" if self.instance.completed_at else "revealed"
+        return "waiting" if self.sealed.mine else "yours"
+
+    @property
+    def partner_name(self) -> str:
+        return self.partner.display_name if self.partner else "Your partner"
+
+
+@dataclass
+class TodayView:
+    couple: Couple | None
+    partner: User | None
+    open_cards: list[Card] = field(default_factory=list)
+    conversations: list[Card] = field(default_factory=list)
+
+
+def _partner_from_answers(user: User, answers: list[Answer]) -> User | None:
+    return next((a.user for a in answers if a.user_id != user.id), None)
+
+
+def today(user: User) -> TodayView:
+    """The open prompts and the few most recent unfinished conversations of user's couple."""
+    membership = user.active_membership
+    if membership is None:
+        return TodayView(couple=None, partner=None)
+    couple = membership.couple
+    partner = db.session.scalar(
+        sa.select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.couple_id == couple.id, Membership.user_id != user.id)
+    )
+    instances = (
+        db.session.scalars(
+            sa.select(PromptInstance)
+            .where(PromptInstance.couple_id == couple.id, PromptInstance.completed_at.is_(None))
+            .order_by(PromptInstance.slot_at.desc())
+            .limit(2 + TODAY_CONVERSATIONS + 1)
+            .options(joinedload(PromptInstance.answers), joinedload(PromptInstance.theme))
+        )
+        .unique()
+        .all()
+    )
+    view = TodayView(couple=couple, partner=partner)
+    for instance in reversed(instances):
+        card = Card(instance, access.answers_for(user, instance, instance.answers), partner)
+        if card.sealed.revealed:
+            view.conversations.append(card)
+        else:
+            view.open_cards.append(card)
+    view.conversations = view.conversations[-TODAY_CONVERSATIONS:][::-1]
+    return view
+
+
+def conversation(user: User, instance_id: int) -> Card:
+    """One prompt with both answers (once revealed) and the reflection rounds."""
+    instance = access.instance_for(user, instance_id)
+    sealed = access.answers_for(user, instance, instance.answers)
+    if sealed.revealed:
+        reflections = list(
+            db.session.scalars(
+                sa.select(Reflection).where(Reflection.instance_id == instance.id).order_by(Reflection.id)
+            )
+        )
+        partner = _partner_from_answers(user, instance.answers)
+        flows = directions(instance, instance.answers, reflections)
+    else:
+        # Before the reveal the partner is looked up by membership: their answer row must not be used.
+        partner = db.session.scalar(
+            sa.select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.couple_id == instance.couple_id, Membership.user_id != user.id)
+        )
+        flows = {}
+    card = Card(instance, sealed, partner)
+    card.listening = flows.get(user.id)
+    card.being_heard = next((d for d in flows.values() if d.speaker_id == user.id), None)
+    return card
+
+
+@dataclass
+class HistoryPage:
+    cards: list[Card]
+    page: int
+    has_next: bool
+
+
+def history(user: User, page: int = 1) -> HistoryPage:
+    """Revealed conversations from every couple user has been in, newest first, a page at a time."""
+    page = max(1, page)
+    my_couples = sa.select(Membership.couple_id).where(Membership.user_id == user.id)
+    instances = (
+        db.session.scalars(
+            sa.select(PromptInstance)
+            .where(PromptInstance.couple_id.in_(my_couples), PromptInstance.revealed_at.is_not(None))
+            .order_by(PromptInstance.revealed_at.desc(), PromptInstance.id.desc())
+            .offset((page - 1) * HISTORY_PAGE_SIZE)
+            .limit(HISTORY_PAGE_SIZE + 1)
+            .options(joinedload(PromptInstance.answers).joinedload(Answer.user), joinedload(PromptInstance.theme))
+        )
+        .unique()
+        .all()
+    )
+    has_next = len(instances) > HISTORY_PAGE_SIZE
+    instances = instances[:HISTORY_PAGE_SIZE]
+    by_instance: dict[int, list[Reflection]] = defaultdict(list)
+    if instances:
+        for reflection in db.session.scalars(
+            sa.select(Reflection)
+            .where(Reflection.instance_id.in_([i.id for i in instances]))
+            .order_by(Reflection.id)
+        ):
+            by_instance[reflection.instance_id].append(reflection)
+    cards = []
+    for instance in instances:
+        flows = directions(instance, instance.answers, by_instance[instance.id])
+        card = Card(instance, access.answers_for(user, instance, instance.answers), _partner_from_answers(user, instance.answers))
+        card.listening = flows.get(user.id)
+        card.being_heard = next((d for d in flows.values() if d.speaker_id == user.id), None)
+        cards.append(card)
+    return HistoryPage(cards=cards, page=page, has_next=has_next)

@@ -1,0 +1,112 @@
+/* Attune's page behaviour: quick exit, the coach as you type, sentence starters,
+   copying the invite, the browser's time zone, and idempotency keys. Every
+   piece of user text is written with textContent, never as HTML. */
+(function () {
+  "use strict";
+
+  function quickExit(event) {
+    var link = document.querySelector("[data-quick-exit]");
+    if (!link) return;
+    if (event) event.preventDefault();
+    // replace() keeps Attune out of the back button's reach.
+    window.location.replace(link.href);
+  }
+
+  function setUpQuickExit() {
+    var link = document.querySelector("[data-quick-exit]");
+    if (link) link.addEventListener("click", quickExit);
+    var lastEscape = 0;
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape") return;
+      var now = Date.now();
+      if (now - lastEscape < 600) quickExit();
+      lastEscape = now;
+    });
+  }
+
+  function setUpCoach() {
+    if (!window.AttuneCoach) return;
+    document.querySelectorAll("textarea[data-coach]").forEach(function (area) {
+      var box = document.getElementById(area.getAttribute("data-coach"));
+      var config;
+      try { config = JSON.parse(area.getAttribute("data-coach-rules")); } catch (e) { return; }
+      if (!box || !config) return;
+      var timer = null;
+      function render() {
+        var found = window.AttuneCoach.suggestions(area.value, config.rules);
+        box.replaceChildren();
+        if (!found.length) { box.hidden = true; return; }
+        var hint = document.createElement("p");
+        hint.textContent = found[0].hint;
+        var example = document.createElement("p");
+        example.className = "coach-example";
+        var em = document.createElement("em");
+        em.textContent = config.example;
+        example.append("Try: ", em);
+        box.append(hint, example);
+        box.hidden = false;
+      }
+      area.addEventListener("input", function () {
+        clearTimeout(timer);
+        timer = setTimeout(render, 400);
+      });
+    });
+  }
+
+  function setUpStarters() {
+    document.querySelectorAll("[data-starter]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var area = document.getElementById(button.getAttribute("data-target"));
+        if (!area) return;
+        var starter = button.getAttribute("data-starter").replace(/\s*\u2026\s*$/, " ");
+        area.value = area.value ? area.value.replace(/\s*$/, "\n") + starter : starter;
+        area.focus();
+        area.setSelectionRange(area.value.length, area.value.length);
+        area.dispatchEvent(new Event("input", { bubbles: true }));
+      });
+    });
+  }
+
+  function setUpCopy() {
+    document.querySelectorAll("[data-copy]").forEach(function (button) {
+      var source = document.getElementById(button.getAttribute("data-copy"));
+      if (!source || !navigator.clipboard) return;
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        navigator.clipboard.writeText(source.value).then(function () {
+          button.textContent = "Copied";
+        });
+      });
+    });
+  }
+
+  function fillTimezone() {
+    var zone = "";
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { zone = ""; }
+    document.querySelectorAll("[data-fill-timezone]").forEach(function (input) {
+      if (!input.value) input.value = zone;
+    });
+  }
+
+  function newKey() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return String(Date.now()) + "-" + Math.random().toString(16).slice(2);
+  }
+
+  function setUpIdempotencyKeys() {
+    document.querySelectorAll("form").forEach(function (form) {
+      var input = form.querySelector("[data-idempotency-key]");
+      if (!input) return;
+      input.value = newKey();
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    setUpQuickExit();
+    setUpCoach();
+    setUpStarters();
+    setUpCopy();
+    fillTimezone();
+    setUpIdempotencyKeys();
+  });
+})();

@@ -1,0 +1,128 @@
+"""One set of fixtures for every test: the app, clients, database reset, and helpers.
+
+The suite runs against SQLite (a file, so concurrency is real) by default, and
+against PostgreSQL when DATABASE_URL is set. The schema is built once per run
+by the real migrations; each test then starts from empty tables with the
+prompt library loaded.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+_SESSION_DIR = Path(tempfile.mkdtemp(prefix="attune-tests-"))
+os.environ.setdefault("ATTUNE_INSTANCE_PATH", str(_SESSION_DIR / "instance"))
+
+import config  # noqa: E402
+from app import create_app  # noqa: E402
+from database import writing  # noqa: E402
+from extensions import db  # noqa: E402
+from services import library  # noqa: E402
+from tests.helpers import AuthActions, Factory  # noqa: E402
+
+LIBRARY_TABLES = {"themes", "prompts"}
+DATABASE_URI = config.database_url(os.environ["ATTUNE_INSTANCE_PATH"])
+IS_POSTGRES = DATABASE_URI.startswith("postgresql")
+
+
+def test_settings(**overrides) -> dict:
+    settings = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": DATABASE_URI,
+        "MAIL_BACKEND": "memory",
+        "PASSWORD_HASH_PROFILE": "fast-tests",
+        "RATELIMIT_ENABLED": False,
+        "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": "attune.test",
+    }
+    settings.update(overrides)
+    return settings
+
+
+def _reset_schema(app) -> None:
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        if IS_POSTGRES:
+            with db.engine.begin() as connection:
+                connection.exec_driver_sql("DROP SCHEMA public CASCADE")
+                connection.exec_driver_sql("CREATE SCHEMA public")
+        upgrade()
+        with writing():
+            library.load_library(app.config["PROMPT_LIBRARY_PATH"])
+            db.session.commit()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _database():
+    """Build the schema with the real migrations, once per run."""
+    app = create_app(test_settings())
+    _reset_schema(app)
+    yield
+
+
+def empty_tables(app) -> None:
+    """Delete every row except the prompt library's."""
+    with app.app_context(), writing():
+        tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in LIBRARY_TABLES]
+        if IS_POSTGRES:
+            names = ", ".join(t.name for t in tables)
+            db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                db.session.execute(table.delete())
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def make_app():
+    """Build an app with extra settings; tables are emptied after the test."""
+    apps = []
+
+    def build(**overrides):
+        app = create_app(test_settings(**overrides))
+        apps.append(app)
+        return app
+
+    yield build
+    if apps:
+        empty_tables(apps[0])
+        for app in apps[1:]:
+            with app.app_context():
+                db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def factory(app):
+    """Make users, couples and answers directly through the services."""
+    with app.test_request_context():
+        yield Factory(app)
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
