@@ -25,8 +25,15 @@ from services import library  # noqa: E402
 from tests.helpers import AuthActions, Factory  # noqa: E402
 
 LIBRARY_TABLES = {"themes", "prompts"}
-DATABASE_URI = config.database_url(os.environ["ATTUNE_INSTANCE_PATH"])
-IS_POSTGRES = DATABASE_URI.startswith("postgresql")
+BASE_DATABASE_URI = config.database_url(os.environ["ATTUNE_INSTANCE_PATH"])
+IS_POSTGRES = BASE_DATABASE_URI.startswith("postgresql")
+# On PostgreSQL each run gets its own schema, so concurrent runs never share tables.
+PG_SCHEMA = f"attune_test_{os.getpid()}"
+DATABASE_URI = (
+    BASE_DATABASE_URI + ("&" if "?" in BASE_DATABASE_URI else "?") + f"options=-csearch_path%3D{PG_SCHEMA}"
+    if IS_POSTGRES
+    else BASE_DATABASE_URI
+)
 
 
 def test_settings(**overrides) -> dict:
@@ -47,10 +54,6 @@ def _reset_schema(app) -> None:
     from flask_migrate import upgrade
 
     with app.app_context():
-        if IS_POSTGRES:
-            with db.engine.begin() as connection:
-                connection.exec_driver_sql("DROP SCHEMA public CASCADE")
-                connection.exec_driver_sql("CREATE SCHEMA public")
         upgrade()
         with writing():
             library.load_library(app.config["PROMPT_LIBRARY_PATH"])
@@ -61,9 +64,21 @@ def _reset_schema(app) -> None:
 @pytest.fixture(scope="session", autouse=True)
 def _database():
     """Build the schema with the real migrations, once per run."""
+    if IS_POSTGRES:
+        _pg_admin(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE", f"CREATE SCHEMA {PG_SCHEMA}")
     app = create_app(test_settings())
     _reset_schema(app)
     yield
+    if IS_POSTGRES:
+        _pg_admin(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE")
+
+
+def _pg_admin(*statements: str) -> None:
+    engine = sa.create_engine(BASE_DATABASE_URI)
+    with engine.begin() as connection:
+        for statement in statements:
+            connection.exec_driver_sql(statement)
+    engine.dispose()
 
 
 def empty_tables(app) -> None:
@@ -117,8 +132,7 @@ def runner(app):
 @pytest.fixture
 def factory(app):
     """Make users, couples and answers directly through the services."""
-    with app.test_request_context():
-        yield Factory(app)
+    return Factory(app)
 
 
 @pytest.fixture

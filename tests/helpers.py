@@ -1,10 +1,18 @@
-"""Test helpers: a factory for people, couples and answers, and login actions for clients."""
+"""Test helpers: a factory for people, couples and answers, and login actions for clients.
+
+The factory opens its own short request context for each step and hands back
+plain records, never live ORM objects, so test clients always run in their
+own application context and database session, as real requests do.
+"""
 from __future__ import annotations
 
+import html
 import itertools
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -18,10 +26,17 @@ PASSWORD = "quiet harbour lantern"
 _counter = itertools.count(1)
 
 
-@dataclass
+@dataclass(frozen=True)
+class Person:
+    id: int
+    email: str
+    display_name: str
+
+
+@dataclass(frozen=True)
 class Pair:
-    a: User
-    b: User
+    a: Person
+    b: Person
     couple_id: int
     first_prompt_id: int
 
@@ -32,34 +47,46 @@ class Factory:
     def __init__(self, app: Flask):
         self.app = app
 
-    def user(self, name: str | None = None, *, email: str | None = None, role: str = "partner", max_depth: int = 3) -> User:
+    @contextmanager
+    def session(self):
+        """A request context with write transactions, for direct service calls."""
+        with self.app.test_request_context(), writing():
+            yield db.session
+            db.session.commit()
+
+    def load(self, person: Person) -> User:
+        """The live User for a person, inside an open factory.session()."""
+        return db.session.get(User, person.id)
+
+    def user(self, name: str | None = None, *, email: str | None = None, role: str = "partner", max_depth: int = 3) -> Person:
         n = next(_counter)
         name = name or f"Person {n}"
         email = email or f"person{n}@example.test"
-        with writing():
+        with self.session():
             user = accounts.create_account(RegistrationClaim(email, role, None), name, PASSWORD)
             user.max_depth = max_depth
-            db.session.commit()
-        return user
+            db.session.flush()
+            return Person(user.id, user.email, user.display_name)
 
-    def pair(self, a: User | None = None, b: User | None = None) -> Pair:
+    def pair(self, a: Person | None = None, b: Person | None = None) -> Pair:
         a = a or self.user("Alex")
         b = b or self.user("Sam")
-        with writing():
-            invite = pairing.create_couple(a)
-            db.session.commit()
-            couple = pairing.join(b, code=invite.code)
-            db.session.commit()
-        first = db.session.scalar(
-            db.select(PromptInstance.id).where(PromptInstance.couple_id == couple.id).order_by(PromptInstance.id)
-        )
-        return Pair(a, b, couple.id, first)
+        with self.session():
+            invite = pairing.create_couple(self.load(a))
+            code = invite.code
+        with self.session():
+            couple = pairing.join(self.load(b), code=code)
+            couple_id = couple.id
+        with self.session():
+            first = db.session.scalar(
+                sa.select(PromptInstance.id).where(PromptInstance.couple_id == couple_id).order_by(PromptInstance.id)
+            )
+        return Pair(a, b, couple_id, first)
 
-    def answer(self, user: User, instance_id: int, body: str, key: str | None = None):
-        with writing():
-            outcome = conversation.submit_answer(user, instance_id, body, key)
-            db.session.commit()
-        return outcome
+    def answer(self, person: Person, instance_id: int, body: str, key: str | None = None) -> bool:
+        """Submit an answer; returns whether it revealed the prompt."""
+        with self.session():
+            return conversation.submit_answer(self.load(person), instance_id, body, key).revealed_now
 
     def reveal(self, pair: Pair, a_text: str = "Alex's answer", b_text: str = "Sam's answer") -> int:
         self.answer(pair.a, pair.first_prompt_id, a_text)
@@ -76,8 +103,8 @@ class AuthActions:
     def login(self, email: str, password: str = PASSWORD, **kwargs):
         return self.client.post("/login", data={"email": email, "password": password, **kwargs})
 
-    def login_as(self, user: User):
-        response = self.login(user.email)
+    def login_as(self, person: Person):
+        response = self.login(person.email)
         assert response.status_code == 302, response.get_data(as_text=True)
         return response
 
@@ -89,3 +116,8 @@ def csrf_token(html: str) -> str:
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
     assert match, "no CSRF token in the page"
     return match.group(1)
+
+
+def page_text(response) -> str:
+    """A response body with HTML entities decoded, for asserting on what a person reads."""
+    return html.unescape(response.get_data(as_text=True))

@@ -5,6 +5,7 @@ from wtforms.validators import DataRequired, Length
 
 from services.passwords import MAX_LENGTH
 
+TOO_LONG = f"Use at most {MAX_LENGTH} characters."
 PASSWORD_HELP = "At least 8 characters. A few unrelated words make a strong, memorable password."
 
 
@@ -18,24 +19,24 @@ class FinishRegistrationForm(FlaskForm):
         "Your name", validators=[DataRequired("Enter the name your partner knows you by."), Length(max=60)]
     )
     password = PasswordField(
-        "Choose a password", validators=[DataRequired("Choose a password."), Length(max=MAX_LENGTH)], description=PASSWORD_HELP
+        "Choose a password", validators=[DataRequired("Choose a password."), Length(max=MAX_LENGTH, message=TOO_LONG)], description=PASSWORD_HELP
     )
 
 
 class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired("Enter your email address."), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=MAX_LENGTH)])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=MAX_LENGTH, message=TOO_LONG)])
     next = HiddenField()
 
 
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField("Current password", validators=[DataRequired("Enter your current password.")])
     password = PasswordField(
-        "New password", validators=[DataRequired("Choose a new password."), Length(max=MAX_LENGTH)], description=PASSWORD_HELP
+        "New password", validators=[DataRequired("Choose a new password."), Length(max=MAX_LENGTH, message=TOO_LONG)], description=PASSWORD_HELP
     )
 
 
 class ResetPasswordForm(FlaskForm):
     password = PasswordField(
-        "New password", validators=[DataRequired("Choose a new password."), Length(max=MAX_LENGTH)], description=PASSWORD_HELP
+        "New password", validators=[DataRequired("Choose a new password."), Length(max=MAX_LENGTH, message=TOO_LONG)], description=PASSWORD_HELP
     )

@@ -1,0 +1,229 @@
+"""The core loop in a real browser, on two phones: register, pair, answer sealed, reveal, reflect, feel heard.
+
+Partner A (Alex) and partner B (Sam) each have their own browser context
+(their own cookies), both at a 390x844 phone viewport. Every page of the loop
+is checked with axe as it is visited, and the browser must report no script
+errors or Content-Security-Policy refusals along the way.
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import assert_accessible, save_screenshot
+from tests.helpers import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+A_ANSWER = "I felt close to you on Sunday 🌊🙂\nwhen we walked by the harbour and you held my hand."
+B_BLAMING = "you never listen"
+# A very long unbroken word: the side-by-side answers must wrap it, not widen the page.
+LONG_WORD = "s" + "o" * 160
+B_ANSWER = f"I felt looked after when you made tea this morning. I was {LONG_WORD} happy 💛"
+A_REFLECTION = "you felt looked after when I made the tea, and it made your morning."
+B_REFLECTION = "Sunday by the harbour felt close for you, and holding hands mattered."
+LINK = re.compile(r"https?://\S+")
+
+
+def link_in(mail, path_part: str) -> str:
+    links = [link for link in LINK.findall(mail.body) if path_part in link]
+    assert links, f"no {path_part} link in the mail {mail.subject!r}:\n{mail.body}"
+    return links[0]
+
+
+def no_horizontal_overflow(page: Page) -> None:
+    scroll_width, inner_width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert scroll_width <= inner_width, f"the page scrolls sideways: scrollWidth {scroll_width} > innerWidth {inner_width}"
+
+
+def answers_side_by_side(page: Page) -> None:
+    mine = page.locator(".answer-mine").bounding_box()
+    partner = page.locator(".answer-partner").bounding_box()
+    assert mine and partner, "both answer boxes must be on the page"
+    assert abs(mine["y"] - partner["y"]) <= 3, f"answers are not on one row: {mine} vs {partner}"
+    assert mine["x"] < partner["x"], f"my answer should be on the left: {mine} vs {partner}"
+    assert mine["x"] + mine["width"] <= partner["x"] + 1, f"the answer boxes overlap: {mine} vs {partner}"
+    no_horizontal_overflow(page)
+
+
+def register(page: Page, live_server, email: str, name: str) -> None:
+    """From the register page: email, the link from the outbox, name and password."""
+    assert_accessible(page, "register")
+    page.get_by_label("Email").fill(email)
+    page.get_by_role("button", name="Send me the link").click()
+    expect(page).to_have_url(re.compile(r"/register/sent$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your inbox")
+    assert_accessible(page, "check inbox")
+
+    link = link_in(live_server.mail_to(email), "/register/finish/")
+    assert link.startswith(live_server.url + "/"), link
+    page.goto(link)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Finish creating your account")
+    expect(page.get_by_text(email)).to_be_visible()
+    assert_accessible(page, "finish registration")
+    page.get_by_label("Your name").fill(name)
+    page.get_by_label("Choose a password").fill(PASSWORD)
+    page.get_by_role("button", name="Create my account").click()
+    expect(page.get_by_text(f"Welcome, {name}.")).to_be_visible()
+
+
+def respond_heard(page: Page) -> None:
+    section = page.locator("#being-heard")
+    section.get_by_label("I feel heard").check()
+    section.get_by_role("button", name="Send").click()
+    expect(page.get_by_text("Thank you for letting them know.")).to_be_visible()
+
+
+def reflect(page: Page, partner_name: str, text: str) -> None:
+    section = page.locator("#listening")
+    expect(section.get_by_role("heading", level=2)).to_have_text(f"You reflect {partner_name}'s answer")
+    starter = section.locator("button.starter").first
+    starter_text = starter.inner_text().rstrip("… ").strip()
+    starter.click()
+    box = section.get_by_label("What you heard")
+    expect(box).to_be_focused()
+    assert box.input_value().startswith(starter_text), box.input_value()
+    box.press_sequentially(text)
+    section.get_by_role("button", name="Share my reflection").click()
+    expect(page.get_by_text("Reflection shared.")).to_be_visible()
+    expect(page.locator("#listening .reflection-body")).to_contain_text(text)
+
+
+def test_two_partners_answer_reveal_and_feel_heard(live_server, phone):
+    base = live_server.url
+    alex, sam = phone("Alex"), phone("Sam")
+    a, b = alex.page, sam.page
+
+    # --- A registers and starts a couple -------------------------------------------------------
+    a.goto(base + "/")
+    expect(a.get_by_role("heading", level=1)).to_have_text("Rebuild trust, a few minutes a day")
+    assert_accessible(a, "home")
+    a.get_by_role("link", name="Create an account").click()
+    expect(a).to_have_url(re.compile(r"/register$"))
+    register(a, live_server, "alex@example.test", "Alex")
+    expect(a).to_have_url(base + "/couple")
+    assert_accessible(a, "couple (not paired)")
+    a.get_by_role("button", name="Start our couple").click()
+    expect(a.get_by_role("heading", level=1)).to_have_text("Invite your partner")
+    assert_accessible(a, "couple (waiting, with invite)")
+    invite_link = a.locator("input#invite-link").input_value()
+    code = a.locator(".code").inner_text()
+    assert re.fullmatch(rf"{re.escape(base)}/join/[\w-]+", invite_link), invite_link
+    assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}", code), code
+
+    # --- B follows the invite, registers through it, and joins ---------------------------------
+    b.goto(invite_link)
+    expect(b.get_by_role("heading", level=1)).to_have_text("Alex invited you to Attune")
+    assert_accessible(b, "invite landing")
+    b.get_by_role("link", name="Create an account").click()
+    invite_path = invite_link[len(base):]
+    expect(b).to_have_url(re.compile(r"/register\?next="))
+    assert parse_qs(urlsplit(b.url).query)["next"] == [invite_path], b.url
+    register(b, live_server, "sam@example.test", "Sam")
+    expect(b).to_have_url(invite_link)  # next= carried through the email link
+    expect(b.get_by_role("heading", level=1)).to_have_text("Join Alex?")
+    assert_accessible(b, "confirm join")
+    b.get_by_role("button", name="Join Alex").click()
+    expect(b).to_have_url(base + "/today")
+    expect(b.get_by_text("You're paired. Your first prompt is waiting.")).to_be_visible()
+    prompt_text = b.locator(".prompt-card .prompt-text").first.inner_text()
+    assert prompt_text.strip()
+
+    # --- A answers privately (emoji and a line break survive) ----------------------------------
+    a.get_by_role("link", name="Today").click()
+    expect(a).to_have_url(base + "/today")
+    expect(a.locator(".prompt-card .prompt-text").first).to_have_text(prompt_text)
+    expect(a.get_by_text("Neither of you has answered yet.")).to_be_visible()
+    assert_accessible(a, "today (answer form)")
+    a.get_by_label("Your answer").fill(A_ANSWER)
+    a.get_by_role("button", name="Save my answer").click()
+    expect(a).to_have_url(re.compile(r"/prompts/\d+$"))
+    prompt_url = a.url
+    expect(a.get_by_text("Saved. It stays private until you've both answered.")).to_be_visible()
+    expect(a.get_by_text("Sam hasn't answered yet")).to_be_visible()
+    assert a.get_by_label("Your answer").input_value() == A_ANSWER
+    assert_accessible(a, "prompt page (sealed, waiting)")
+
+    # --- B sees that A answered, but not what ---------------------------------------------------
+    b.reload()
+    expect(b.get_by_text("Alex has answered — your turn.")).to_be_visible()
+    content = b.content()
+    for fragment in ("harbour", "Sunday", "🌊"):
+        assert fragment not in content, f"B can see A's sealed answer ({fragment!r}) before answering"
+    save_screenshot(b, "answer-page.png")
+
+    # --- The coach notices blame as B types, then B answers kindly ------------------------------
+    box = b.get_by_label("Your answer")
+    coach = b.locator(".answer-form .coach")
+    expect(coach).to_have_attribute("aria-live", "polite")
+    expect(coach).to_be_hidden()
+    box.press_sequentially(B_BLAMING)
+    expect(coach).to_be_visible()
+    expect(coach).to_contain_text("You never")
+    expect(coach).to_contain_text("I felt … when …")
+    box.fill(B_ANSWER)
+    expect(coach).to_be_hidden()
+    b.get_by_role("button", name="Save my answer").click()
+    expect(b).to_have_url(prompt_url)
+    expect(b.get_by_text("You've both answered. Here's what you each wrote.")).to_be_visible()
+
+    # --- The reveal: both answers side by side on both phones -----------------------------------
+    a.reload()
+    for page, mine, theirs, partner_name in ((a, A_ANSWER, B_ANSWER, "Sam"), (b, B_ANSWER, A_ANSWER, "Alex")):
+        expect(page.get_by_role("heading", name="Your answers, side by side")).to_be_visible()
+        expect(page.locator(".answer-mine .answer-body")).to_have_text(mine)
+        expect(page.locator(".answer-partner .answer-body")).to_have_text(theirs)
+        expect(page.locator(".answer-partner h3")).to_have_text(partner_name)
+        answers_side_by_side(page)
+    assert_accessible(a, "reveal page (Alex)")
+    assert_accessible(b, "reveal page (Sam)")
+    save_screenshot(b, "reveal-page.png", full_page=True)
+
+    # A narrower phone: the long unbroken word still wraps inside its box.
+    b.set_viewport_size({"width": 360, "height": 780})
+    answers_side_by_side(b)
+    b.set_viewport_size({"width": 390, "height": 844})
+
+    # --- Each reflects; each feels heard --------------------------------------------------------
+    reflect(a, "Sam", A_REFLECTION)
+    expect(a.get_by_text("Waiting for Sam to say whether they felt heard.")).to_be_visible()
+
+    b.reload()
+    expect(b.locator("#being-heard .reflection-body")).to_contain_text(A_REFLECTION)
+    assert_accessible(b, "reveal page (responding to a reflection)")
+    respond_heard(b)
+    reflect(b, "Alex", B_REFLECTION)
+
+    a.reload()
+    expect(a.get_by_text("Sam feels heard.")).to_be_visible()
+    respond_heard(a)
+    expect(a.get_by_text("This conversation is complete")).to_be_visible()
+    assert_accessible(a, "reveal page (complete)")
+    b.reload()
+    expect(b.get_by_text("This conversation is complete")).to_be_visible()
+    expect(b.get_by_text("Alex feels heard.")).to_be_visible()
+
+    # --- History, account, and logging out and back in ------------------------------------------
+    a.get_by_role("link", name="History").click()
+    expect(a.get_by_role("heading", level=1)).to_have_text("History")
+    expect(a.locator(".history-item .answer-mine .answer-body")).to_have_text(A_ANSWER)
+    expect(a.locator(".history-item .answer-partner .answer-body")).to_have_text(B_ANSWER)
+    no_horizontal_overflow(a)
+    assert_accessible(a, "history")
+    a.get_by_role("link", name="Account").click()
+    expect(a.get_by_role("heading", level=1)).to_have_text("Your account")
+    assert_accessible(a, "account")
+    a.get_by_role("button", name="Log out").click()
+    expect(a).to_have_url(base + "/")
+    a.goto(base + "/login")
+    assert_accessible(a, "login")
+    a.get_by_label("Email").fill("alex@example.test")
+    a.get_by_label("Password").fill(PASSWORD)
+    a.get_by_role("button", name="Log in").click()
+    expect(a).to_have_url(base + "/today")
+
+    alex.assert_no_problems()
+    sam.assert_no_problems()
