@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from database import writing
 from extensions import db
@@ -10,6 +11,7 @@ from services import delivery, library
 
 
 @click.command("load-prompts")
+@with_appcontext
 def load_prompts_command():
     """Load data/prompt_library.toml into the database (safe to run any number of times)."""
     with writing():
@@ -22,6 +24,7 @@ def load_prompts_command():
 
 
 @click.command("deliver-due")
+@with_appcontext
 def deliver_due_command():
     """Deliver a prompt now to every couple whose slot has come."""
     with writing():

@@ -23,6 +23,10 @@ from extensions import db
 from services import conversation, delivery, pairing, reading
 from services.conversation import Direction
 
+# Ids are 32-bit integers in every database Attune runs on: a larger one names nothing (404), and is
+# refused by the URL converter before it could reach (and overflow) a query.
+ID = "int(min=1, max=2147483647)"
+
 ERRORS = {
     400: "Bad request, such as a missing CSRF token",
     401: "Not logged in",
@@ -137,7 +141,7 @@ def prompts():
     }
 
 
-@bp.route("/prompts/<int:instance_id>")
+@bp.route(f"/prompts/<{ID}:instance_id>")
 @login_required
 @bp.response(200, PromptSchema)
 @documented_errors(401, 404)
@@ -146,7 +150,7 @@ def prompt(instance_id: int):
     return prompt_payload(reading.conversation(current_user, instance_id))
 
 
-@bp.route("/prompts/<int:instance_id>/answer", methods=["PUT"])
+@bp.route(f"/prompts/<{ID}:instance_id>/answer", methods=["PUT"])
 @login_required
 @bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @bp.arguments(AnswerInputSchema)
@@ -159,7 +163,7 @@ def put_answer(data: dict, instance_id: int, idempotency_key: str | None = None)
     return prompt_payload(reading.conversation(current_user, instance_id))
 
 
-@bp.route("/prompts/<int:instance_id>/reflections", methods=["POST"])
+@bp.route(f"/prompts/<{ID}:instance_id>/reflections", methods=["POST"])
 @login_required
 @bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @bp.arguments(ReflectionInputSchema)
@@ -180,7 +184,7 @@ def post_reflection(data: dict, instance_id: int, idempotency_key: str | None = 
     }
 
 
-@bp.route("/prompts/<int:instance_id>/reflections/<int:reflection_id>/response", methods=["POST"])
+@bp.route(f"/prompts/<{ID}:instance_id>/reflections/<{ID}:reflection_id>/response", methods=["POST"])
 @login_required
 @bp.arguments(ResponseInputSchema)
 @bp.response(200, PromptSchema)
@@ -192,7 +196,7 @@ def post_response(data: dict, instance_id: int, reflection_id: int):
     return prompt_payload(reading.conversation(current_user, instance_id))
 
 
-@bp.route("/prompts/<int:instance_id>/close", methods=["POST"])
+@bp.route(f"/prompts/<{ID}:instance_id>/close", methods=["POST"])
 @login_required
 @bp.response(200, PromptSchema)
 @documented_errors(400, 401, 404, 409)

@@ -99,29 +99,78 @@ class HistorySchema(Schema):
     items = fields.List(fields.Nested(PromptSchema), required=True)
 
 
-class HistoryQuerySchema(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
+class InputSchema(Schema):
+    """A request's input: problems are reported in words meant for the person (the field is in "errors")."""
+
+    error_messages = {
+        "unknown": "This field isn't part of the request.",
+        "type": "Send a JSON object.",
+    }
 
 
-class AnswerInputSchema(Schema):
-    body = fields.String(required=True, validate=validate.Length(min=1, max=ANSWER_MAX))
-
-
-class ReflectionInputSchema(Schema):
-    body = fields.String(required=True, validate=validate.Length(min=1, max=REFLECTION_MAX))
-
-
-class ResponseInputSchema(Schema):
-    response = fields.String(required=True, validate=validate.OneOf(["heard", "partly"]))
-    addition = fields.String(
-        load_default=None, allow_none=True, validate=validate.Length(min=1, max=REFLECTION_MAX)
+def _text_field(what: str, limit: int, **kwargs) -> fields.String:
+    """Free text kept exactly as typed; empty and over-long text get the same words the services use."""
+    return fields.String(
+        validate=[
+            validate.Length(min=1, error=f"Write something first: your {what} can't be empty."),
+            validate.Length(max=limit, error=f"Your {what} is too long; the limit is {limit:,} characters."),
+        ],
+        error_messages={
+            "required": f"Write something first: your {what} can't be empty.",
+            "null": f"Write something first: your {what} can't be empty.",
+            "invalid": f"Your {what} must be text.",
+        },
+        **kwargs,
     )
+
+
+class HistoryQuerySchema(InputSchema):
+    page = fields.Integer(
+        load_default=1,
+        validate=validate.Range(min=1, max=100000, error="The page must be a whole number from {min} to {max}."),
+        error_messages={"invalid": "The page must be a whole number from 1 to 100000."},
+    )
+
+
+class AnswerInputSchema(InputSchema):
+    body = _text_field("answer", ANSWER_MAX, required=True)
+
+
+class ReflectionInputSchema(InputSchema):
+    body = _text_field("reflection", REFLECTION_MAX, required=True)
+
+
+class ResponseInputSchema(InputSchema):
+    response = fields.String(
+        required=True,
+        validate=validate.OneOf(["heard", "partly"], error="Choose \u201cheard\u201d or \u201cpartly\u201d."),
+        error_messages={
+            "required": "Choose \u201cheard\u201d or \u201cpartly\u201d.",
+            "null": "Choose \u201cheard\u201d or \u201cpartly\u201d.",
+            "invalid": "Choose \u201cheard\u201d or \u201cpartly\u201d.",
+        },
+        metadata={"description": "heard: the reflection left me feeling heard; partly: I'd add something (say what in addition)."},
+    )
+    addition = _text_field(
+        "addition",
+        REFLECTION_MAX,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Required with \"partly\": what I'd add."},
+    )
+
+
+# Printable ASCII, as the services require of idempotency keys.
+CLIENT_KEY_PATTERN = r"^[\x20-\x7e]{1,64}$"
 
 
 class IdempotencyHeaderSchema(Schema):
     idempotency_key = fields.String(
         data_key="Idempotency-Key",
         load_default=None,
-        validate=validate.Length(min=1, max=64),
+        validate=[
+            validate.Length(min=1, max=64, error="The idempotency key must be up to 64 printable characters."),
+            validate.Regexp(CLIENT_KEY_PATTERN, error="The idempotency key must be up to 64 printable characters."),
+        ],
         metadata={"description": "A client-generated key; retrying with the same key changes nothing."},
     )

@@ -38,6 +38,38 @@ def _page(code: int, message: str | None = None):
     return render_template("errors/error.html", code=code, title=title, message=message or default_message), code
 
 
+def _by_field(messages) -> dict | None:
+    """Input problems by field name, as the API documents them.
+
+    webargs reports them by location first ({"json": {"body": [...]}},
+    {"query": {"page": [...]}}); a location whose problem is the whole input
+    ({"json": ["Invalid JSON body."]}) keeps the location as its key.
+    """
+    if not isinstance(messages, dict):
+        return None
+    by_field: dict = {}
+    for location, problems in messages.items():
+        if isinstance(problems, dict):
+            for name, field_problems in problems.items():
+                by_field.setdefault(name, [])
+                by_field[name] += field_problems if isinstance(field_problems, list) else [field_problems]
+        else:
+            by_field[location] = problems if isinstance(problems, list) else [problems]
+    return by_field or None
+
+
+def _first_text(problems) -> str | None:
+    """The first problem written out (validation messages are written for the person)."""
+    if isinstance(problems, str):
+        return problems
+    values = problems.values() if isinstance(problems, dict) else problems if isinstance(problems, list) else ()
+    for value in values:
+        text = _first_text(value)
+        if text:
+            return text
+    return None
+
+
 def handle_http_exception(error: HTTPException):
     """HTTP errors: JSON under /api/, friendly pages elsewhere; the generic text never echoes input."""
     code = error.code or 500
@@ -45,8 +77,9 @@ def handle_http_exception(error: HTTPException):
         db.session.rollback()
     if wants_json():
         data = getattr(error, "data", None) or {}
-        message = data.get("message") or FRIENDLY.get(code, FRIENDLY[400])[1]
-        errors = data.get("errors") or data.get("messages")
+        errors = data.get("errors") or _by_field(data.get("messages"))
+        message = data.get("message") or (_first_text(errors) if code in (400, 422) else None)
+        message = message or FRIENDLY.get(code, FRIENDLY[400] if code < 500 else FRIENDLY[500])[1]
         response = _json(code, error.name, message, errors)
         headers = data.get("headers") or {}
         return (*response, headers) if headers else response
