@@ -121,3 +121,54 @@ def csrf_token(html: str) -> str:
 def page_text(response) -> str:
     """A response body with HTML entities decoded, for asserting on what a person reads."""
     return html.unescape(response.get_data(as_text=True))
+
+
+def bulk_pairs(app: Flask, n: int, *, prefix: str = "bulk") -> list[Pair]:
+    """n paired couples, each with one open prompt, inserted directly (much faster than the services)."""
+    from datetime import datetime, timezone
+
+    from models import Couple, Membership, Prompt
+    from services.passwords import hash_password
+
+    now = datetime.now(timezone.utc)
+    with app.app_context(), writing():
+        prompt = db.session.scalars(sa.select(Prompt).order_by(Prompt.id).limit(1)).one()
+        password_hash = hash_password(PASSWORD, app.config["PASSWORD_HASH_PROFILE"])
+        start = next(_counter)
+        for _ in range(2 * n):
+            next(_counter)
+        users = [
+            {"email": f"{prefix}{start + i}@example.test", "display_name": f"{prefix} {start + i}", "password_hash": password_hash,
+             "role": "partner", "max_depth": 3, "timezone": "UTC", "created_at": now}
+            for i in range(2 * n)
+        ]
+        user_ids = list(db.session.scalars(sa.insert(User).returning(User.id, sort_by_parameter_order=True), users))
+        couple_ids = list(
+            db.session.scalars(
+                sa.insert(Couple).returning(Couple.id, sort_by_parameter_order=True),
+                [{"created_at": now, "timezone": "UTC", "cadence": "daily", "cadence_days": 0,
+                  "delivery_time": datetime(2000, 1, 1, 19).time()} for _ in range(n)],
+            )
+        )
+        db.session.execute(
+            sa.insert(Membership),
+            [{"couple_id": c, "user_id": user_ids[2 * i + seat - 1], "seat": seat, "joined_at": now}
+             for i, c in enumerate(couple_ids) for seat in (1, 2)],
+        )
+        instance_ids = list(
+            db.session.scalars(
+                sa.insert(PromptInstance).returning(PromptInstance.id, sort_by_parameter_order=True),
+                [{"couple_id": c, "slot_at": now, "source": "first", "prompt_id": prompt.id, "theme_id": prompt.theme_id,
+                  "depth": prompt.depth, "text": prompt.text, "delivered_at": now} for c in couple_ids],
+            )
+        )
+        db.session.commit()
+    return [
+        Pair(
+            Person(user_ids[2 * i], users[2 * i]["email"], users[2 * i]["display_name"]),
+            Person(user_ids[2 * i + 1], users[2 * i + 1]["email"], users[2 * i + 1]["display_name"]),
+            couple_ids[i],
+            instance_ids[i],
+        )
+        for i in range(n)
+    ]

@@ -335,6 +335,17 @@ def test_empty_answer_is_422_with_a_clear_message(app, factory, login):
     assert count_rows(app, Answer) == 0
 
 
+@pytest.mark.parametrize("raw", ['{"body": "before\\u0000after"}', '{"body": "lone \\ud800 surrogate"}', '{"body": "\\udfff"}'])
+def test_text_a_database_cannot_store_is_422_not_500(app, factory, login, raw):
+    """NUL breaks PostgreSQL text columns and a lone surrogate can't be encoded as UTF-8; JSON allows both."""
+    pair = factory.pair()
+    alex = login(pair.a)
+    response = alex.put(f"/prompts/{pair.first_prompt_id}/answer", data=raw, headers={"Content-Type": "application/json"})
+    error = assert_error(response, 422)
+    assert "can't be saved" in error["message"]
+    assert count_rows(app, Answer) == 0
+
+
 @pytest.mark.parametrize("payload", [{}, {"body": None}, {"body": 42}, {"text": "wrong field"}, ["body"]])
 def test_malformed_answer_is_422_json(app, factory, login, payload):
     pair = factory.pair()
@@ -602,6 +613,19 @@ def test_invalid_reflection_is_422(app, revealed, body):
     pair, alex, sam = revealed
     assert_error(sam.reflect(pair.first_prompt_id, body), 422)
     assert count_rows(app, Reflection) == 0
+
+
+def test_reflection_and_addition_refuse_text_a_database_cannot_store(app, revealed):
+    pair, alex, sam = revealed
+    pid = pair.first_prompt_id
+    headers = {"Content-Type": "application/json"}
+    assert_error(sam.post(f"/prompts/{pid}/reflections", data='{"body": "nul \\u0000"}', headers=headers), 422)
+    assert_error(sam.post(f"/prompts/{pid}/reflections", data='{"body": "\\ud83c"}', headers=headers), 422)
+    reflection = sam.reflect(pid, "I heard you").get_json()
+    path = f"/prompts/{pid}/reflections/{reflection['id']}/response"
+    assert_error(alex.post(path, data='{"response": "partly", "addition": "nul \\u0000"}', headers=headers), 422)
+    assert_error(alex.post(path, data='{"response": "partly", "addition": "\\udc00"}', headers=headers), 422)
+    assert alex.prompt(pid)["being_heard"]["rounds"][0]["response"] is None
 
 
 def test_responding_to_an_unknown_reflection_is_404(revealed):

@@ -1,5 +1,5 @@
 """Request and response shapes of the API; the OpenAPI document is generated from these."""
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from services.conversation import ANSWER_MAX, REFLECTION_MAX
 
@@ -108,12 +108,28 @@ class InputSchema(Schema):
     }
 
 
+# NUL can't be stored in a PostgreSQL text column, and a lone surrogate (JSON allows "\ud800") can't be
+# encoded as UTF-8 by any database driver: both would fail at the database as a 500, so they are refused here.
+NO_NUL_PATTERN = r"^[^\x00]*$"
+
+
+def _no_lone_surrogates(message: str):
+    def check(text: str) -> None:
+        if any("\ud800" <= ch <= "\udfff" for ch in text):
+            raise ValidationError(message)
+
+    return check
+
+
 def _text_field(what: str, limit: int, **kwargs) -> fields.String:
     """Free text kept exactly as typed; empty and over-long text get the same words the services use."""
+    unsavable = f"Your {what} contains characters that can't be saved; remove them and try again."
     return fields.String(
         validate=[
             validate.Length(min=1, error=f"Write something first: your {what} can't be empty."),
             validate.Length(max=limit, error=f"Your {what} is too long; the limit is {limit:,} characters."),
+            validate.Regexp(NO_NUL_PATTERN, error=unsavable),
+            _no_lone_surrogates(unsavable),
         ],
         error_messages={
             "required": f"Write something first: your {what} can't be empty.",

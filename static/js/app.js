@@ -32,19 +32,27 @@
       try { config = JSON.parse(area.getAttribute("data-coach-rules")); } catch (e) { return; }
       if (!box || !config) return;
       var timer = null;
+      // The box is a live region that stays in the page: only its contents change, and only when
+      // the hint itself changes, so a screen reader hears each new hint once rather than every pause.
+      var first = box.querySelector(".coach p");
+      var shown = first ? first.textContent : "";
       function render() {
         var found = window.AttuneCoach.suggestions(area.value, config.rules);
-        box.replaceChildren();
-        if (!found.length) { box.hidden = true; return; }
+        var next = found.length ? found[0].hint : "";
+        if (next === shown) return;
+        shown = next;
+        if (!next) { box.replaceChildren(); return; }
+        var panel = document.createElement("div");
+        panel.className = "coach";
         var hint = document.createElement("p");
-        hint.textContent = found[0].hint;
+        hint.textContent = next;
         var example = document.createElement("p");
         example.className = "coach-example";
         var em = document.createElement("em");
         em.textContent = config.example;
         example.append("Try: ", em);
-        box.append(hint, example);
-        box.hidden = false;
+        panel.append(hint, example);
+        box.replaceChildren(panel);
       }
       area.addEventListener("input", function () {
         clearTimeout(timer);

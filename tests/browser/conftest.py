@@ -153,13 +153,6 @@ def assert_accessible(page, label: str | None = None) -> None:
 
         _axe = Axe()
     results = _axe.run(page)
-    if os.environ.get("XX_AXE"):
-        full = _axe.run(page, options={"resultTypes": ["violations", "incomplete"], "rules": {"target-size": {"enabled": True}, "region": {"enabled": True}}, "runOnly": {"type": "tag", "values": ["wcag2a","wcag2aa","wcag21a","wcag21aa","wcag22aa","best-practice","wcag2aaa","experimental"]}})
-        with open("/tmp/axe-explore.txt", "a") as fh:
-            fh.write(f"== {label}\n")
-            for kind in ("violations", "incomplete"):
-                for v in full.response[kind]:
-                    fh.write(f"  {kind} {v['id']} ({v.get('impact')}): " + "; ".join(" ".join(map(str, n['target'])) for n in v['nodes'][:6]) + "\n")
     if results.violations_count == 0:
         return
     lines = [f"axe found {results.violations_count} violation(s) on {label or page.url}:"]

@@ -39,6 +39,12 @@ def no_horizontal_overflow(page: Page) -> None:
     assert scroll_width <= inner_width, f"the page scrolls sideways: scrollWidth {scroll_width} > innerWidth {inner_width}"
 
 
+def check_page(page: Page, label: str) -> None:
+    """Every page of the loop: no axe violations, and nothing pushes the page wider than the phone."""
+    assert_accessible(page, label)
+    no_horizontal_overflow(page)
+
+
 def answers_side_by_side(page: Page) -> None:
     mine = page.locator(".answer-mine").bounding_box()
     partner = page.locator(".answer-partner").bounding_box()
@@ -51,19 +57,19 @@ def answers_side_by_side(page: Page) -> None:
 
 def register(page: Page, live_server, email: str, name: str) -> None:
     """From the register page: email, the link from the outbox, name and password."""
-    assert_accessible(page, "register")
+    check_page(page, "register")
     page.get_by_label("Email").fill(email)
     page.get_by_role("button", name="Send me the link").click()
     expect(page).to_have_url(re.compile(r"/register/sent$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your inbox")
-    assert_accessible(page, "check inbox")
+    check_page(page, "check inbox")
 
     link = link_in(live_server.mail_to(email), "/register/finish/")
     assert link.startswith(live_server.url + "/"), link
     page.goto(link)
     expect(page.get_by_role("heading", level=1)).to_have_text("Finish creating your account")
     expect(page.get_by_text(email)).to_be_visible()
-    assert_accessible(page, "finish registration")
+    check_page(page, "finish registration")
     page.get_by_label("Your name").fill(name)
     page.get_by_label("Choose a password").fill(PASSWORD)
     page.get_by_role("button", name="Create my account").click()
@@ -100,15 +106,15 @@ def test_two_partners_answer_reveal_and_feel_heard(live_server, phone):
     # --- A registers and starts a couple -------------------------------------------------------
     a.goto(base + "/")
     expect(a.get_by_role("heading", level=1)).to_have_text("Rebuild trust, a few minutes a day")
-    assert_accessible(a, "home")
+    check_page(a, "home")
     a.get_by_role("link", name="Create an account").click()
     expect(a).to_have_url(re.compile(r"/register$"))
     register(a, live_server, "alex@example.test", "Alex")
     expect(a).to_have_url(base + "/couple")
-    assert_accessible(a, "couple (not paired)")
+    check_page(a, "couple (not paired)")
     a.get_by_role("button", name="Start our couple").click()
     expect(a.get_by_role("heading", level=1)).to_have_text("Invite your partner")
-    assert_accessible(a, "couple (waiting, with invite)")
+    check_page(a, "couple (waiting, with invite)")
     invite_link = a.locator("input#invite-link").input_value()
     code = a.locator(".code").inner_text()
     assert re.fullmatch(rf"{re.escape(base)}/join/[\w-]+", invite_link), invite_link
@@ -117,7 +123,7 @@ def test_two_partners_answer_reveal_and_feel_heard(live_server, phone):
     # --- B follows the invite, registers through it, and joins ---------------------------------
     b.goto(invite_link)
     expect(b.get_by_role("heading", level=1)).to_have_text("Alex invited you to Attune")
-    assert_accessible(b, "invite landing")
+    check_page(b, "invite landing")
     b.get_by_role("link", name="Create an account").click()
     invite_path = invite_link[len(base):]
     expect(b).to_have_url(re.compile(r"/register\?next="))
@@ -125,7 +131,7 @@ def test_two_partners_answer_reveal_and_feel_heard(live_server, phone):
     register(b, live_server, "sam@example.test", "Sam")
     expect(b).to_have_url(invite_link)  # next= carried through the email link
     expect(b.get_by_role("heading", level=1)).to_have_text("Join Alex?")
-    assert_accessible(b, "confirm join")
+    check_page(b, "confirm join")
     b.get_by_role("button", name="Join Alex").click()
     expect(b).to_have_url(base + "/today")
     expect(b.get_by_text("You're paired. Your first prompt is waiting.")).to_be_visible()
@@ -137,7 +143,7 @@ def test_two_partners_answer_reveal_and_feel_heard(live_server, phone):
     expect(a).to_have_url(base + "/today")
     expect(a.locator(".prompt-card .prompt-text").first).to_have_text(prompt_text)
     expect(a.get_by_text("Neither of you has answered yet.")).to_be_visible()
-    assert_accessible(a, "today (answer form)")
+    check_page(a, "today (answer form)")
     a.get_by_label("Your answer").fill(A_ANSWER)
     a.get_by_role("button", name="Save my answer").click()
     expect(a).to_have_url(re.compile(r"/prompts/\d+$"))
@@ -145,7 +151,7 @@ def test_two_partners_answer_reveal_and_feel_heard(live_server, phone):
     expect(a.get_by_text("Saved. It stays private until you've both answered.")).to_be_visible()
     expect(a.get_by_text("Sam hasn't answered yet")).to_be_visible()
     assert a.get_by_label("Your answer").input_value() == A_ANSWER
-    assert_accessible(a, "prompt page (sealed, waiting)")
+    check_page(a, "prompt page (sealed, waiting)")
 
     # --- B sees that A answered, but not what ---------------------------------------------------
     b.reload()
@@ -157,15 +163,19 @@ def test_two_partners_answer_reveal_and_feel_heard(live_server, phone):
 
     # --- The coach notices blame as B types, then B answers kindly ------------------------------
     box = b.get_by_label("Your answer")
-    coach = b.locator(".answer-form .coach")
-    expect(coach).to_have_attribute("aria-live", "polite")
-    expect(coach).to_be_hidden()
+    # The live region is in the page from the start; the hint panel appears inside it as B types.
+    live_region = b.locator("#" + box.get_attribute("data-coach"))
+    expect(live_region).to_have_attribute("aria-live", "polite")
+    hint = live_region.locator(".coach")
+    expect(hint).to_have_count(0)
     box.press_sequentially(B_BLAMING)
-    expect(coach).to_be_visible()
-    expect(coach).to_contain_text("You never")
-    expect(coach).to_contain_text("I felt … when …")
+    expect(hint).to_be_visible()
+    expect(hint).to_contain_text("You never")
+    expect(hint).to_contain_text("I felt … when …")
+    save_screenshot(b, "coach-hint.png")
     box.fill(B_ANSWER)
-    expect(coach).to_be_hidden()
+    expect(hint).to_have_count(0)
+    expect(live_region).to_be_attached()
     b.get_by_role("button", name="Save my answer").click()
     expect(b).to_have_url(prompt_url)
     expect(b.get_by_text("You've both answered. Here's what you each wrote.")).to_be_visible()
@@ -174,12 +184,18 @@ def test_two_partners_answer_reveal_and_feel_heard(live_server, phone):
     a.reload()
     for page, mine, theirs, partner_name in ((a, A_ANSWER, B_ANSWER, "Sam"), (b, B_ANSWER, A_ANSWER, "Alex")):
         expect(page.get_by_role("heading", name="Your answers, side by side")).to_be_visible()
-        expect(page.locator(".answer-mine .answer-body")).to_have_text(mine)
-        expect(page.locator(".answer-partner .answer-body")).to_have_text(theirs)
         expect(page.locator(".answer-partner h3")).to_have_text(partner_name)
+        # Exactly as typed: emoji and the line break, which is shown as a line break.
+        assert page.locator(".answer-mine .answer-body").text_content() == mine
+        assert page.locator(".answer-partner .answer-body").text_content() == theirs
+        shown = page.locator(".answer-mine .answer-body" if mine == A_ANSWER else ".answer-partner .answer-body")
+        assert "🌊🙂\nwhen we walked" in shown.inner_text()
         answers_side_by_side(page)
-    assert_accessible(a, "reveal page (Alex)")
-    assert_accessible(b, "reveal page (Sam)")
+    check_page(a, "reveal page (Alex)")
+    check_page(b, "reveal page (Sam)")
+    b.emulate_media(color_scheme="dark")
+    check_page(b, "reveal page (Sam, dark mode)")
+    b.emulate_media(color_scheme="light")
     save_screenshot(b, "reveal-page.png", full_page=True)
 
     # A narrower phone: the long unbroken word still wraps inside its box.
@@ -193,7 +209,7 @@ def test_two_partners_answer_reveal_and_feel_heard(live_server, phone):
 
     b.reload()
     expect(b.locator("#being-heard .reflection-body")).to_contain_text(A_REFLECTION)
-    assert_accessible(b, "reveal page (responding to a reflection)")
+    check_page(b, "reveal page (responding to a reflection)")
     respond_heard(b)
     reflect(b, "Alex", B_REFLECTION)
 
@@ -201,7 +217,7 @@ def test_two_partners_answer_reveal_and_feel_heard(live_server, phone):
     expect(a.get_by_text("Sam feels heard.")).to_be_visible()
     respond_heard(a)
     expect(a.get_by_text("This conversation is complete")).to_be_visible()
-    assert_accessible(a, "reveal page (complete)")
+    check_page(a, "reveal page (complete)")
     b.reload()
     expect(b.get_by_text("This conversation is complete")).to_be_visible()
     expect(b.get_by_text("Alex feels heard.")).to_be_visible()
@@ -211,15 +227,14 @@ def test_two_partners_answer_reveal_and_feel_heard(live_server, phone):
     expect(a.get_by_role("heading", level=1)).to_have_text("History")
     expect(a.locator(".history-item .answer-mine .answer-body")).to_have_text(A_ANSWER)
     expect(a.locator(".history-item .answer-partner .answer-body")).to_have_text(B_ANSWER)
-    no_horizontal_overflow(a)
-    assert_accessible(a, "history")
+    check_page(a, "history")
     a.get_by_role("link", name="Account").click()
     expect(a.get_by_role("heading", level=1)).to_have_text("Your account")
-    assert_accessible(a, "account")
+    check_page(a, "account")
     a.get_by_role("button", name="Log out").click()
     expect(a).to_have_url(base + "/")
     a.goto(base + "/login")
-    assert_accessible(a, "login")
+    check_page(a, "login")
     a.get_by_label("Email").fill("alex@example.test")
     a.get_by_label("Password").fill(PASSWORD)
     a.get_by_role("button", name="Log in").click()

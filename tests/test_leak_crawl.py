@@ -1,0 +1,117 @@
+"""Sealed until both (SECURITY.md SEAL): crawl every route as the partner and as a stranger.
+
+A unique canary is planted in partner B's answer. Before the reveal, no
+route (HTML or JSON, any method, any sensible path argument) may show it to
+partner A or to a stranger. After the reveal A sees it, the stranger still not.
+"""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from extensions import db
+from models import Invite, Reflection
+from tests.helpers import PASSWORD
+
+# Routes a crawl must not call with a valid body, because doing so is the legitimate
+# way to take part (A answering reveals the prompt) or ends the crawler's own session.
+PARTICIPATING = {"prompts.answer", "api.put_answer"}
+ENDS_SESSION = {"auth.logout", "auth.sign_out_everywhere"}
+
+
+def _argument_values(rule, ids: dict) -> list[dict]:
+    """Plausible values for a rule's path arguments: the couple's real ids, neighbours, junk."""
+    combos = [{}]
+    for name in rule.arguments:
+        converter = rule._converters[name].__class__.__name__
+        if converter == "IntegerConverter":
+            values = sorted({ids["instance"], ids["reflection"], ids["instance"] + 1, 1, 2, 0})
+        elif name == "filename":
+            values = ["css/app.css", "js/app.js"]
+        else:
+            values = [ids["token"], "x", "../../etc/passwd"]
+        combos = [dict(c, **{name: v}) for c in combos for v in values]
+    return combos
+
+
+def _urls(app, ids: dict):
+    for rule in app.url_map.iter_rules():
+        methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
+        for values in _argument_values(rule, ids):
+            path = rule.build(values, append_unknown=False)[1]
+            for method in methods:
+                yield rule.endpoint, method, path
+
+
+def _crawl(app, client, ids, canary, *, participating_ok: bool):
+    seen = []
+    for endpoint, method, path in _urls(app, ids):
+        if method != "GET" and endpoint in ENDS_SESSION:
+            continue
+        bodies = [None]
+        if method in ("POST", "PUT", "PATCH", "DELETE"):
+            bodies = [{"data": {}}, {"json": {}}, {"json": {"body": "", "response": "heard"}}]
+            if participating_ok or endpoint not in PARTICIPATING:
+                bodies.append({"data": {"body": "probe", "response": "partly", "addition": "probe"}})
+                bodies.append({"json": {"body": "probe"}})
+        for body in bodies:
+            response = client.open(path, method=method, **(body or {}))
+            assert response.status_code < 500, (method, path, response.status_code)
+            text = response.get_data(as_text=True)
+            headers = str(response.headers)
+            seen.append((method, path, response.status_code))
+            assert canary not in text, f"canary leaked by {method} {path}"
+            assert canary not in headers, f"canary leaked in headers of {method} {path}"
+    return seen
+
+
+@pytest.fixture
+def planted(factory, app):
+    pair = factory.pair()
+    stranger = factory.user("Stranger")
+    other_pair = factory.pair()  # the stranger may also be paired elsewhere
+    canary = f"CANARY-{uuid.uuid4().hex}"
+    factory.answer(pair.b, pair.first_prompt_id, f"My sealed words {canary} stay mine")
+    with app.app_context():
+        token = db.session.scalar(sa.select(Invite.token))
+    return pair, stranger, other_pair, canary, {"instance": pair.first_prompt_id, "reflection": 1, "token": token}
+
+
+def _client(app, person):
+    client = app.test_client()
+    response = client.post("/login", data={"email": person.email, "password": PASSWORD})
+    assert response.status_code == 302
+    return client
+
+
+def test_sealed_answer_never_reaches_partner_or_stranger(app, planted, factory):
+    pair, stranger, other_pair, canary, ids = planted
+    partner = _client(app, pair.a)
+    outsider = _client(app, stranger)
+    other_couple = _client(app, other_pair.a)
+    anonymous = app.test_client()
+    crawled = _crawl(app, partner, ids, canary, participating_ok=False)
+    assert len(crawled) > 100
+    for client in (outsider, other_couple, anonymous):
+        _crawl(app, client, ids, canary, participating_ok=True)
+
+    # The partner learns only that B answered: nothing about length or timing.
+    payload = partner.get(f"/api/v1/prompts/{pair.first_prompt_id}").get_json()
+    assert payload["partner_answered"] is True and payload["partner_answer"] is None
+    assert str(len(f"My sealed words {canary} stay mine")) not in str(payload)
+
+    # Now A answers for real: the prompt is revealed, and A (only A) may read B's words.
+    assert partner.post(f"/prompts/{pair.first_prompt_id}/answer", data={"body": "Mine"}).status_code == 302
+    assert canary in partner.get(f"/prompts/{pair.first_prompt_id}").get_data(as_text=True)
+    assert canary in partner.get(f"/api/v1/prompts/{pair.first_prompt_id}").get_data(as_text=True)
+    assert canary in partner.get("/history").get_data(as_text=True)
+    with app.app_context():
+        db.session.add(
+            Reflection(instance_id=pair.first_prompt_id, listener_id=pair.a.id, speaker_id=pair.b.id, round=1, body="r")
+        )
+        db.session.commit()
+        ids["reflection"] = db.session.scalar(sa.select(Reflection.id))
+    for client in (outsider, other_couple, anonymous):
+        _crawl(app, client, ids, canary, participating_ok=True)
