@@ -132,7 +132,7 @@ def _deliver_one(couple: Couple, now: datetime) -> int:
         .values(next_delivery_at=following)
         .execution_options(synchronize_session=False)
     ).rowcount
-    if claimed != 1 or slot is None or slot < due:
+    if claimed != 1 or slot is None:
         return 0
     if open_prompt_count(couple.id) >= MAX_OPEN_PROMPTS:
         return 0
