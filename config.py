@@ -25,6 +25,18 @@ def database_url(instance_path: str) -> str:
     return url
 
 
+def engine_options(url: str) -> dict:
+    """Error messages and logs must never carry answer text, so SQL parameters stay out of them.
+
+    A server database may drop idle connections (restarts, failovers), so they
+    are checked before use; a local SQLite file has nothing to check.
+    """
+    options: dict = {"hide_parameters": True}
+    if not url.startswith("sqlite"):
+        options["pool_pre_ping"] = True
+    return options
+
+
 def secret_key(instance_path: str) -> str:
     """SECRET_KEY from the environment, or one generated on first run and kept in instance/."""
     from_env = os.environ.get("SECRET_KEY")
@@ -47,14 +59,15 @@ def settings(instance_path: str) -> dict:
         "ATTUNE_ENV": env,
         "SECRET_KEY": secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
-        # Error messages and logs must never carry answer text, so SQL parameters stay out of them.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True, "pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url(instance_path)),
         "SQLITE_BUSY_TIMEOUT_SECONDS": float(os.environ.get("SQLITE_BUSY_TIMEOUT", "30")),
         # Sessions: a server-side record per login, idle and absolute limits.
         "SESSION_COOKIE_NAME": "attune_session",
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # The cookie keeps the expiry set at login: the absolute limit. Idle time is tracked on the server.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "PERMANENT_SESSION_LIFETIME": timedelta(days=int(os.environ.get("SESSION_ABSOLUTE_DAYS", "30"))),
         "SESSION_IDLE_TIMEOUT": timedelta(days=int(os.environ.get("SESSION_IDLE_DAYS", "7"))),
         "FRESH_LOGIN_WINDOW": timedelta(minutes=10),

@@ -158,20 +158,22 @@ def begin_login_session(user: User) -> LoginSession:
     return row
 
 
+# Built once: this runs on every request, and building the statement costs more than running it.
+_LOGIN_SESSION = (
+    sa.select(LoginSession)
+    .join(LoginSession.user)
+    .outerjoin(Membership, sa.and_(Membership.user_id == User.id, Membership.left_at.is_(None)))
+    .outerjoin(Couple, Couple.id == Membership.couple_id)
+    .options(contains_eager(LoginSession.user).contains_eager(User.active_membership).contains_eager(Membership.couple))
+    .where(LoginSession.id == sa.bindparam("digest"))
+)
+
+
 def load_login_session(token: str, now: datetime | None = None) -> User | None:
     """The user behind a cookie token, if that login is still alive (not ended, idle or too old)."""
     if not token or len(token) > 100:
         return None
-    row = db.session.scalar(
-        sa.select(LoginSession)
-        .join(LoginSession.user)
-        .outerjoin(Membership, sa.and_(Membership.user_id == User.id, Membership.left_at.is_(None)))
-        .outerjoin(Couple, Couple.id == Membership.couple_id)
-        .options(
-            contains_eager(LoginSession.user).contains_eager(User.active_membership).contains_eager(Membership.couple)
-        )
-        .where(LoginSession.id == _token_digest(token))
-    )
+    row = db.session.scalar(_LOGIN_SESSION, {"digest": _token_digest(token)})
     if row is None:
         return None
     now = now or utcnow()

@@ -160,12 +160,3 @@ def leave(user: User) -> Couple:
         sa.update(Invite).where(Invite.couple_id == couple.id, Invite.used_at.is_(None)).values(revoked_at=now)
     )
     return couple
-
-
-def partner_of(user: User, couple_id: int) -> User | None:
-    """The other person in a couple (present or former), or None while waiting for them."""
-    return db.session.scalar(
-        sa.select(User)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.couple_id == couple_id, Membership.user_id != user.id)
-    )

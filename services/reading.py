@@ -10,13 +10,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import joinedload
 
 from extensions import db
-from models import Answer, Couple, Membership, PromptInstance, Reflection, Theme, User
+from models import Answer, Couple, Membership, PromptInstance, Reflection, User
 from services import access
 from services.conversation import Direction, directions
+from services.delivery import MAX_OPEN_PROMPTS
 
 HISTORY_PAGE_SIZE = 20
 TODAY_CONVERSATIONS = 3
@@ -55,28 +55,34 @@ def _partner_from_answers(user: User, answers: list[Answer]) -> User | None:
     return next((a.user for a in answers if a.user_id != user.id), None)
 
 
+# Statements on hot pages are built once; building them costs more than running them.
+_PARTNER = (
+    sa.select(User)
+    .join(Membership, Membership.user_id == User.id)
+    .where(Membership.couple_id == sa.bindparam("couple_id"), Membership.user_id != sa.bindparam("user_id"))
+)
+_UNFINISHED = (
+    sa.select(PromptInstance)
+    .where(PromptInstance.couple_id == sa.bindparam("couple_id"), PromptInstance.completed_at.is_(None))
+    .order_by(PromptInstance.slot_at.desc())
+    .limit(MAX_OPEN_PROMPTS + TODAY_CONVERSATIONS + 1)
+    .options(joinedload(PromptInstance.answers), joinedload(PromptInstance.theme))
+)
+
+
+def partner_in(user: User, couple_id: int) -> User | None:
+    """The other person in a couple (present or former), or None while waiting for them."""
+    return db.session.scalar(_PARTNER, {"couple_id": couple_id, "user_id": user.id})
+
+
 def today(user: User) -> TodayView:
     """The open prompts and the few most recent unfinished conversations of user's couple."""
     membership = user.active_membership
     if membership is None:
         return TodayView(couple=None, partner=None)
     couple = membership.couple
-    partner = db.session.scalar(
-        sa.select(User)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.couple_id == couple.id, Membership.user_id != user.id)
-    )
-    instances = (
-        db.session.scalars(
-            sa.select(PromptInstance)
-            .where(PromptInstance.couple_id == couple.id, PromptInstance.completed_at.is_(None))
-            .order_by(PromptInstance.slot_at.desc())
-            .limit(2 + TODAY_CONVERSATIONS + 1)
-            .options(joinedload(PromptInstance.answers), joinedload(PromptInstance.theme))
-        )
-        .unique()
-        .all()
-    )
+    partner = partner_in(user, couple.id)
+    instances = db.session.scalars(_UNFINISHED, {"couple_id": couple.id}).unique().all()
     view = TodayView(couple=couple, partner=partner)
     for instance in reversed(instances):
         card = Card(instance, access.answers_for(user, instance, instance.answers), partner)
@@ -102,11 +108,7 @@ def conversation(user: User, instance_id: int) -> Card:
         flows = directions(instance, instance.answers, reflections)
     else:
         # Before the reveal the partner is looked up by membership: their answer row must not be used.
-        partner = db.session.scalar(
-            sa.select(User)
-            .join(Membership, Membership.user_id == User.id)
-            .where(Membership.couple_id == instance.couple_id, Membership.user_id != user.id)
-        )
+        partner = partner_in(user, instance.couple_id)
         flows = {}
     card = Card(instance, sealed, partner)
     card.listening = flows.get(user.id)

@@ -750,8 +750,12 @@ def test_unknown_api_route_is_404_json(client, factory, login):
 
 def test_wrong_method_is_405_json(factory, login):
     api = login(factory.user())
-    assert_error(api.client.delete(f"{API}/me", headers={"X-CSRFToken": api.token}), 405)
-    assert_error(api.client.post(f"{API}/prompts", headers={"X-CSRFToken": api.token}), 405)
+    response = api.client.delete(f"{API}/me", headers={"X-CSRFToken": api.token})
+    assert_error(response, 405)
+    assert "GET" in response.headers["Allow"]
+    response = api.client.post(f"{API}/prompts", headers={"X-CSRFToken": api.token})
+    assert_error(response, 405)
+    assert "GET" in response.headers["Allow"]
 
 
 def test_openapi_document_is_public_json(client):

@@ -151,7 +151,6 @@ def test_operation_conforms_to_the_document(app, world, document, method, path):
         seen.add(response.status_code)
 
     run()
-    print(method, path, sorted(seen))
     # The calls really were authenticated: a 401 or a CSRF 400 on every call would prove nothing.
     assert seen - {400, 401}, f"{method} {path} only ever answered {sorted(seen)}"
 

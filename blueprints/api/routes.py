@@ -119,7 +119,7 @@ def couple():
     membership = current_user.active_membership
     if membership is None:
         return {"status": "unpaired", "couple_id": None, "partner": None, "depth_ceiling": None}
-    partner = pairing.partner_of(current_user, membership.couple_id)
+    partner = reading.partner_in(current_user, membership.couple_id)
     return {
         "status": "paired" if partner else "waiting",
         "couple_id": membership.couple_id,

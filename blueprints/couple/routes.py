@@ -8,7 +8,7 @@ from blueprints.couple import bp
 from blueprints.couple.forms import DepthForm, JoinCodeForm, LeaveForm, StartCoupleForm
 from blueprints.forms import show_error
 from extensions import db, limiter
-from services import pairing, schedule
+from services import pairing, reading, schedule
 from services.errors import ServiceError
 
 JOIN_LIMIT = "10 per minute;40 per hour"
@@ -21,7 +21,7 @@ def show():
     membership = current_user.active_membership
     invite = partner = None
     if membership is not None:
-        partner = pairing.partner_of(current_user, membership.couple_id)
+        partner = reading.partner_in(current_user, membership.couple_id)
         if partner is None:
             invite = pairing.current_invite(membership.couple_id)
     return render_template(

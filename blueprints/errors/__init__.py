@@ -81,7 +81,9 @@ def handle_http_exception(error: HTTPException):
         message = data.get("message") or (_first_text(errors) if code in (400, 422) else None)
         message = message or FRIENDLY.get(code, FRIENDLY[400] if code < 500 else FRIENDLY[500])[1]
         response = _json(code, error.name, message, errors)
-        headers = data.get("headers") or {}
+        # Keep the exception's own headers (such as Allow on a 405), but not its HTML content type.
+        headers = {name: value for name, value in error.get_headers() if name.lower() != "content-type"}
+        headers.update(data.get("headers") or {})
         return (*response, headers) if headers else response
     return _page(code)
 

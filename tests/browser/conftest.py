@@ -6,6 +6,7 @@ missing browser is a failure instead.
 """
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from dataclasses import dataclass, field
@@ -71,6 +72,8 @@ class LiveServer:
 def live_server():
     """Attune with CSRF on, served by werkzeug on a free port in a daemon thread."""
     app = create_app(test_settings(WTF_CSRF_ENABLED=True, SERVER_NAME=None))
+    # One log line per request and static file would bury a failure's report; errors still log.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="attune-live-server", daemon=True)
     thread.start()

@@ -52,6 +52,9 @@ def answers_side_by_side(page: Page) -> None:
     assert abs(mine["y"] - partner["y"]) <= 3, f"answers are not on one row: {mine} vs {partner}"
     assert mine["x"] < partner["x"], f"my answer should be on the left: {mine} vs {partner}"
     assert mine["x"] + mine["width"] <= partner["x"] + 1, f"the answer boxes overlap: {mine} vs {partner}"
+    widths = page.eval_on_selector_all(".answer-body", "els => els.map(e => [e.scrollWidth, e.clientWidth])")
+    for scroll_width, client_width in widths:
+        assert scroll_width <= client_width, f"an answer is wider than its box: {scroll_width} > {client_width}"
     no_horizontal_overflow(page)
 
 
@@ -157,8 +160,9 @@ def test_two_partners_answer_reveal_and_feel_heard(live_server, phone):
     b.reload()
     expect(b.get_by_text("Alex has answered — your turn.")).to_be_visible()
     content = b.content()
-    for fragment in ("harbour", "Sunday", "🌊"):
-        assert fragment not in content, f"B can see A's sealed answer ({fragment!r}) before answering"
+    for line in A_ANSWER.splitlines():
+        assert line not in content, f"B can see A's sealed answer ({line!r}) before answering"
+    assert "🌊" not in content, "B can see A's sealed answer before answering"
     save_screenshot(b, "answer-page.png")
 
     # --- The coach notices blame as B types, then B answers kindly ------------------------------

@@ -1,0 +1,150 @@
+"""Generate a benchmark database: N couples, each with a year of answered, revealed prompts.
+
+Rows go in through the database driver in bulk (executemany on SQLite, COPY on
+PostgreSQL): the ORM would take hours for millions of rows. The schema comes
+from the real migrations.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import random
+import secrets
+import time
+from datetime import datetime, timedelta, timezone
+
+import sqlalchemy as sa
+from flask import Flask
+
+from database import writing
+from extensions import db
+from models import LoginSession, Prompt
+from services import library
+from services.passwords import hash_password
+
+HISTORY_DAYS = 365
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value).replace("\\", "\\\\").replace("\t", " ").replace("\n", "\\n")
+
+
+class Writer:
+    """Bulk rows into one table at a time, through the fastest path each backend has."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.postgres = connection.dialect.name == "postgresql"
+
+    def rows(self, table: str, columns: list[str], rows):
+        raw = self.connection.connection.driver_connection
+        if self.postgres:
+            with raw.cursor() as cursor:
+                with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                    buffer = io.StringIO()
+                    for n, row in enumerate(rows, 1):
+                        buffer.write("\t".join(_fmt(v) for v in row) + "\n")
+                        if n % 50000 == 0:
+                            copy.write(buffer.getvalue())
+                            buffer = io.StringIO()
+                    copy.write(buffer.getvalue())
+        else:
+            placeholders = ", ".join("?" for _ in columns)
+            cursor = raw.cursor()
+            batch = []
+            for row in rows:
+                batch.append(tuple(v.replace(tzinfo=None).isoformat(" ") if isinstance(v, datetime) else v for v in row))
+                if len(batch) == 50000:
+                    cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", batch)
+                    batch = []
+            if batch:
+                cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", batch)
+
+
+def seed(app: Flask, couples: int, logged_in: int = 200) -> list[str]:
+    """Fill the database; returns session cookies for `logged_in` partners."""
+    started = time.perf_counter()
+    rng = random.Random(7)
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    first_day = now - timedelta(days=HISTORY_DAYS)
+    with app.app_context():
+        with writing():
+            library.load_library(app.config["PROMPT_LIBRARY_PATH"])
+            db.session.commit()
+        prompts = db.session.execute(sa.select(Prompt.id, Prompt.theme_id, Prompt.depth, Prompt.text)).all()
+        password_hash = hash_password("benchmark passphrase", app.config["PASSWORD_HASH_PROFILE"])
+        db.session.remove()  # end the read transaction before the bulk writer commits
+        with db.engine.begin() as connection:
+            w = Writer(connection)
+            w.rows("users", ["id", "email", "display_name", "password_hash", "role", "max_depth", "timezone", "created_at"],
+                   ((u, f"p{u}@bench.test", f"Partner {u}", password_hash, "partner", 3, "UTC", first_day)
+                    for u in range(1, 2 * couples + 1)))
+            w.rows("couples", ["id", "created_at", "timezone", "delivery_time", "cadence", "cadence_days", "next_delivery_at"],
+                   ((c, first_day, "UTC", "19:00:00", "daily", 0, now + timedelta(hours=rng.randint(1, 23)))
+                    for c in range(1, couples + 1)))
+            w.rows("memberships", ["id", "couple_id", "user_id", "seat", "joined_at"],
+                   ((2 * (c - 1) + s, c, 2 * (c - 1) + s, s, first_day) for c in range(1, couples + 1) for s in (1, 2)))
+
+            def instances():
+                n = 0
+                for c in range(1, couples + 1):
+                    for d in range(HISTORY_DAYS):
+                        n += 1
+                        pid, theme, depth, text = prompts[(c * 7 + d) % len(prompts)]
+                        slot = first_day + timedelta(days=d)
+                        last = d >= HISTORY_DAYS - 2
+                        revealed = None if d == HISTORY_DAYS - 1 else slot + timedelta(hours=2)
+                        completed = None if last else slot + timedelta(hours=5)
+                        yield (n, c, slot, "library", pid, theme, depth, text, slot, revealed, completed)
+
+            w.rows("prompt_instances", ["id", "couple_id", "slot_at", "source", "prompt_id", "theme_id", "depth", "text",
+                                        "delivered_at", "revealed_at", "completed_at"], instances())
+
+            def answers():
+                n = 0
+                for c in range(1, couples + 1):
+                    a, b = 2 * c - 1, 2 * c
+                    for d in range(HISTORY_DAYS):
+                        instance = (c - 1) * HISTORY_DAYS + d + 1
+                        slot = first_day + timedelta(days=d)
+                        authors = (b,) if d == HISTORY_DAYS - 1 else (a, b)
+                        for user in authors:
+                            n += 1
+                            yield (n, instance, user, f"Answer {d} from {user}: I felt heard when we talked.", slot, slot)
+
+            w.rows("answers", ["id", "instance_id", "user_id", "body", "created_at", "updated_at"], answers())
+
+            def reflections():
+                n = 0
+                for c in range(1, couples + 1):
+                    for d in range(0, HISTORY_DAYS - 1, 3):
+                        n += 1
+                        instance = (c - 1) * HISTORY_DAYS + d + 1
+                        yield (n, instance, 2 * c - 1, 2 * c, 1, "It sounds like you felt ...",
+                               first_day + timedelta(days=d, hours=3), "heard")
+
+            w.rows("reflections", ["id", "instance_id", "listener_id", "speaker_id", "round", "body", "created_at", "response"],
+                   reflections())
+            if connection.dialect.name == "postgresql":
+                for table in ("users", "couples", "memberships", "prompt_instances", "answers", "reflections"):
+                    connection.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+                connection.exec_driver_sql("ANALYZE")
+            else:
+                connection.exec_driver_sql("ANALYZE")
+
+        cookies = []
+        serializer = app.session_interface.get_signing_serializer(app)
+        with writing():
+            for user_id in rng.sample(range(1, 2 * couples + 1), min(logged_in, 2 * couples)):
+                token = secrets.token_urlsafe(32)
+                row = LoginSession(id=hashlib.sha256(token.encode()).hexdigest(), user_id=user_id)
+                db.session.add(row)
+                cookies.append(serializer.dumps({"_user_id": token, "_fresh": True, "_permanent": True}))
+            db.session.commit()
+    print(f"seeded {couples} couples x {HISTORY_DAYS} days in {time.perf_counter() - started:.1f}s")
+    return cookies
+

@@ -1,0 +1,151 @@
+"""Benchmark: the logged-in Today page against a trivial route of the same app, under gunicorn.
+
+One command generates N couples with a year of history, starts gunicorn
+(sync workers) on loopback and measures both routes with wrk in the same
+run, reporting requests per second, their ratio, and p50/p99 latency.
+
+    python bench/today.py                      # SQLite, 10,000 couples
+    python bench/today.py --postgres           # PostgreSQL at DATABASE_URL (default: the local test database)
+    python bench/today.py --couples 1000       # quicker
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+RESULTS = ROOT / "bench" / "results"
+SECRET = "benchmark-secret-key-not-for-production"
+PG_SCHEMA = "attune_bench"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare(args) -> tuple[dict, list[str]]:
+    instance = Path(tempfile.mkdtemp(prefix="attune-bench-"))
+    env = {"ATTUNE_INSTANCE_PATH": str(instance), "SECRET_KEY": SECRET, "ATTUNE_ENV": "development",
+           "RATELIMIT_ENABLED": "0"}
+    if args.postgres:
+        base = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE")
+            connection.exec_driver_sql(f"CREATE SCHEMA {PG_SCHEMA}")
+        engine.dispose()
+        env["DATABASE_URL"] = base + ("&" if "?" in base else "?") + f"options=-csearch_path%3D{PG_SCHEMA}"
+    else:
+        env.pop("DATABASE_URL", None)
+    os.environ.update(env)
+    if not args.postgres:
+        os.environ.pop("DATABASE_URL", None)
+
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from bench.seed import seed
+
+    app = create_app()
+    with app.app_context():
+        upgrade()
+    cookies = seed(app, args.couples)
+    return env, cookies
+
+
+def wrk(url: str, seconds: int, connections: int, script: Path | None) -> dict:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if script:
+        command += ["-s", str(script)]
+    output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+
+    def latency(percent: str) -> float:
+        value, unit = re.search(rf"\s{percent}%\s+([\d.]+)(us|ms|s)", output).groups()
+        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    return {"rps": rps, "p50_ms": latency("50"), "p99_ms": latency("99"), "non_2xx": int(non_2xx.group(1)) if non_2xx else 0}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--couples", type=int, default=10_000)
+    parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install wrk")
+
+    env, cookies = prepare(args)
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", str(args.workers), "-k", "sync", "-b", f"127.0.0.1:{port}",
+         "--log-level", "warning", "app:create_app()"],
+        cwd=ROOT, env={**os.environ, **env}, start_new_session=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/livez", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        script = Path(tempfile.mkstemp(suffix=".lua")[1])
+        script.write_text(
+            "cookies = {" + ",".join(json.dumps(c) for c in cookies) + "}\n"
+            "counter = 0\n"
+            "request = function()\n"
+            "  counter = counter + 1\n"
+            "  local cookie = cookies[(counter % #cookies) + 1]\n"
+            "  return wrk.format('GET', '/today', {['Cookie'] = 'attune_session=' .. cookie})\n"
+            "end\n"
+        )
+        request = urllib.request.Request(base + "/today", headers={"Cookie": "attune_session=" + cookies[0]})
+        page = urllib.request.urlopen(request).read().decode()
+        assert "Today" in page and "Log in" not in page, "the benchmark session is not logged in"
+        wrk(base + "/livez", 3, args.connections, None)  # warm-up
+        wrk(base + "/today", 3, args.connections, script)
+        trivial = wrk(base + "/livez", args.seconds, args.connections, None)
+        today = wrk(base + "/today", args.seconds, args.connections, script)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+    backend = "postgresql" if args.postgres else "sqlite"
+    result = {
+        "backend": backend, "couples": args.couples, "history_days": 365, "workers": args.workers,
+        "connections": args.connections, "seconds": args.seconds,
+        "trivial": trivial, "today": today, "ratio": round(today["rps"] / trivial["rps"], 3),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"today-{backend}.json").write_text(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2))
+    print(
+        f"\n{backend}: /today {today['rps']:.0f} req/s vs /livez {trivial['rps']:.0f} req/s "
+        f"= {result['ratio']:.2f}x; /today p50 {today['p50_ms']:.1f} ms, p99 {today['p99_ms']:.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
