@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from extensions import db
-from models import Answer, Couple, Membership, PromptInstance, Reflection, User
+from models import Answer, Couple, Membership, PromptInstance, Reflection, Theme, User
 from services import access
 from services.conversation import Direction, directions
 from services.delivery import MAX_OPEN_PROMPTS
@@ -26,7 +27,7 @@ TODAY_CONVERSATIONS = 3
 class Card:
     """One prompt as one partner may see it."""
 
-    instance: PromptInstance
+    instance: PromptInstance | PromptView
     sealed: access.SealedPair
     partner: User | None
     listening: Direction | None = None  # me reflecting my partner's answer
@@ -55,24 +56,94 @@ def _partner_from_answers(user: User, answers: list[Answer]) -> User | None:
     return next((a.user for a in answers if a.user_id != user.id), None)
 
 
-# Statements on hot pages are built once; building them costs more than running them.
+@dataclass(frozen=True, slots=True)
+class ThemeView:
+    id: str
+    name: str
+    mirror: str
+    validate: str
+    empathise: str
+    avoid: list[str]
+    starters: list[str]
+
+
+@dataclass(slots=True)
+class PromptView:
+    """A prompt instance as the Today page reads it: plain values, no ORM state."""
+
+    id: int
+    text: str
+    follow_up: str | None
+    depth: int
+    source: str
+    delivered_at: datetime
+    revealed_at: datetime | None
+    completed_at: datetime | None
+    theme: ThemeView | None
+    answers: list["AnswerView"] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerView:
+    id: int
+    user_id: int
+    body: str
+
+
+# The Today page is the most visited page: its statements are built once and read
+# plain rows (building an ORM statement, or ORM objects, costs more than the query).
 _PARTNER = (
     sa.select(User)
     .join(Membership, Membership.user_id == User.id)
     .where(Membership.couple_id == sa.bindparam("couple_id"), Membership.user_id != sa.bindparam("user_id"))
 )
-_UNFINISHED = (
-    sa.select(PromptInstance)
-    .where(PromptInstance.couple_id == sa.bindparam("couple_id"), PromptInstance.completed_at.is_(None))
-    .order_by(PromptInstance.slot_at.desc())
+_instances, _themes, _answers = PromptInstance.__table__, Theme.__table__, Answer.__table__
+_recent_unfinished = (
+    sa.select(_instances)
+    .where(_instances.c.couple_id == sa.bindparam("couple_id"), _instances.c.completed_at.is_(None))
+    .order_by(_instances.c.slot_at.desc())
     .limit(MAX_OPEN_PROMPTS + TODAY_CONVERSATIONS + 1)
-    .options(joinedload(PromptInstance.answers), joinedload(PromptInstance.theme))
+    .subquery()
+)
+_TODAY = (
+    sa.select(
+        _recent_unfinished.c.id, _recent_unfinished.c.text, _recent_unfinished.c.follow_up,
+        _recent_unfinished.c.depth, _recent_unfinished.c.source, _recent_unfinished.c.delivered_at,
+        _recent_unfinished.c.revealed_at, _recent_unfinished.c.completed_at, _recent_unfinished.c.slot_at,
+        _themes.c.id.label("theme_id"), _themes.c.name, _themes.c.mirror, _themes.c.validate,
+        _themes.c.empathise, _themes.c.avoid, _themes.c.starters,
+        _answers.c.id.label("answer_id"), _answers.c.user_id, _answers.c.body,
+    )
+    .select_from(
+        _recent_unfinished.outerjoin(_themes, _themes.c.id == _recent_unfinished.c.theme_id)
+        .outerjoin(_answers, _answers.c.instance_id == _recent_unfinished.c.id)
+    )
+    .order_by(_recent_unfinished.c.slot_at, _answers.c.id)
 )
 
 
 def partner_in(user: User, couple_id: int) -> User | None:
     """The other person in a couple (present or former), or None while waiting for them."""
     return db.session.scalar(_PARTNER, {"couple_id": couple_id, "user_id": user.id})
+
+
+def _today_prompts(couple_id: int) -> list[PromptView]:
+    prompts: dict[int, PromptView] = {}
+    for row in db.session.execute(_TODAY, {"couple_id": couple_id}):
+        prompt = prompts.get(row.id)
+        if prompt is None:
+            theme = (
+                ThemeView(row.theme_id, row.name, row.mirror, row.validate, row.empathise, row.avoid, row.starters)
+                if row.theme_id
+                else None
+            )
+            prompt = prompts[row.id] = PromptView(
+                row.id, row.text, row.follow_up, row.depth, row.source, row.delivered_at,
+                row.revealed_at, row.completed_at, theme,
+            )
+        if row.answer_id is not None:
+            prompt.answers.append(AnswerView(row.answer_id, row.user_id, row.body))
+    return list(prompts.values())
 
 
 def today(user: User) -> TodayView:
@@ -82,10 +153,9 @@ def today(user: User) -> TodayView:
         return TodayView(couple=None, partner=None)
     couple = membership.couple
     partner = partner_in(user, couple.id)
-    instances = db.session.scalars(_UNFINISHED, {"couple_id": couple.id}).unique().all()
     view = TodayView(couple=couple, partner=partner)
-    for instance in reversed(instances):
-        card = Card(instance, access.answers_for(user, instance, instance.answers), partner)
+    for prompt in _today_prompts(couple.id):
+        card = Card(prompt, access.answers_for(user, prompt, prompt.answers), partner)
         if card.sealed.revealed:
             view.conversations.append(card)
         else:

@@ -100,7 +100,20 @@ def test_sealed_answer_never_reaches_partner_or_stranger(app, planted, factory):
     # The partner learns only that B answered: nothing about length or timing.
     payload = partner.get(f"/api/v1/prompts/{pair.first_prompt_id}").get_json()
     assert payload["partner_answered"] is True and payload["partner_answer"] is None
-    assert str(len(f"My sealed words {canary} stay mine")) not in str(payload)
+    sealed_length = len(f"My sealed words {canary} stay mine")
+
+    def values(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                assert not any(word in key for word in ("length", "size", "count", "preview", "edited", "updated")), key
+                yield from values(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from values(item)
+        else:
+            yield node
+
+    assert sealed_length not in [v for v in values(payload) if isinstance(v, int) and not isinstance(v, bool)]
 
     # Now A answers for real: the prompt is revealed, and A (only A) may read B's words.
     assert partner.post(f"/prompts/{pair.first_prompt_id}/answer", data={"body": "Mine"}).status_code == 302
