@@ -20,6 +20,9 @@ class JsonErrorsElsewhereApi(Api):
     under /api/ and friendly HTML everywhere else.
     """
 
+    # Each operation lists the errors it really gives, instead of a catch-all "default" response.
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
     def _register_error_handlers(self):
         pass
 

@@ -2,6 +2,7 @@
 from models.base import UTCDateTime, utcnow
 from models.conversation import Answer, PromptInstance, Reflection
 from models.couple import Couple, Invite, Membership
+from models.idempotency import RequestKey
 from models.library import Prompt, Theme
 from models.user import ROLE_PARTNER, ROLE_THERAPIST, LoginSession, User
 
@@ -16,6 +17,7 @@ __all__ = [
     "ROLE_PARTNER",
     "ROLE_THERAPIST",
     "Reflection",
+    "RequestKey",
     "Theme",
     "User",
     "UTCDateTime",

@@ -73,8 +73,6 @@ class Answer(db.Model):
     instance_id: Mapped[int] = mapped_column(ForeignKey("prompt_instances.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     body: Mapped[str] = mapped_column(Text)
-    # The idempotency key of the last write, so a retried request changes nothing.
-    client_key: Mapped[Optional[str]] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # When this partner closed the conversation after the reveal.
@@ -103,7 +101,6 @@ class Reflection(db.Model):
     speaker_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     round: Mapped[int] = mapped_column(default=1)
     body: Mapped[str] = mapped_column(Text)
-    client_key: Mapped[Optional[str]] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     response: Mapped[Optional[str]] = mapped_column(String(8))
     addition: Mapped[Optional[str]] = mapped_column(Text)

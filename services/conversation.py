@@ -14,12 +14,11 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Answer, PromptInstance, Reflection, User, utcnow
-from services import access
+from services import access, idempotency
 from services.errors import Conflict, Invalid, NotFound
 
 ANSWER_MAX = 5000
 REFLECTION_MAX = 2000
-CLIENT_KEY_MAX = 64
 
 DirectionState = Literal["awaiting_reflection", "awaiting_response", "heard"]
 
@@ -27,19 +26,13 @@ DirectionState = Literal["awaiting_reflection", "awaiting_response", "heard"]
 def check_text(text: str | None, *, limit: int, field: str, what: str) -> str:
     """Keep the text exactly as typed (emoji, line breaks), refusing empty or over-long input."""
     text = (text or "").replace("\r\n", "\n")
+    if "\x00" in text or any("\ud800" <= ch <= "\udfff" for ch in text):
+        raise Invalid(f"Your {what} contains a character that can't be stored. Remove it and try again.", field=field)
     if not text.strip():
         raise Invalid(f"Write something first: your {what} can't be empty.", field=field)
     if len(text) > limit:
         raise Invalid(f"Your {what} is {len(text):,} characters; the limit is {limit:,}.", field=field)
     return text
-
-
-def check_client_key(key: str | None) -> str | None:
-    if key is None or key == "":
-        return None
-    if len(key) > CLIENT_KEY_MAX or not key.isascii() or not key.isprintable():
-        raise Invalid("The idempotency key must be up to 64 printable characters.", field="client_key")
-    return key
 
 
 def _locked(user: User, instance_id: int) -> tuple[PromptInstance, list[Answer]]:
@@ -65,28 +58,28 @@ class AnswerOutcome:
 def submit_answer(user: User, instance_id: int, body: str, client_key: str | None = None) -> AnswerOutcome:
     """Save or edit user's answer; the second answer reveals the prompt (the caller commits)."""
     body = check_text(body, limit=ANSWER_MAX, field="body", what="answer")
-    client_key = check_client_key(client_key)
+    client_key = idempotency.check_key(client_key)
     instance, answers = _locked(user, instance_id)
     mine = next((a for a in answers if a.user_id == user.id), None)
-    if mine is not None and client_key is not None and mine.client_key == client_key:
+    request_print = idempotency.fingerprint("answer", instance.id, body)
+    if idempotency.earlier(user, client_key, request_print) is not None and mine is not None:
         return AnswerOutcome(mine, revealed_now=False)
     if instance.revealed_at is not None:
         raise Conflict("Both answers are revealed, so answers can no longer change.")
     _ensure_couple_active(instance)
     now = utcnow()
     if mine is None:
-        mine = Answer(
-            instance_id=instance.id, user_id=user.id, body=body, client_key=client_key, created_at=now, updated_at=now
-        )
+        mine = Answer(instance_id=instance.id, user_id=user.id, body=body, created_at=now, updated_at=now)
         db.session.add(mine)
         answers.append(mine)
     else:
         mine.body = body
-        mine.client_key = client_key
         mine.updated_at = now
     revealed_now = len(answers) == 2
     if revealed_now:
         instance.revealed_at = now
+    db.session.flush()
+    idempotency.remember(user, client_key, request_print, answer_id=mine.id)
     db.session.flush()
     return AnswerOutcome(mine, revealed_now)
 
@@ -154,13 +147,15 @@ def _ensure_conversation_open(instance: PromptInstance) -> None:
 def reflect(user: User, instance_id: int, body: str, client_key: str | None = None) -> Reflection:
     """Add user's reflection of what they heard in their partner's answer."""
     body = check_text(body, limit=REFLECTION_MAX, field="body", what="reflection")
-    client_key = check_client_key(client_key)
+    client_key = idempotency.check_key(client_key)
     instance, answers = _locked(user, instance_id)
     reflections = _reflections(instance.id)
-    if client_key is not None:
-        for existing in reflections:
-            if existing.listener_id == user.id and existing.client_key == client_key:
-                return existing
+    request_print = idempotency.fingerprint("reflect", instance.id, body)
+    replay = idempotency.earlier(user, client_key, request_print)
+    if replay is not None:
+        done = next((r for r in reflections if r.id == replay.reflection_id), None)
+        if done is not None:
+            return done
     _ensure_conversation_open(instance)
     direction = directions(instance, answers, reflections).get(user.id)
     if direction is None:
@@ -175,9 +170,10 @@ def reflect(user: User, instance_id: int, body: str, client_key: str | None = No
         speaker_id=direction.speaker_id,
         round=len(direction.rounds) + 1,
         body=body,
-        client_key=client_key,
     )
     db.session.add(reflection)
+    db.session.flush()
+    idempotency.remember(user, client_key, request_print, reflection_id=reflection.id)
     db.session.flush()
     return reflection
 

@@ -219,3 +219,33 @@ def test_history_lists_revealed_newest_first_twenty_a_page(factory, client, auth
     second_page = page_text(client.get("/history?page=2"))
     assert "first-a" in second_page and "first-b" in second_page
     assert 'rel="next"' not in second_page
+
+
+def test_a_late_retry_never_undoes_a_newer_edit(factory, app):
+    pair = factory.pair()
+    factory.answer(pair.a, pair.first_prompt_id, "version one", key="k-1")
+    factory.answer(pair.a, pair.first_prompt_id, "version two", key="k-2")
+    factory.answer(pair.a, pair.first_prompt_id, "version one", key="k-1")  # the first request, retried late
+    with app.app_context():
+        assert db.session.scalar(sa.select(Answer.body)) == "version two"
+
+
+def test_a_key_reused_for_different_content_is_refused(factory):
+    pair = factory.pair()
+    factory.answer(pair.a, pair.first_prompt_id, "hello", key="same")
+    with pytest.raises(Invalid, match="already used for a different request"):
+        factory.answer(pair.a, pair.first_prompt_id, "something else", key="same")
+
+
+@pytest.mark.parametrize("body", ["a\x00b", "lone \ud800 surrogate"])
+def test_unstorable_characters_are_refused_clearly(factory, body):
+    pair = factory.pair()
+    with pytest.raises(Invalid, match="can't be stored"):
+        factory.answer(pair.a, pair.first_prompt_id, body)
+
+
+def test_huge_ids_are_404_not_500(client, auth, factory):
+    pair = factory.pair()
+    auth.login_as(pair.a)
+    assert client.get("/prompts/9223372036854775808").status_code == 404
+    assert client.post("/prompts/99999999999999999999/answer", data={"body": "x"}).status_code == 404

@@ -48,13 +48,13 @@ def today():
     return render_template("prompts/today.html", view=view, forms=forms)
 
 
-@bp.get("/prompts/<int:instance_id>")
+@bp.get("/prompts/<int(min=1, max=2147483647):instance_id>")
 def show(instance_id: int):
     """One prompt: the answer form while sealed, the reveal and reflections after."""
     return _render_prompt(instance_id)
 
 
-@bp.post("/prompts/<int:instance_id>/answer")
+@bp.post("/prompts/<int(min=1, max=2147483647):instance_id>/answer")
 def answer(instance_id: int):
     """Save or edit my answer; the second answer reveals both."""
     form = AnswerForm()
@@ -74,7 +74,7 @@ def answer(instance_id: int):
     return _render_prompt(instance_id, answer_form=form, status=422)
 
 
-@bp.post("/prompts/<int:instance_id>/reflections")
+@bp.post("/prompts/<int(min=1, max=2147483647):instance_id>/reflections")
 def reflect(instance_id: int):
     """Reflect back what I heard in my partner's answer."""
     form = ReflectionForm()
@@ -91,7 +91,7 @@ def reflect(instance_id: int):
     return _render_prompt(instance_id, reflection_form=form, status=422)
 
 
-@bp.post("/prompts/<int:instance_id>/reflections/<int:reflection_id>/response")
+@bp.post("/prompts/<int(min=1, max=2147483647):instance_id>/reflections/<int(min=1, max=2147483647):reflection_id>/response")
 def respond(instance_id: int, reflection_id: int):
     """Say whether my partner's reflection left me feeling heard."""
     form = ResponseForm()
@@ -108,7 +108,7 @@ def respond(instance_id: int, reflection_id: int):
     return _render_prompt(instance_id, response_form=form, status=422)
 
 
-@bp.post("/prompts/<int:instance_id>/close")
+@bp.post("/prompts/<int(min=1, max=2147483647):instance_id>/close")
 def close(instance_id: int):
     """I'm done with this conversation."""
     if not CloseForm().validate_on_submit():
