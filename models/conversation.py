@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Optional
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
@@ -27,6 +27,14 @@ class PromptInstance(db.Model):
         CheckConstraint("source IN ('first', 'library', 'therapist')", name="ck_prompt_instances_source"),
         CheckConstraint("depth BETWEEN 1 AND 3", name="ck_prompt_instances_depth"),
         Index("ix_prompt_instances_couple_revealed", "couple_id", "revealed_at"),
+        # Today reads only the unfinished few, whatever the length of the history.
+        Index(
+            "ix_prompt_instances_unfinished",
+            "couple_id",
+            "slot_at",
+            sqlite_where=text("completed_at IS NULL"),
+            postgresql_where=text("completed_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

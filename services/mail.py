@@ -42,7 +42,7 @@ def send_mail(to: str, subject: str, body: str) -> None:
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
         path = folder / f"{stamp}.eml"
         path.write_bytes(bytes(_message(to, subject, body)))
-        current_app.logger.warning("Development mail saved to %s (open /dev/outbox to read it)", path)
+        current_app.logger.warning("Development mail saved to %s", path)
     elif backend == "smtp":
         config = current_app.config
         with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=15) as smtp:

@@ -1,8 +1,8 @@
 """initial schema: accounts, couples, prompt library, prompts, answers, reflections, request keys
 
-Revision ID: b397a8cd6dd8
+Revision ID: b82010d9a534
 Revises: 
-Create Date: 2026-11-25 21:03:39.885382
+Create Date: 2026-11-25 21:11:03.743586
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'b397a8cd6dd8'
+revision = 'b82010d9a534'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -147,6 +147,7 @@ def upgrade():
     )
     with op.batch_alter_table('prompt_instances', schema=None) as batch_op:
         batch_op.create_index('ix_prompt_instances_couple_revealed', ['couple_id', 'revealed_at'], unique=False)
+        batch_op.create_index('ix_prompt_instances_unfinished', ['couple_id', 'slot_at'], unique=False, sqlite_where=sa.text('completed_at IS NULL'), postgresql_where=sa.text('completed_at IS NULL'))
 
     op.create_table('answers',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -221,6 +222,7 @@ def downgrade():
 
     op.drop_table('answers')
     with op.batch_alter_table('prompt_instances', schema=None) as batch_op:
+        batch_op.drop_index('ix_prompt_instances_unfinished', sqlite_where=sa.text('completed_at IS NULL'), postgresql_where=sa.text('completed_at IS NULL'))
         batch_op.drop_index('ix_prompt_instances_couple_revealed')
 
     op.drop_table('prompt_instances')
