@@ -91,6 +91,8 @@ def settings(instance_path: str) -> dict:
             "PROMPT_LIBRARY_PATH", str(Path(__file__).parent / "data" / "prompt_library.toml")
         ),
         "INVITE_LIFETIME": timedelta(days=7),
+        # How long a rendered Today page may be reused while the couple's state is unchanged (0 turns it off).
+        "TODAY_CACHE_SECONDS": float(os.environ.get("TODAY_CACHE_SECONDS", "60")),
         # Where "Leave quickly" goes: an ordinary, neutral page.
         "QUICK_EXIT_URL": os.environ.get("QUICK_EXIT_URL", "https://www.bbc.com/weather"),
         # flask-smorest: the OpenAPI document lives with the API it describes.

@@ -3,8 +3,8 @@
 SQLite's default deferred transaction reads first and upgrades to a write
 lock later, which fails with "database is locked" when another writer got
 there first. Write transactions therefore start with BEGIN IMMEDIATE, so
-racing writers queue on the busy timeout instead. Reads stay deferred, and
-WAL lets them proceed while a write is in progress.
+racing writers queue on the busy timeout instead. Reads run without an
+explicit transaction, and WAL lets them proceed while a write is in progress.
 """
 from __future__ import annotations
 
@@ -44,7 +44,10 @@ def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+        # Reads need no explicit transaction: each statement sees a consistent snapshot, and an
+        # occasional write from a read request (touching a login) then waits its turn like any other.
+        if _write_intent.get():
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def init_app(app: Flask, engine: Engine) -> None:

@@ -36,6 +36,8 @@ class Couple(db.Model):
     cadence_days: Mapped[int] = mapped_column(default=0)
     # UTC instant of the next scheduled prompt; null while the couple is incomplete or ended.
     next_delivery_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # Bumped with every change either partner would see; rendered pages are cached against it.
+    version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     memberships: Mapped[list["Membership"]] = relationship(back_populates="couple", lazy="raise_on_sql")
 

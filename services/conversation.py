@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Answer, PromptInstance, Reflection, User, utcnow
-from services import access, idempotency
+from services import access, activity, idempotency
 from services.errors import Conflict, Invalid, NotFound
 
 ANSWER_MAX = 5000
@@ -80,6 +80,7 @@ def submit_answer(user: User, instance_id: int, body: str, client_key: str | Non
         instance.revealed_at = now
     db.session.flush()
     idempotency.remember(user, client_key, request_print, answer_id=mine.id)
+    activity.couple_changed(instance.couple_id)
     db.session.flush()
     return AnswerOutcome(mine, revealed_now)
 
@@ -174,6 +175,7 @@ def reflect(user: User, instance_id: int, body: str, client_key: str | None = No
     db.session.add(reflection)
     db.session.flush()
     idempotency.remember(user, client_key, request_print, reflection_id=reflection.id)
+    activity.couple_changed(instance.couple_id)
     db.session.flush()
     return reflection
 
@@ -200,6 +202,7 @@ def respond(user: User, instance_id: int, reflection_id: int, response: str, add
     reflection.response = response
     reflection.responded_at = utcnow()
     _maybe_complete(instance, answers, reflections)
+    activity.couple_changed(instance.couple_id)
     db.session.flush()
     return reflection
 
@@ -215,5 +218,6 @@ def close(user: User, instance_id: int) -> PromptInstance:
     if mine.closed_at is None:
         mine.closed_at = utcnow()
     _maybe_complete(instance, answers, _reflections(instance.id))
+    activity.couple_changed(instance.couple_id)
     db.session.flush()
     return instance

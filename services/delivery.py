@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from models import Couple, Membership, Prompt, PromptInstance, User, utcnow
-from services import schedule
+from services import activity, schedule
 
 # While this many prompts wait unrevealed, the next slot is held rather than piling on.
 MAX_OPEN_PROMPTS = 2
@@ -80,6 +80,7 @@ def deliver(couple: Couple, slot_at: datetime, *, source: str = "library") -> Pr
             db.session.add(instance)
     except IntegrityError:
         return None
+    activity.couple_changed(couple.id)
     return instance
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from models import Couple, Invite, Membership, User, utcnow
-from services import delivery
+from services import activity, delivery
 from services.errors import Conflict, Invalid, NotFound
 
 # No 0/O, 1/I/L: codes are read aloud and typed on phones.
@@ -141,6 +141,7 @@ def join(user: User, *, token: str | None = None, code: str | None = None) -> Co
         raise Conflict("This invite has already been used. Ask your partner for a new one.")
     couple = invite.couple
     delivery.start_schedule(couple, now)
+    activity.couple_changed(couple.id)
     return couple
 
 
@@ -159,4 +160,5 @@ def leave(user: User) -> Couple:
     db.session.execute(
         sa.update(Invite).where(Invite.couple_id == couple.id, Invite.used_at.is_(None)).values(revoked_at=now)
     )
+    activity.couple_changed(couple.id)
     return couple

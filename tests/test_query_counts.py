@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from database import writing
 from extensions import db
 from models import Answer, PromptInstance, Reflection
+from tests.helpers import Factory
 
 MAX_QUERIES = 3
 
@@ -69,6 +70,12 @@ def measure(app, client, paths):
     return counts
 
 
+@pytest.fixture
+def app(make_app):
+    """Rendering afresh every time: these tests count what a page costs to build."""
+    return make_app(TODAY_CACHE_SECONDS=0)
+
+
 @pytest.mark.parametrize("days", [1, 365])
 def test_pages_need_at_most_three_queries(app, factory, auth, client, days):
     pair = factory.pair()
@@ -88,3 +95,16 @@ def test_counts_equal_for_one_and_a_year(app, factory, auth, client):
         results[days] = measure(app, viewer, {"today": "/today", "reveal": f"/prompts/{newest}", "history": "/history"})
     print("query counts:", results)
     assert results[1] == results[365]
+
+
+def test_a_cached_today_page_costs_only_the_login_lookup(make_app, factory):
+    app = make_app(TODAY_CACHE_SECONDS=60)
+    pair = Factory(app).pair()
+    client = app.test_client()
+    client.post("/login", data={"email": pair.a.email, "password": "quiet harbour lantern"})
+    client.get("/today")  # flashes shown, so not cached
+    first = client.get("/today")
+    with counting(app) as statements:
+        second = client.get("/today")
+    assert len(statements) == 1
+    assert first.get_data(as_text=True).split('name="csrf_token"')[0] == second.get_data(as_text=True).split('name="csrf_token"')[0]

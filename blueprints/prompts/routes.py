@@ -1,11 +1,13 @@
 """Routes of the loop: each validates, calls services.conversation, commits and redirects."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
 
 from blueprints.forms import show_error
 from blueprints.prompts import bp
+from blueprints.prompts.page_cache import CSRF_SLOT, PageCache
 from blueprints.prompts.forms import AnswerForm, CloseForm, ReflectionForm, ResponseForm
 from extensions import db
 from services import coach, conversation, reading
@@ -38,14 +40,38 @@ def _render_prompt(instance_id: int, *, answer_form=None, reflection_form=None, 
     )
 
 
+@bp.record_once
+def _create_page_cache(state):
+    state.app.extensions["attune.today_pages"] = PageCache()
+
+
+def _today_cache_key():
+    """What a cached Today page depends on, or None when it must be rendered afresh."""
+    membership = current_user.active_membership
+    if membership is None or session.get("_flashes") or not current_app.config["TODAY_CACHE_SECONDS"]:
+        return None
+    return current_user.id, membership.couple_id, membership.couple.version
+
+
 @bp.get("/today")
 def today():
     """The couple's open prompts and unfinished conversations."""
-    view = reading.today(current_user)
-    forms = {
-        card.instance.id: AnswerForm(body=card.sealed.mine.body if card.sealed.mine else None) for card in view.open_cards
-    }
-    return render_template("prompts/today.html", view=view, forms=forms)
+    token = generate_csrf()
+    key = _today_cache_key()
+    pages = current_app.extensions["attune.today_pages"]
+    page = pages.get(key, current_app.config["TODAY_CACHE_SECONDS"]) if key else None
+    if page is None:
+        view = reading.today(current_user)
+        forms = {
+            card.instance.id: AnswerForm(body=card.sealed.mine.body if card.sealed.mine else None)
+            for card in view.open_cards
+        }
+        rendered = render_template("prompts/today.html", view=view, forms=forms)
+        if key is None:
+            return rendered
+        page = rendered.replace(token, CSRF_SLOT)
+        pages.put(key, page)
+    return page.replace(CSRF_SLOT, token)
 
 
 @bp.get("/prompts/<int(min=1, max=2147483647):instance_id>")

@@ -1,8 +1,8 @@
 """initial schema: accounts, couples, prompt library, prompts, answers, reflections, request keys
 
-Revision ID: b82010d9a534
+Revision ID: 0432d48241a3
 Revises: 
-Create Date: 2026-11-25 21:11:03.743586
+Create Date: 2026-11-25 21:16:09.136201
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'b82010d9a534'
+revision = '0432d48241a3'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -27,6 +27,7 @@ def upgrade():
     sa.Column('cadence', sa.String(length=16), nullable=False),
     sa.Column('cadence_days', sa.Integer(), nullable=False),
     sa.Column('next_delivery_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('version', sa.Integer(), server_default='0', nullable=False),
     sa.CheckConstraint("cadence IN ('daily', 'weekdays', 'days')", name='ck_couples_cadence'),
     sa.CheckConstraint('cadence_days BETWEEN 0 AND 127', name='ck_couples_cadence_days'),
     sa.PrimaryKeyConstraint('id')
