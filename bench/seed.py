@@ -136,15 +136,20 @@ def seed(app: Flask, couples: int, logged_in: int = 200) -> list[str]:
             else:
                 connection.exec_driver_sql("ANALYZE")
 
-        cookies = []
-        serializer = app.session_interface.get_signing_serializer(app)
-        with writing():
-            for user_id in rng.sample(range(1, 2 * couples + 1), min(logged_in, 2 * couples)):
-                token = secrets.token_urlsafe(32)
-                row = LoginSession(id=hashlib.sha256(token.encode()).hexdigest(), user_id=user_id)
-                db.session.add(row)
-                cookies.append(serializer.dumps({"_user_id": token, "_fresh": True, "_permanent": True}))
-            db.session.commit()
     print(f"seeded {couples} couples x {HISTORY_DAYS} days in {time.perf_counter() - started:.1f}s")
+    return log_in_sample(app, couples, logged_in)
+
+
+def log_in_sample(app: Flask, couples: int, logged_in: int = 200) -> list[str]:
+    """Fresh login sessions for a random sample of partners; returns their session cookies."""
+    rng = random.Random()
+    cookies = []
+    serializer = app.session_interface.get_signing_serializer(app)
+    with app.app_context(), writing():
+        for user_id in rng.sample(range(1, 2 * couples + 1), min(logged_in, 2 * couples)):
+            token = secrets.token_urlsafe(32)
+            db.session.add(LoginSession(id=hashlib.sha256(token.encode()).hexdigest(), user_id=user_id))
+            cookies.append(serializer.dumps({"_user_id": token, "_fresh": True, "_permanent": True}))
+        db.session.commit()
     return cookies
 

@@ -39,18 +39,19 @@ def free_port() -> int:
 
 
 def prepare(args) -> tuple[dict, list[str]]:
-    instance = Path(tempfile.mkdtemp(prefix="attune-bench-"))
+    instance = Path(args.reuse) if args.reuse else Path(tempfile.mkdtemp(prefix="attune-bench-"))
     env = {"ATTUNE_INSTANCE_PATH": str(instance), "SECRET_KEY": SECRET, "ATTUNE_ENV": "development",
            "RATELIMIT_ENABLED": "0"}
     if args.postgres:
         base = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
         import sqlalchemy as sa
 
-        engine = sa.create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
-        with engine.begin() as connection:
-            connection.exec_driver_sql(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE")
-            connection.exec_driver_sql(f"CREATE SCHEMA {PG_SCHEMA}")
-        engine.dispose()
+        if not args.reuse:
+            engine = sa.create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
+            with engine.begin() as connection:
+                connection.exec_driver_sql(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE")
+                connection.exec_driver_sql(f"CREATE SCHEMA {PG_SCHEMA}")
+            engine.dispose()
         env["DATABASE_URL"] = base + ("&" if "?" in base else "?") + f"options=-csearch_path%3D{PG_SCHEMA}"
     else:
         env.pop("DATABASE_URL", None)
@@ -61,12 +62,15 @@ def prepare(args) -> tuple[dict, list[str]]:
     from flask_migrate import upgrade
 
     from app import create_app
-    from bench.seed import seed
+    from bench.seed import log_in_sample, seed
 
     app = create_app()
+    if args.reuse:
+        return env, log_in_sample(app, args.couples)
     with app.app_context():
         upgrade()
     cookies = seed(app, args.couples)
+    print(f"instance kept at {instance} (rerun with --reuse {instance})")
     return env, cookies
 
 
@@ -92,6 +96,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--reuse", metavar="INSTANCE", help="measure an instance folder seeded by an earlier run")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
