@@ -40,6 +40,7 @@ def register_config(app: Flask, test_config: dict | None) -> None:
     app.config.from_mapping(config.settings(app.instance_path))
     if test_config:
         app.config.from_mapping(test_config)
+    config.check_production(app.config)
 
 
 def register_extensions(app: Flask) -> None:

@@ -102,3 +102,16 @@ def settings(instance_path: str) -> dict:
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
     }
+
+
+def check_production(values) -> None:
+    """Refuse to start a production app on settings that only suit a laptop."""
+    if values["ATTUNE_ENV"] != "production":
+        return
+    problems = []
+    if values["RATELIMIT_STORAGE_URI"].startswith("memory"):
+        problems.append("RATELIMIT_STORAGE_URI must be shared by all workers (for example redis://host:6379/0)")
+    if values["MAIL_BACKEND"] != "smtp":
+        problems.append("SMTP_HOST must be set: development mail is written to disk")
+    if problems:
+        raise RuntimeError("Attune can't start in production: " + "; ".join(problems))

@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -28,7 +30,11 @@ def test_personal_pages_and_api_are_not_stored(client, auth, factory):
 def test_hsts_only_in_production(make_app, monkeypatch):
     assert "Strict-Transport-Security" not in make_app().test_client().get("/").headers
     monkeypatch.setenv("ATTUNE_ENV", "production")
-    production = make_app()
+    with pytest.raises(RuntimeError, match="RATELIMIT_STORAGE_URI"):
+        make_app()
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/15")
+    monkeypatch.setenv("SMTP_HOST", "mail.example.test")
+    production = make_app(MAIL_BACKEND="smtp")
     assert production.config["SESSION_COOKIE_SECURE"] is True
     assert production.test_client().get("/").headers["Strict-Transport-Security"].startswith("max-age=")
 
