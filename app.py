@@ -20,6 +20,7 @@ from blueprints.home import bp as home_bp
 from blueprints.prompts import bp as prompts_bp
 from blueprints.pwa import bp as pwa_bp
 from extensions import api, csrf, db, limiter, login_manager, migrate
+from services import vapid
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -28,6 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_config(app, test_config)
     register_extensions(app)
     register_security(app)
+    register_push(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -59,6 +61,11 @@ def register_extensions(app: Flask) -> None:
 
 def register_security(app: Flask) -> None:
     security.init_app(app)
+
+
+def register_push(app: Flask) -> None:
+    """The VAPID identity pushes are signed with (made on first run unless configured)."""
+    app.extensions["attune.vapid"] = vapid.load_or_create(app.instance_path, app.config["VAPID_PRIVATE_KEY"])
 
 
 def register_blueprints(app: Flask) -> None:

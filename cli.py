@@ -1,13 +1,17 @@
 """Flask CLI commands for operators (and the tests): load the library, deliver due prompts."""
 from __future__ import annotations
 
+import logging
+
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from database import writing
 from extensions import db
+from jobs import scheduler
 from services import delivery, library
+from services.push import PushSender
 
 
 @click.command("load-prompts")
@@ -33,6 +37,28 @@ def deliver_due_command():
     click.echo(f"Delivered {count} prompt(s).")
 
 
+@click.command("scheduler")
+@with_appcontext
+def scheduler_command():
+    """Run the scheduler process: the per-minute tick and the push sender (run exactly one)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    scheduler.run(current_app._get_current_object())
+
+
+@click.command("send-pushes")
+@with_appcontext
+def send_pushes_command():
+    """Send every push notification that is due now."""
+    sender = PushSender(current_app._get_current_object())
+    try:
+        report = sender.drain(max_seconds=300)
+    finally:
+        sender.close()
+    click.echo(f"Pushes: {report.sent} sent, {report.retried} to retry, {report.gone} subscriptions gone, {report.failed} failed.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(load_prompts_command)
     app.cli.add_command(deliver_due_command)
+    app.cli.add_command(scheduler_command)
+    app.cli.add_command(send_pushes_command)

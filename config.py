@@ -91,6 +91,10 @@ def settings(instance_path: str) -> dict:
             "PROMPT_LIBRARY_PATH", str(Path(__file__).parent / "data" / "prompt_library.toml")
         ),
         "INVITE_LIFETIME": timedelta(days=7),
+        # Web Push: the VAPID private key (else made on first run in instance/), and who runs this server.
+        "VAPID_PRIVATE_KEY": os.environ.get("VAPID_PRIVATE_KEY", ""),
+        "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT", "mailto:attune@localhost"),
+        "PUSH_INTERVAL_SECONDS": float(os.environ.get("PUSH_INTERVAL_SECONDS", "2")),
         # How long a rendered Today page may be reused while the couple's state is unchanged (0 turns it off).
         "TODAY_CACHE_SECONDS": float(os.environ.get("TODAY_CACHE_SECONDS", "60")),
         # Where "Leave quickly" goes: an ordinary, neutral page.

@@ -4,6 +4,7 @@ from models.conversation import Answer, PromptInstance, Reflection
 from models.couple import Couple, Invite, Membership
 from models.idempotency import RequestKey
 from models.library import Prompt, Theme
+from models.push import NOTIFICATION_KINDS, PushMessage, PushSubscription
 from models.user import ROLE_PARTNER, ROLE_THERAPIST, LoginSession, User
 
 __all__ = [
@@ -12,8 +13,11 @@ __all__ = [
     "Invite",
     "LoginSession",
     "Membership",
+    "NOTIFICATION_KINDS",
     "Prompt",
     "PromptInstance",
+    "PushMessage",
+    "PushSubscription",
     "ROLE_PARTNER",
     "ROLE_THERAPIST",
     "Reflection",

@@ -27,6 +27,12 @@ class PromptInstance(db.Model):
         CheckConstraint("source IN ('first', 'library', 'therapist')", name="ck_prompt_instances_source"),
         CheckConstraint("depth BETWEEN 1 AND 3", name="ck_prompt_instances_depth"),
         Index("ix_prompt_instances_couple_revealed", "couple_id", "revealed_at"),
+        Index(
+            "ix_prompt_instances_remind_at",
+            "remind_at",
+            sqlite_where=text("remind_at IS NOT NULL"),
+            postgresql_where=text("remind_at IS NOT NULL"),
+        ),
         # Today reads only the unfinished few, whatever the length of the history.
         Index(
             "ix_prompt_instances_unfinished",
@@ -49,6 +55,8 @@ class PromptInstance(db.Model):
     delivered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revealed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     completed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # When to nudge a partner who hasn't answered; cleared once nudged or revealed.
+    remind_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     couple: Mapped["Couple"] = relationship(lazy="raise_on_sql")
     theme: Mapped[Optional["Theme"]] = relationship(lazy="raise_on_sql")

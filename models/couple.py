@@ -38,6 +38,12 @@ class Couple(db.Model):
     next_delivery_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     # Bumped with every change either partner would see; rendered pages are cached against it.
     version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Prompts given in the current round through the library, as a hex bitmap of Prompt.seq:
+    # choosing the next prompt never has to read the couple's history.
+    used_prompts: Mapped[str] = mapped_column(String(200), default="0", server_default="0")
+    last_theme_id: Mapped[Optional[str]] = mapped_column(String(40))
+    # Set while two prompts wait unrevealed: deliveries resume at the next slot after a reveal.
+    held_since: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     memberships: Mapped[list["Membership"]] = relationship(back_populates="couple", lazy="raise_on_sql")
 

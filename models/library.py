@@ -1,7 +1,7 @@
 """The prompt library: themes with their listening guidance, and prompts."""
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
@@ -27,9 +27,14 @@ class Prompt(db.Model):
     """One library prompt; retired prompts stay for the instances that point at them."""
 
     __tablename__ = "prompts"
-    __table_args__ = (CheckConstraint("depth BETWEEN 1 AND 3", name="ck_prompts_depth"),)
+    __table_args__ = (
+        CheckConstraint("depth BETWEEN 1 AND 3", name="ck_prompts_depth"),
+        UniqueConstraint("seq", name="uq_prompts_seq"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # A small stable number per prompt: its bit in each couple's record of prompts already given.
+    seq: Mapped[int] = mapped_column()
     theme_id: Mapped[str] = mapped_column(ForeignKey("themes.id"), index=True)
     depth: Mapped[int] = mapped_column()
     text: Mapped[str] = mapped_column(Text)

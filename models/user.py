@@ -1,11 +1,13 @@
 """People and their login sessions."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from typing import TYPE_CHECKING, Optional
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, Time
+from sqlalchemy import false as sa_false
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
@@ -35,6 +37,17 @@ class User(UserMixin, db.Model):
     max_depth: Mapped[int] = mapped_column(default=2)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # Notifications: each kind can be switched off; quiet hours hold them; discreet mode says one neutral line.
+    notify_new_prompt: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    notify_partner_answered: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    notify_reveal: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    notify_reflection: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    notify_reminder: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    discreet: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    quiet_start: Mapped[Optional[time]] = mapped_column(Time)
+    quiet_end: Mapped[Optional[time]] = mapped_column(Time)
+    last_reminded_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     active_membership: Mapped[Optional["Membership"]] = relationship(
         primaryjoin="and_(Membership.user_id == User.id, Membership.left_at.is_(None))",

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Answer, PromptInstance, Reflection, User, utcnow
-from services import access, activity, idempotency
+from services import access, activity, delivery, idempotency, notify
 from services.errors import Conflict, Invalid, NotFound
 
 ANSWER_MAX = 5000
@@ -68,7 +68,8 @@ def submit_answer(user: User, instance_id: int, body: str, client_key: str | Non
         raise Conflict("Both answers are revealed, so answers can no longer change.")
     _ensure_couple_active(instance)
     now = utcnow()
-    if mine is None:
+    first_answer = mine is None
+    if first_answer:
         mine = Answer(instance_id=instance.id, user_id=user.id, body=body, created_at=now, updated_at=now)
         db.session.add(mine)
         answers.append(mine)
@@ -76,11 +77,17 @@ def submit_answer(user: User, instance_id: int, body: str, client_key: str | Non
         mine.body = body
         mine.updated_at = now
     revealed_now = len(answers) == 2
-    if revealed_now:
-        instance.revealed_at = now
     db.session.flush()
     idempotency.remember(user, client_key, request_print, answer_id=mine.id)
     activity.couple_changed(instance.couple_id)
+    if revealed_now:
+        instance.revealed_at = now
+        instance.remind_at = None
+        delivery.release_hold(instance.couple, now)
+        notify.queue([a.user_id for a in answers], "reveal", f"reveal:{instance.id}", f"/prompts/{instance.id}", now)
+    elif first_answer:
+        partners = [pid for pid in delivery.partner_ids(instance.couple_id) if pid != user.id]
+        notify.queue(partners, "partner_answered", f"answered:{instance.id}", f"/prompts/{instance.id}", now)
     db.session.flush()
     return AnswerOutcome(mine, revealed_now)
 
@@ -176,6 +183,9 @@ def reflect(user: User, instance_id: int, body: str, client_key: str | None = No
     db.session.flush()
     idempotency.remember(user, client_key, request_print, reflection_id=reflection.id)
     activity.couple_changed(instance.couple_id)
+    notify.queue(
+        [direction.speaker_id], "reflection", f"reflection:{reflection.id}", f"/prompts/{instance.id}#being-heard"
+    )
     db.session.flush()
     return reflection
 
@@ -199,6 +209,9 @@ def respond(user: User, instance_id: int, reflection_id: int, response: str, add
         raise Conflict("You can only respond to the latest reflection.")
     if response == "partly":
         reflection.addition = check_text(addition, limit=REFLECTION_MAX, field="addition", what="addition")
+        notify.queue(
+            [reflection.listener_id], "reflection", f"addition:{reflection.id}", f"/prompts/{instance.id}#listening"
+        )
     reflection.response = response
     reflection.responded_at = utcnow()
     _maybe_complete(instance, answers, reflections)

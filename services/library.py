@@ -103,6 +103,7 @@ def load_library(path: str | Path) -> LoadReport:
     db.session.flush()
 
     existing = {p.id: p for p in db.session.scalars(sa.select(Prompt))}
+    next_seq = max((p.seq for p in existing.values()), default=-1) + 1
     seen: set[str] = set()
     for entry in data["prompts"]:
         seen.add(entry["id"])
@@ -115,7 +116,8 @@ def load_library(path: str | Path) -> LoadReport:
         }
         prompt = existing.get(entry["id"])
         if prompt is None:
-            db.session.add(Prompt(id=entry["id"], **values))
+            db.session.add(Prompt(id=entry["id"], seq=next_seq, **values))
+            next_seq += 1
             report.added += 1
         elif any(getattr(prompt, k) != v for k, v in values.items()):
             for key, value in values.items():

@@ -1,0 +1,78 @@
+"""The scheduler process: one per deployment, beside any number of web workers.
+
+Two jobs with stable ids: the per-minute tick (deliver due prompts, queue
+reminders, tidy up) and the push sender, which drains the outbox every few
+seconds. Both coalesce missed runs and never overlap themselves; the grace
+time is generous because APScheduler 3's default of one second silently
+skips a run that starts late. Running a second copy by mistake is safe:
+every step claims its rows, but one is all that is needed.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+from datetime import datetime, timedelta, timezone
+
+import sqlalchemy as sa
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from flask import Flask
+
+from database import writing
+from extensions import db
+from models import PushMessage, RequestKey, utcnow
+from services import delivery, reminders
+from services.push import PushSender
+
+log = logging.getLogger("attune.scheduler")
+
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
+KEEP_REQUEST_KEYS = timedelta(days=7)
+KEEP_SENT_PUSHES = timedelta(days=30)
+
+
+def tick(app: Flask, now: datetime | None = None) -> dict:
+    """Deliver due prompts, queue due reminders, and drop records nobody needs any more."""
+    now = now or utcnow()
+    with app.app_context(), writing():
+        delivered = delivery.deliver_due(now)
+        nudged = reminders.queue_due(now)
+        db.session.execute(sa.delete(RequestKey).where(RequestKey.created_at < now - KEEP_REQUEST_KEYS))
+        db.session.execute(
+            sa.delete(PushMessage).where(PushMessage.status != "pending", PushMessage.created_at < now - KEEP_SENT_PUSHES)
+        )
+        db.session.commit()
+    if delivered or nudged:
+        log.info("tick: %d prompts delivered, %d reminders queued", delivered, nudged)
+    return {"delivered": delivered, "reminded": nudged}
+
+
+def build(app: Flask, sender: PushSender | None = None) -> BlockingScheduler:
+    sender = sender or PushSender(app)
+    scheduler = BlockingScheduler(timezone=timezone.utc, job_defaults=JOB_DEFAULTS)
+    scheduler.add_job(tick, CronTrigger(second=0, timezone=timezone.utc), id="tick", args=[app], replace_existing=True)
+    scheduler.add_job(
+        sender.drain, IntervalTrigger(seconds=app.config["PUSH_INTERVAL_SECONDS"]), id="send-pushes",
+        kwargs={"max_seconds": 50.0}, replace_existing=True,
+    )
+    return scheduler
+
+
+def run(app: Flask) -> None:
+    """Run until SIGTERM or Ctrl-C, finishing the jobs in progress."""
+    sender = PushSender(app)
+    scheduler = build(app, sender)
+
+    def stop(_signum, _frame):
+        scheduler.shutdown(wait=True)
+
+    signal.signal(signal.SIGTERM, stop)
+    log.info("Attune scheduler running: tick every minute, pushes every %ss", app.config["PUSH_INTERVAL_SECONDS"])
+    tick(app)  # catch up at once after downtime rather than waiting for the next minute
+    try:
+        scheduler.start()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sender.close()
