@@ -19,6 +19,7 @@ from blueprints.couple import bp as couple_bp
 from blueprints.home import bp as home_bp
 from blueprints.prompts import bp as prompts_bp
 from blueprints.pwa import bp as pwa_bp
+from blueprints.settings import bp as settings_bp
 from extensions import api, csrf, db, limiter, login_manager, migrate
 from services import vapid
 
@@ -69,7 +70,7 @@ def register_push(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    for blueprint in (home_bp, auth_bp, couple_bp, prompts_bp, pwa_bp):
+    for blueprint in (home_bp, auth_bp, couple_bp, prompts_bp, settings_bp, pwa_bp):
         app.register_blueprint(blueprint)
     api.register_blueprint(api_bp)
 

@@ -95,6 +95,8 @@ def settings(instance_path: str) -> dict:
         "VAPID_PRIVATE_KEY": os.environ.get("VAPID_PRIVATE_KEY", ""),
         "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT", "mailto:attune@localhost"),
         "PUSH_INTERVAL_SECONDS": float(os.environ.get("PUSH_INTERVAL_SECONDS", "2")),
+        # Only for local testing against a push service on this machine: never in production.
+        "PUSH_ALLOW_LOCAL_ENDPOINTS": _bool("PUSH_ALLOW_LOCAL_ENDPOINTS", not production),
         # How long a rendered Today page may be reused while the couple's state is unchanged (0 turns it off).
         "TODAY_CACHE_SECONDS": float(os.environ.get("TODAY_CACHE_SECONDS", "60")),
         # Where "Leave quickly" goes: an ordinary, neutral page.
@@ -115,6 +117,8 @@ def check_production(values) -> None:
     problems = []
     if values["RATELIMIT_STORAGE_URI"].startswith("memory"):
         problems.append("RATELIMIT_STORAGE_URI must be shared by all workers (for example redis://host:6379/0)")
+    if values["PUSH_ALLOW_LOCAL_ENDPOINTS"]:
+        problems.append("PUSH_ALLOW_LOCAL_ENDPOINTS would let the server post to addresses inside its own network")
     if values["MAIL_BACKEND"] != "smtp":
         problems.append("SMTP_HOST must be set: development mail is written to disk")
     if problems:

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from extensions import db
 from models import Couple, Membership, Prompt, PromptInstance, User, utcnow
 from services import activity, notify, schedule
+from services.errors import Invalid
 from services.upsert import insert_ignoring_duplicates
 
 # While this many prompts wait unrevealed, the next slot is held rather than piling on.
@@ -266,3 +267,16 @@ def _notify_new_prompts(created, now: datetime) -> None:
          for m in members),
         now,
     )
+
+
+def set_schedule(couple: Couple, tz_name: str, at, cadence: str, days: int, now: datetime | None = None) -> None:
+    """Change when a couple's prompts arrive; the next one moves to the first new slot."""
+    tz_name = schedule.check_timezone(tz_name)
+    if cadence not in ("daily", "weekdays", "days"):
+        raise Invalid("Choose every day, weekdays, or the days you pick.", field="cadence")
+    if cadence == "days" and not days & schedule.EVERY_DAY_MASK:
+        raise Invalid("Pick at least one day.", field="days")
+    couple.timezone, couple.delivery_time, couple.cadence, couple.cadence_days = tz_name, at.replace(second=0, microsecond=0), cadence, days
+    if couple.next_delivery_at is not None:
+        couple.next_delivery_at = next_scheduled(couple, now or utcnow())
+    activity.couple_changed(couple.id)

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import PushMessage, PushSubscription, User, utcnow
-from services import quiet_hours
+from services import quiet_hours, schedule
+from services.errors import Invalid
 from services.upsert import insert_ignoring_duplicates
 
 PREFERENCE = {
@@ -61,3 +62,16 @@ def queue_many(events: Iterable[tuple[int, str, str, str]], now: datetime | None
 def queue(user_ids: Iterable[int], kind: str, event_key: str, url: str, now: datetime | None = None) -> int:
     """Queue one event for some people (the usual case: one partner, or both)."""
     return queue_many(((user_id, kind, event_key, url) for user_id in user_ids), now)
+
+
+PREFERENCE_FIELDS = tuple(column.key for column in PREFERENCE.values()) + ("discreet",)
+
+
+def update_preferences(user: User, values: dict, tz_name: str, quiet_start, quiet_end) -> None:
+    """Save which notifications a person wants, their time zone and their quiet hours (both ends or neither)."""
+    if (quiet_start is None) != (quiet_end is None):
+        raise Invalid("Give both ends of your quiet hours, or neither.", field="quiet_end")
+    user.timezone = schedule.check_timezone(tz_name)
+    for name in PREFERENCE_FIELDS:
+        setattr(user, name, bool(values.get(name)))
+    user.quiet_start, user.quiet_end = quiet_start, quiet_end

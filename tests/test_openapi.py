@@ -96,6 +96,9 @@ OPERATIONS = [
     ("POST", f"{API}/prompts/{{instance_id}}/reflections/{{reflection_id}}/response"),
     ("POST", f"{API}/prompts/{{instance_id}}/close"),
     ("GET", f"{API}/history"),
+    ("GET", f"{API}/push/subscriptions"),
+    ("POST", f"{API}/push/subscriptions"),
+    ("DELETE", f"{API}/push/subscriptions/{{subscription_id}}"),
 ]
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 

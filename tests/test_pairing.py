@@ -192,9 +192,9 @@ def test_depth_choice_sets_couple_ceiling(client, auth, factory, app):
 
     pair = factory.pair()
     auth.login_as(pair.a)
-    client.post("/couple/depth", data={"max_depth": "1"})
+    client.post("/settings/depth", data={"max_depth": "1"})
     with app.app_context():
         assert depth_ceiling(pair.couple_id) == 1
-    assert client.post("/couple/depth", data={"max_depth": "7"}).status_code == 302
+    assert client.post("/settings/depth", data={"max_depth": "7"}).status_code == 302
     with app.app_context():
         assert depth_ceiling(pair.couple_id) == 1

@@ -1,6 +1,7 @@
 """API routes: thin wrappers over the same services as the pages."""
 from __future__ import annotations
 
+from flask import current_app
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
@@ -8,6 +9,8 @@ from blueprints.api import bp
 from blueprints.api.schemas import (
     AnswerInputSchema,
     CoupleSchema,
+    DeviceListSchema,
+    DeviceSchema,
     ApiErrorSchema,
     HistoryQuerySchema,
     HistorySchema,
@@ -18,9 +21,10 @@ from blueprints.api.schemas import (
     ReflectionInputSchema,
     ReflectionSchema,
     ResponseInputSchema,
+    SubscriptionInputSchema,
 )
 from extensions import db
-from services import conversation, delivery, pairing, reading
+from services import conversation, delivery, devices, pairing, reading, vapid
 from services.conversation import Direction
 
 # Ids are 32-bit integers in every database Attune runs on: a larger one names nothing (404), and is
@@ -216,3 +220,44 @@ def history(query: dict):
     """Revealed conversations, newest first, 20 a page."""
     page = reading.history(current_user, query["page"])
     return {"page": page.page, "has_next": page.has_next, "items": [prompt_payload(c) for c in page.cards]}
+
+
+def _device(subscription) -> dict:
+    return {"id": subscription.id, "label": subscription.label, "created_at": subscription.created_at}
+
+
+@bp.route("/push/subscriptions")
+@login_required
+@bp.response(200, DeviceListSchema)
+@documented_errors(401)
+def push_devices():
+    """My devices that get notifications, and the key a new one subscribes with."""
+    return {
+        "devices": [_device(d) for d in devices.devices_of(current_user)],
+        "application_server_key": vapid.application_server_key(current_app.extensions["attune.vapid"]),
+    }
+
+
+@bp.route("/push/subscriptions", methods=["POST"])
+@login_required
+@bp.arguments(SubscriptionInputSchema)
+@bp.response(201, DeviceSchema)
+@documented_errors(400, 401, 422)
+def add_push_device(data: dict):
+    """Register this browser's push subscription (the PushSubscription JSON, plus a label)."""
+    subscription = devices.subscribe(
+        current_user, data["endpoint"], data["keys"]["p256dh"], data["keys"]["auth"], data.get("label")
+    )
+    db.session.commit()
+    return _device(subscription)
+
+
+@bp.route("/push/subscriptions/<int(min=1, max=2147483647):subscription_id>", methods=["DELETE"])
+@login_required
+@bp.response(204)
+@documented_errors(400, 401, 404)
+def remove_push_device(subscription_id: int):
+    """Stop notifications to one of my devices."""
+    devices.remove(current_user, subscription_id)
+    db.session.commit()
+    return None

@@ -190,3 +190,25 @@ class IdempotencyHeaderSchema(Schema):
         ],
         metadata={"description": "A client-generated key; retrying with the same key changes nothing."},
     )
+
+
+class SubscriptionKeysSchema(InputSchema):
+    p256dh = fields.String(required=True, validate=validate.Length(min=80, max=200), metadata={"description": "base64url P-256 point"})
+    auth = fields.String(required=True, validate=validate.Length(min=16, max=50), metadata={"description": "base64url 16 bytes"})
+
+
+class SubscriptionInputSchema(InputSchema):
+    endpoint = fields.String(required=True, validate=validate.Length(min=10, max=2000))
+    keys = fields.Nested(SubscriptionKeysSchema, required=True)
+    label = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+
+
+class DeviceSchema(Schema):
+    id = fields.Integer(required=True)
+    label = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class DeviceListSchema(Schema):
+    devices = fields.List(fields.Nested(DeviceSchema), required=True)
+    application_server_key = fields.String(required=True, metadata={"description": "VAPID public key for pushManager.subscribe"})

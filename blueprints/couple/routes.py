@@ -5,7 +5,7 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from blueprints.couple import bp
-from blueprints.couple.forms import DepthForm, JoinCodeForm, LeaveForm, StartCoupleForm
+from blueprints.couple.forms import JoinCodeForm, LeaveForm, StartCoupleForm
 from blueprints.forms import show_error
 from extensions import db, limiter
 from services import pairing, reading, schedule
@@ -30,7 +30,6 @@ def show():
         partner=partner,
         invite=invite,
         start_form=StartCoupleForm(),
-        depth_form=DepthForm(max_depth=str(current_user.max_depth)),
         join_form=JoinCodeForm(),
     )
 
@@ -112,20 +111,6 @@ def join_by_link(token: str):
             flash("You're paired. Your first prompt is waiting.", "success")
             return redirect(url_for("prompts.today"))
     return render_template("couple/confirm_join.html", invite=invite, form=form, token=token)
-
-
-@bp.post("/couple/depth")
-@login_required
-def set_depth():
-    """Set how deep prompts may go for me; the couple gets the lower of the two."""
-    form = DepthForm()
-    if form.validate_on_submit():
-        current_user.max_depth = int(form.max_depth.data)
-        db.session.commit()
-        flash("Saved. Your couple's prompts go no deeper than the more cautious choice of you two.", "success")
-    else:
-        flash("Choose one of the three depths.", "error")
-    return redirect(url_for("couple.show"))
 
 
 @bp.route("/couple/leave", methods=["GET", "POST"])

@@ -1,0 +1,55 @@
+"""Settings forms."""
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField, TimeField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from services.schedule import WEEKDAY_NAMES, timezone_choices
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as checkboxes (rendered by the form macro like a radio group)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _zones():
+    return [SelectChoice(name, name.replace("_", " ")) for name in timezone_choices()]
+
+
+class ScheduleForm(FlaskForm):
+    timezone = SelectField("Time zone", choices=_zones, validators=[InputRequired("Choose your time zone.")])
+    delivery_time = TimeField(
+        "Time of day", validators=[InputRequired("Choose a time.")], description="Both of you get the prompt at this time."
+    )
+    cadence = RadioField(
+        "How often",
+        choices=[
+            SelectChoice("daily", "Every day"),
+            SelectChoice("weekdays", "Weekdays (Monday to Friday)"),
+            SelectChoice("days", "On the days I choose"),
+        ],
+        validators=[InputRequired("Choose how often.")],
+    )
+    days = MultiCheckboxField(
+        "Which days",
+        choices=[SelectChoice(str(i), name) for i, name in enumerate(WEEKDAY_NAMES)],
+        description="Only used for \u201cOn the days I choose\u201d.",
+    )
+
+
+class NotificationsForm(FlaskForm):
+    notify_new_prompt = BooleanField("A new prompt arrives")
+    notify_partner_answered = BooleanField("My partner has answered (my turn)")
+    notify_reveal = BooleanField("Our answers are revealed")
+    notify_reflection = BooleanField("My partner reflected, or asked me to add something")
+    notify_reminder = BooleanField("One gentle reminder if I haven't answered (at most once a day)")
+    discreet = BooleanField(
+        "Discreet mode: show one neutral line only",
+        description="Notifications then say \u201cYou have a new update\u201d and nothing else.",
+    )
+    timezone = SelectField("My time zone", choices=_zones, validators=[InputRequired("Choose your time zone.")])
+    quiet_start = TimeField("Quiet hours from", validators=[Optional()])
+    quiet_end = TimeField("until", validators=[Optional()], description="Notifications wait until your quiet hours end.")
