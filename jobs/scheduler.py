@@ -51,10 +51,12 @@ def tick(app: Flask, now: datetime | None = None) -> dict:
 def build(app: Flask, sender: PushSender | None = None) -> BlockingScheduler:
     sender = sender or PushSender(app)
     scheduler = BlockingScheduler(timezone=timezone.utc, job_defaults=JOB_DEFAULTS)
-    scheduler.add_job(tick, CronTrigger(second=0, timezone=timezone.utc), id="tick", args=[app], replace_existing=True)
+    scheduler.add_job(
+        tick, CronTrigger(second=0, timezone=timezone.utc), id="tick", args=[app], replace_existing=True, **JOB_DEFAULTS
+    )
     scheduler.add_job(
         sender.drain, IntervalTrigger(seconds=app.config["PUSH_INTERVAL_SECONDS"]), id="send-pushes",
-        kwargs={"max_seconds": 50.0}, replace_existing=True,
+        kwargs={"max_seconds": 50.0}, replace_existing=True, **JOB_DEFAULTS,
     )
     return scheduler
 
