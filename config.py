@@ -95,6 +95,10 @@ def settings(instance_path: str) -> dict:
         "VAPID_PRIVATE_KEY": os.environ.get("VAPID_PRIVATE_KEY", ""),
         "VAPID_SUBJECT": os.environ.get("VAPID_SUBJECT", "mailto:attune@localhost"),
         "PUSH_INTERVAL_SECONDS": float(os.environ.get("PUSH_INTERVAL_SECONDS", "2")),
+        # Couples handled per committed batch in the per-minute tick.
+        "DELIVERY_BATCH_SIZE": int(os.environ.get("DELIVERY_BATCH_SIZE", "2000")),
+        # How long a sender may hold claimed messages before another may take them over (after a crash).
+        "PUSH_LEASE_SECONDS": float(os.environ.get("PUSH_LEASE_SECONDS", "60")),
         # Only for local testing against a push service on this machine: never in production.
         "PUSH_ALLOW_LOCAL_ENDPOINTS": _bool("PUSH_ALLOW_LOCAL_ENDPOINTS", not production),
         # How long a rendered Today page may be reused while the couple's state is unchanged (0 turns it off).

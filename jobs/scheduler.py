@@ -36,7 +36,7 @@ def tick(app: Flask, now: datetime | None = None) -> dict:
     """Deliver due prompts, queue due reminders, and drop records nobody needs any more."""
     now = now or utcnow()
     with app.app_context(), writing():
-        delivered = delivery.deliver_due(now)
+        delivered = delivery.deliver_due(now, app.config["DELIVERY_BATCH_SIZE"])
         nudged = reminders.queue_due(now)
         db.session.execute(sa.delete(RequestKey).where(RequestKey.created_at < now - KEEP_REQUEST_KEYS))
         db.session.execute(
@@ -67,7 +67,8 @@ def run(app: Flask) -> None:
     scheduler = build(app, sender)
 
     def stop(_signum, _frame):
-        scheduler.shutdown(wait=True)
+        sender.stop()
+        scheduler.shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, stop)
     log.info("Attune scheduler running: tick every minute, pushes every %ss", app.config["PUSH_INTERVAL_SECONDS"])

@@ -18,7 +18,7 @@ import secrets
 import threading
 import time
 from email.utils import parsedate_to_datetime
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -35,7 +35,7 @@ from services.vapid import Signer
 
 log = logging.getLogger("attune.push")
 
-LEASE = timedelta(seconds=60)
+CLAIM_BATCH = 500
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = 15  # seconds; doubled per attempt, capped below
 BACKOFF_CAP = 3600
@@ -100,9 +100,10 @@ def _retry_after(value: str | None) -> float | None:
 class PushSender:
     """A pool of workers over one keep-alive HTTP session, draining the outbox."""
 
-    def __init__(self, app: Flask, *, workers: int = 64, batch: int = 500):
+    def __init__(self, app: Flask, *, workers: int = 64, batch: int = CLAIM_BATCH):
         self.app = app
         self.batch = batch
+        self.lease = timedelta(seconds=app.config["PUSH_LEASE_SECONDS"])
         self.signer = Signer(app.extensions["attune.vapid"], app.config["VAPID_SUBJECT"])
         self.session = requests.Session()
         adapter = HTTPAdapter(pool_connections=16, pool_maxsize=workers, max_retries=0)
@@ -110,6 +111,11 @@ class PushSender:
         self.session.mount("http://", adapter)
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="push")
         self._record_lock = threading.Lock()
+        self._stopping = threading.Event()
+
+    def stop(self) -> None:
+        """Finish the batch in hand and send no more (for a graceful shutdown)."""
+        self._stopping.set()
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
@@ -139,7 +145,7 @@ class PushSender:
             db.session.execute(
                 sa.update(PushMessage)
                 .where(PushMessage.id.in_(ids))
-                .values(claimed_until=now + LEASE, claim=token)
+                .values(claimed_until=now + self.lease, claim=token)
                 .execution_options(synchronize_session=False)
             )
             rows = db.session.execute(
@@ -172,18 +178,36 @@ class PushSender:
         return Outcome(row.id, row.subscription_id, response.status_code, _retry_after(response.headers.get("Retry-After")))
 
     def send_batch(self, rows) -> Report:
-        """Send claimed rows concurrently, recording outcomes in small batches as they arrive."""
+        """Send claimed rows concurrently; outcomes are recorded within milliseconds, in small batches.
+
+        The workers record outcomes themselves (whichever finds the batch full
+        writes it), so a busy pool cannot delay the record of a sent message.
+        """
         report = Report(claimed=len(rows))
         attempts = {row.id: row.attempts for row in rows}
-        pending: list[Outcome] = []
-        futures = [self.pool.submit(self._send, row) for row in rows]
-        last_flush = time.monotonic()
-        for future in as_completed(futures):
-            pending.append(future.result())
-            if len(pending) >= 50 or time.monotonic() - last_flush > 0.05:
-                self._record(pending, attempts, report)
-                pending, last_flush = [], time.monotonic()
-        self._record(pending, attempts, report)
+        noted: list[Outcome] = []
+        noted_lock = threading.Lock()
+        last_flush = [time.monotonic()]
+
+        def flush() -> None:
+            with self._record_lock:
+                with noted_lock:
+                    batch = noted[:]
+                    noted.clear()
+                    last_flush[0] = time.monotonic()
+                self._record(batch, attempts, report)
+
+        def send_and_note(row) -> None:
+            outcome = self._send(row)
+            with noted_lock:
+                noted.append(outcome)
+                due = len(noted) >= 20 or time.monotonic() - last_flush[0] > 0.02
+            if due:
+                flush()
+
+        for future in [self.pool.submit(send_and_note, row) for row in rows]:
+            future.result()
+        flush()
         return report
 
     def _record(self, outcomes: list[Outcome], attempts: dict[int, int], report: Report) -> None:
@@ -212,7 +236,7 @@ class PushSender:
                 failed.append({"m_id": outcome.message_id, "m_status": code})
         table = PushMessage.__table__
         by_id = table.c.id == sa.bindparam("m_id")
-        with self._record_lock, self.app.app_context(), writing():
+        with self.app.app_context(), writing():
             if sent:
                 db.session.execute(
                     sa.update(table).where(by_id).values(
@@ -250,7 +274,7 @@ class PushSender:
         """Send due messages batch after batch until none are due or time is up."""
         total = Report()
         started = time.monotonic()
-        while time.monotonic() - started < max_seconds:
+        while time.monotonic() - started < max_seconds and not self._stopping.is_set():
             rows = self.claim(now or utcnow())
             if not rows:
                 break
