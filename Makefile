@@ -21,9 +21,12 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
 
+# The scheduler runs as its own process beside the development server, and stops with it.
 run: $(VENV)/.runtime
 	$(FLASK) db upgrade
 	$(FLASK) load-prompts
+	$(FLASK) scheduler & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port $${PORT:-5000}
 
 test: $(VENV)/.dev

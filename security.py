@@ -34,7 +34,9 @@ def secure_headers(response: Response, *, production: bool) -> Response:
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
     if production:
         headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
-    if not request.path.startswith(CACHEABLE_PREFIXES):
+    # The app shell's routes (blueprint "pwa": manifest, service worker, offline page) serve nothing
+    # personal and may set their own Cache-Control; every other view's is replaced.
+    if not request.path.startswith(CACHEABLE_PREFIXES) and not (request.blueprint == "pwa" and "Cache-Control" in headers):
         headers["Cache-Control"] = "no-store"
         headers.setdefault("Vary", "Cookie")
     return response

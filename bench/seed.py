@@ -33,6 +33,13 @@ def _fmt(value) -> str:
     return str(value).replace("\\", "\\\\").replace("\t", " ").replace("\n", "\\n")
 
 
+def _sqlite_value(value):
+    # The exact text SQLAlchemy's SQLite DateTime writes, so stored and bound values compare equal.
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
+
+
 class Writer:
     """Bulk rows into one table at a time, through the fastest path each backend has."""
 
@@ -57,7 +64,7 @@ class Writer:
             cursor = raw.cursor()
             batch = []
             for row in rows:
-                batch.append(tuple(v.replace(tzinfo=None).isoformat(" ") if isinstance(v, datetime) else v for v in row))
+                batch.append(tuple(_sqlite_value(v) for v in row))
                 if len(batch) == 50000:
                     cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", batch)
                     batch = []

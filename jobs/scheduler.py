@@ -39,13 +39,32 @@ def tick(app: Flask, now: datetime | None = None) -> dict:
         delivered = delivery.deliver_due(now, app.config["DELIVERY_BATCH_SIZE"])
         nudged = reminders.queue_due(now)
         db.session.execute(sa.delete(RequestKey).where(RequestKey.created_at < now - KEEP_REQUEST_KEYS))
-        db.session.execute(
-            sa.delete(PushMessage).where(PushMessage.status != "pending", PushMessage.created_at < now - KEEP_SENT_PUSHES)
-        )
+        _purge_old_pushes(now - KEEP_SENT_PUSHES)
         db.session.commit()
     if delivered or nudged:
         log.info("tick: %d prompts delivered, %d reminders queued", delivered, nudged)
     return {"delivered": delivered, "reminded": nudged}
+
+
+def _purge_old_pushes(cutoff: datetime, chunk: int = 1000) -> None:
+    """Forget finished pushes older than cutoff, oldest first along the primary key (ids grow with time),
+    so the outbox needs no index on created_at just for tidying."""
+    after = 0
+    while True:
+        oldest = db.session.execute(
+            sa.select(PushMessage.id, PushMessage.created_at)
+            .where(PushMessage.id > after)
+            .order_by(PushMessage.id)
+            .limit(chunk)
+        ).all()
+        expired = [row.id for row in oldest if row.created_at < cutoff]
+        if expired:
+            db.session.execute(
+                sa.delete(PushMessage).where(PushMessage.id.in_(expired), PushMessage.status != "pending")
+            )
+        if not oldest or len(expired) < len(oldest):
+            return
+        after = oldest[-1].id
 
 
 def build(app: Flask, sender: PushSender | None = None) -> BlockingScheduler:

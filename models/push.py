@@ -58,7 +58,8 @@ class PushMessage(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    subscription_id: Mapped[int] = mapped_column(ForeignKey("push_subscriptions.id", ondelete="CASCADE"), index=True)
+    # Indexed by the unique (subscription_id, event_key) key, which leads with it.
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("push_subscriptions.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20))
     event_key: Mapped[str] = mapped_column(String(80))
     # Where a tap on the notification leads (a path on this site).
@@ -69,7 +70,7 @@ class PushMessage(db.Model):
     status: Mapped[str] = mapped_column(String(8), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     claimed_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    claim: Mapped[Optional[str]] = mapped_column(String(32), index=True)
+    claim: Mapped[Optional[str]] = mapped_column(String(32))
     sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     last_status: Mapped[Optional[int]] = mapped_column()
 

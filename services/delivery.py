@@ -10,15 +10,15 @@ choosing for the same slot would choose the same prompt. The unique
 """
 from __future__ import annotations
 
-import random
+import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
 
 from extensions import db
 from models import Couple, Membership, Prompt, PromptInstance, User, utcnow
-from services import activity, notify, schedule
+from services import activity, bulk, notify, quiet_hours, schedule
 from services.errors import Invalid
 from services.upsert import insert_ignoring_duplicates
 
@@ -28,7 +28,7 @@ MAX_OPEN_PROMPTS = 2
 FIRST_GAP = timedelta(hours=12)
 # A partner who hasn't answered gets one gentle nudge this long after delivery.
 REMIND_AFTER = timedelta(hours=20)
-BATCH = 2000
+BATCH = 5000
 
 
 @dataclass(frozen=True)
@@ -79,14 +79,24 @@ class Deck:
             available = allowed
         fresh_theme = available & ~self.by_theme.get(last_theme, 0)
         pool = fresh_theme or available
-        chosen = _nth_set_bit(pool, random.Random(seed).randrange(pool.bit_count()))
+        chosen = _nth_set_bit(pool, zlib.crc32(seed.encode()) % pool.bit_count())
         return self.by_seq[chosen], format(used | (1 << chosen), "x")
 
 
 def _nth_set_bit(mask: int, n: int) -> int:
+    """The position of the n-th set bit (from 0), skipping whole 64-bit words at a time."""
+    offset = 0
+    while True:
+        word = mask & 0xFFFFFFFFFFFFFFFF
+        count = word.bit_count()
+        if n < count:
+            break
+        n -= count
+        mask >>= 64
+        offset += 64
     for _ in range(n):
-        mask &= mask - 1
-    return (mask & -mask).bit_length() - 1
+        word &= word - 1
+    return offset + (word & -word).bit_length() - 1
 
 
 def _seed(couple_id: int, slot_at: datetime) -> str:
@@ -99,6 +109,11 @@ def _instance_row(couple_id: int, slot_at: datetime, prompt: LibraryPrompt, sour
         "theme_id": prompt.theme_id, "depth": prompt.depth, "text": prompt.text, "follow_up": prompt.follow_up,
         "delivered_at": now, "remind_at": now + REMIND_AFTER,
     }
+
+
+def new_prompt_event(couple_id: int, slot_at: datetime) -> str:
+    """One "new prompt" notification per couple and slot, however many times delivery is attempted."""
+    return f"prompt:{couple_id}:{int(slot_at.timestamp())}"
 
 
 def depth_ceiling(couple_id: int) -> int:
@@ -136,7 +151,7 @@ def deliver(couple: Couple, slot_at: datetime, *, source: str = "library", deck:
     couple.used_prompts, couple.last_theme_id = used, prompt.theme_id
     instance_id = inserted[0].id
     activity.couple_changed(couple.id)
-    notify.queue(partner_ids(couple.id), "new_prompt", f"prompt:{instance_id}", f"/prompts/{instance_id}", now)
+    notify.queue(partner_ids(couple.id), "new_prompt", new_prompt_event(couple.id, slot_at), f"/prompts/{instance_id}", now)
     return db.session.get(PromptInstance, instance_id)
 
 
@@ -158,6 +173,20 @@ def start_schedule(couple: Couple, now: datetime) -> None:
     couple.next_delivery_at = next_scheduled(couple, now + FIRST_GAP)
 
 
+def set_schedule(couple: Couple, tz_name: str, at: time, cadence: str, days: int, now: datetime | None = None) -> None:
+    """Change when a couple's prompts arrive; the next one moves to the first new slot."""
+    tz_name = schedule.check_timezone(tz_name)
+    if cadence not in ("daily", "weekdays", "days"):
+        raise Invalid("Choose every day, weekdays, or the days you pick.", field="cadence")
+    if cadence == "days" and not days & schedule.EVERY_DAY_MASK:
+        raise Invalid("Pick at least one day.", field="days")
+    couple.timezone, couple.cadence, couple.cadence_days = tz_name, cadence, days
+    couple.delivery_time = at.replace(second=0, microsecond=0)
+    if couple.next_delivery_at is not None:
+        couple.next_delivery_at = next_scheduled(couple, now or utcnow())
+    activity.couple_changed(couple.id)
+
+
 def release_hold(couple: Couple, now: datetime) -> None:
     """After a reveal, a couple held by the pile-up rule goes back on schedule at the next slot."""
     if couple.held_since is not None and couple.ended_at is None:
@@ -167,45 +196,71 @@ def release_hold(couple: Couple, now: datetime) -> None:
 
 # The per-minute tick -----------------------------------------------------------
 
-_couples = Couple.__table__
-_ceiling = (
-    sa.select(sa.func.min(User.max_depth))
-    .join(Membership, Membership.user_id == User.id)
-    .where(Membership.couple_id == _couples.c.id, Membership.left_at.is_(None))
-    .scalar_subquery()
-)
-_open = (
-    sa.select(sa.func.count())
-    .select_from(PromptInstance)
-    .where(PromptInstance.couple_id == _couples.c.id, PromptInstance.revealed_at.is_(None))
-    .scalar_subquery()
-)
-_advance = (
-    sa.update(_couples)
-    .where(_couples.c.id == sa.bindparam("b_id"), _couples.c.next_delivery_at == sa.bindparam("b_due"))
-    .values(
-        next_delivery_at=sa.bindparam("b_next"),
-        used_prompts=sa.bindparam("b_used"),
-        last_theme_id=sa.bindparam("b_theme"),
-        held_since=sa.bindparam("b_held"),
-        version=_couples.c.version + 1,
-    )
-)
+_DUE = """
+SELECT c.id, c.timezone, c.delivery_time, c.cadence, c.cadence_days, c.next_delivery_at, c.used_prompts,
+       c.last_theme_id,
+       (SELECT min(u.max_depth) FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.couple_id = c.id AND m.left_at IS NULL) AS ceiling,
+       (SELECT count(*) FROM prompt_instances p WHERE p.couple_id = c.id AND p.revealed_at IS NULL) AS open_count
+  FROM couples c
+ WHERE c.next_delivery_at <= :now AND c.ended_at IS NULL
+ ORDER BY c.next_delivery_at
+ LIMIT :batch
+"""
+# A second scheduler skips the couples this one is working on rather than waiting for them.
+_DUE_LOCKED = _DUE + " FOR UPDATE OF c SKIP LOCKED"
+_ADVANCE = """
+UPDATE couples SET next_delivery_at = :next, used_prompts = :used, last_theme_id = :theme, held_since = :held,
+       version = version + 1
+ WHERE id = :id AND next_delivery_at = :due
+"""
+_INSERT_INSTANCE = """
+INSERT INTO prompt_instances (couple_id, slot_at, source, prompt_id, theme_id, depth, text, follow_up,
+                              delivered_at, remind_at)
+VALUES (:couple_id, :slot_at, 'library', :prompt_id, :theme_id, :depth, :text, :follow_up, :now, :remind_at)
+ON CONFLICT (couple_id, slot_at) DO NOTHING
+"""
+_DEVICES = """
+SELECT m.couple_id, s.id, u.timezone, u.quiet_start, u.quiet_end
+  FROM memberships m JOIN users u ON u.id = m.user_id JOIN push_subscriptions s ON s.user_id = u.id
+ WHERE m.left_at IS NULL AND u.notify_new_prompt AND m.couple_id IN {couples}
+"""
+_INSERT_PUSH = """
+INSERT INTO push_messages (subscription_id, kind, event_key, url, created_at, next_attempt_at, status, attempts)
+VALUES (:subscription_id, 'new_prompt', :event_key, '/today', :now, :release, 'pending', 0)
+ON CONFLICT (subscription_id, event_key) DO NOTHING
+"""
 
 
-def _due_batch(now: datetime, limit: int):
-    return db.session.execute(
-        sa.select(
-            _couples.c.id, _couples.c.timezone, _couples.c.delivery_time, _couples.c.cadence,
-            _couples.c.cadence_days, _couples.c.next_delivery_at, _couples.c.used_prompts,
-            _couples.c.last_theme_id, _ceiling.label("ceiling"), _open.label("open_count"),
-        )
-        .where(_couples.c.next_delivery_at <= now, _couples.c.ended_at.is_(None))
-        .order_by(_couples.c.next_delivery_at)
-        .limit(limit)
-        # A second scheduler skips the couples this one is working on rather than waiting for them.
-        .with_for_update(skip_locked=True, of=_couples)
-    ).all()
+def _parse_time(value) -> time:
+    return value if isinstance(value, time) else time.fromisoformat(value)
+
+
+class _Plans:
+    """Schedule arithmetic done once per distinct (zone, time, cadence, days), not once per couple."""
+
+    def __init__(self, driver: bulk.Driver, now: datetime):
+        self.driver, self.now, self._slots, self._releases = driver, now, {}, {}
+
+    def slots(self, tz_name, at, cadence, days):
+        """(slot as stored, slot's epoch second, following slot as stored) for a schedule."""
+        key = (tz_name, at, cadence, days)
+        if key not in self._slots:
+            plan = (tz_name, _parse_time(at), cadence, days)
+            slot = schedule.latest_slot_at_or_before(self.now, *plan)
+            self._slots[key] = (
+                self.driver.stamp(slot),
+                int(slot.timestamp()) if slot else None,
+                self.driver.stamp(schedule.next_slot(self.now, *plan)),
+            )
+        return self._slots[key]
+
+    def release(self, tz_name, start, end):
+        key = (tz_name, start, end)
+        if key not in self._releases:
+            quiet = (_parse_time(start) if start is not None else None, _parse_time(end) if end is not None else None)
+            self._releases[key] = self.driver.stamp(quiet_hours.release_time(self.now, tz_name, *quiet))
+        return self._releases[key]
 
 
 def deliver_due(now: datetime | None = None, batch_size: int = BATCH) -> int:
@@ -218,65 +273,51 @@ def deliver_due(now: datetime | None = None, batch_size: int = BATCH) -> int:
     """
     now = now or utcnow()
     deck = Deck.load()
-    slots: dict[tuple, tuple[datetime | None, datetime | None]] = {}
+    driver = bulk.Driver()
+    plans = _Plans(driver, now)
+    stamp_now, stamp_remind, stamp_held = driver.stamp(now), driver.stamp(now + REMIND_AFTER), driver.stamp(now)
     delivered = 0
+    seen: set[int] = set()
     while True:
-        batch = _due_batch(now, batch_size)
-        if not batch:
+        due = driver.rows(_DUE_LOCKED if driver.postgres else _DUE, {"now": stamp_now, "batch": batch_size})
+        # A couple still due after its turn was advanced by someone else meanwhile; never loop on it.
+        due = [row for row in due if row[0] not in seen]
+        if not due:
             return delivered
-        advances, instances = [], []
-        for couple in batch:
-            plan_key = (couple.timezone, couple.delivery_time, couple.cadence, couple.cadence_days)
-            if plan_key not in slots:
-                slots[plan_key] = (
-                    schedule.latest_slot_at_or_before(now, *plan_key),
-                    schedule.next_slot(now, *plan_key),
-                )
-            slot, following = slots[plan_key]
-            advance = {"b_id": couple.id, "b_due": couple.next_delivery_at, "b_next": following,
-                       "b_used": couple.used_prompts, "b_theme": couple.last_theme_id, "b_held": None}
-            if couple.open_count >= MAX_OPEN_PROMPTS:
-                advance.update(b_next=None, b_held=now)
+        seen.update(row[0] for row in due)
+        advances, instances, events = [], [], {}
+        for couple_id, tz_name, at, cadence, days, due_at, used, last_theme, ceiling, open_count in due:
+            slot, epoch, following = plans.slots(tz_name, at, cadence, days)
+            advance = {"id": couple_id, "due": due_at, "next": following, "used": used, "theme": last_theme, "held": None}
+            if open_count >= MAX_OPEN_PROMPTS:
+                advance.update(next=None, held=stamp_held)
             elif slot is not None:
-                choice = deck.choose(couple.used_prompts, couple.ceiling or 1, couple.last_theme_id, _seed(couple.id, slot))
+                choice = deck.choose(used, ceiling or 1, last_theme, f"{couple_id}:{slot}")
                 if choice is not None:
-                    prompt, advance["b_used"] = choice
-                    advance["b_theme"] = prompt.theme_id
-                    instances.append(_instance_row(couple.id, slot, prompt, "library", now))
+                    prompt, advance["used"] = choice
+                    advance["theme"] = prompt.theme_id
+                    instances.append({
+                        "couple_id": couple_id, "slot_at": slot, "prompt_id": prompt.id, "theme_id": prompt.theme_id,
+                        "depth": prompt.depth, "text": prompt.text, "follow_up": prompt.follow_up,
+                        "now": stamp_now, "remind_at": stamp_remind,
+                    })
+                    events[couple_id] = f"prompt:{couple_id}:{epoch}"
             advances.append(advance)
-        db.session.execute(_advance, advances)
-        created = insert_ignoring_duplicates(
-            PromptInstance, instances, ["couple_id", "slot_at"], returning=[PromptInstance.id, PromptInstance.couple_id]
-        )
-        delivered += len(created)
-        _notify_new_prompts(created, now)
+        driver.many(_ADVANCE, advances)
+        delivered += driver.many(_INSERT_INSTANCE, instances)
+        _notify_new_prompts(driver, plans, events, stamp_now)
         db.session.commit()
 
 
-def _notify_new_prompts(created, now: datetime) -> None:
-    if not created:
-        return
-    instance_of = {row.couple_id: row.id for row in created}
-    members = db.session.execute(
-        sa.select(Membership.couple_id, Membership.user_id).where(
-            Membership.couple_id.in_(list(instance_of)), Membership.left_at.is_(None)
-        )
-    ).all()
-    notify.queue_many(
-        ((m.user_id, "new_prompt", f"prompt:{instance_of[m.couple_id]}", f"/prompts/{instance_of[m.couple_id]}")
-         for m in members),
-        now,
-    )
-
-
-def set_schedule(couple: Couple, tz_name: str, at, cadence: str, days: int, now: datetime | None = None) -> None:
-    """Change when a couple's prompts arrive; the next one moves to the first new slot."""
-    tz_name = schedule.check_timezone(tz_name)
-    if cadence not in ("daily", "weekdays", "days"):
-        raise Invalid("Choose every day, weekdays, or the days you pick.", field="cadence")
-    if cadence == "days" and not days & schedule.EVERY_DAY_MASK:
-        raise Invalid("Pick at least one day.", field="days")
-    couple.timezone, couple.delivery_time, couple.cadence, couple.cadence_days = tz_name, at.replace(second=0, microsecond=0), cadence, days
-    if couple.next_delivery_at is not None:
-        couple.next_delivery_at = next_scheduled(couple, now or utcnow())
-    activity.couple_changed(couple.id)
+def _notify_new_prompts(driver: bulk.Driver, plans: _Plans, events: dict[int, str], stamp_now) -> None:
+    """Queue "a new prompt is waiting" for every device of both partners of these couples."""
+    pushes = []
+    couple_ids = list(events)
+    for start in range(0, len(couple_ids), 500):  # SQLite plans long IN lists poorly
+        couples, params = driver.in_list("c", couple_ids[start:start + 500])
+        for couple_id, subscription_id, tz_name, quiet_start, quiet_end in driver.rows(
+            _DEVICES.format(couples=couples), params
+        ):
+            pushes.append({"subscription_id": subscription_id, "event_key": events[couple_id], "now": stamp_now,
+                           "release": plans.release(tz_name, quiet_start, quiet_end)})
+    driver.many(_INSERT_PUSH, pushes)

@@ -156,7 +156,7 @@ class PushSender:
                 )
                 .join(PushSubscription, PushSubscription.id == PushMessage.subscription_id)
                 .join(User, User.id == PushSubscription.user_id)
-                .where(PushMessage.claim == token)
+                .where(PushMessage.id.in_(ids), PushMessage.claim == token)
             ).all()
             db.session.commit()
         return rows

@@ -55,9 +55,7 @@ def upgrade():
     sa.UniqueConstraint('subscription_id', 'event_key', name='uq_push_messages_event')
     )
     with op.batch_alter_table('push_messages', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_push_messages_claim'), ['claim'], unique=False)
         batch_op.create_index('ix_push_messages_due', ['next_attempt_at'], unique=False, sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'"))
-        batch_op.create_index(batch_op.f('ix_push_messages_subscription_id'), ['subscription_id'], unique=False)
 
     with op.batch_alter_table('couples', schema=None) as batch_op:
         batch_op.add_column(sa.Column('used_prompts', sa.String(length=200), server_default='0', nullable=False))
@@ -123,9 +121,7 @@ def downgrade():
         batch_op.drop_column('used_prompts')
 
     with op.batch_alter_table('push_messages', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_push_messages_subscription_id'))
         batch_op.drop_index('ix_push_messages_due', sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'"))
-        batch_op.drop_index(batch_op.f('ix_push_messages_claim'))
 
     op.drop_table('push_messages')
     with op.batch_alter_table('push_subscriptions', schema=None) as batch_op:

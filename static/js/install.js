@@ -1,0 +1,96 @@
+/* The installable app: registers the service worker on every page, offers "Install Attune"
+   where the browser allows it (or the Add to Home Screen steps on iPhone and iPad), and
+   hides both once Attune runs from the home screen. Also wires the offline page's
+   "Try again" button. */
+(function () {
+  "use strict";
+
+  var DISMISSED = "attune:install-dismissed";
+
+  function registerServiceWorker() {
+    if (!("serviceWorker" in navigator)) return;
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {
+      // Without a service worker Attune still works; it just can't open offline.
+    });
+  }
+
+  function standalone() {
+    return (window.matchMedia && window.matchMedia("(display-mode: standalone)").matches) ||
+      navigator.standalone === true;
+  }
+
+  function appleMobile() {
+    var ua = navigator.userAgent || "";
+    // iPadOS reports itself as a Mac; touch gives it away.
+    return /iPhone|iPad|iPod/.test(ua) || (/Macintosh/.test(ua) && navigator.maxTouchPoints > 1);
+  }
+
+  function dismissed() {
+    try { return window.localStorage.getItem(DISMISSED) === "1"; } catch (e) { return false; }
+  }
+
+  function setUpInstallHint() {
+    var hint = document.getElementById("install-hint");
+    var button = document.getElementById("install-button");
+    var steps = document.getElementById("install-ios-steps");
+    var dismiss = document.getElementById("install-dismiss");
+    if (!hint || !button || !steps) return;
+
+    var deferred = null;
+
+    function hide() {
+      hint.hidden = true;
+      button.hidden = true;
+      steps.hidden = true;
+    }
+
+    if (dismiss) {
+      dismiss.addEventListener("click", function () {
+        try { window.localStorage.setItem(DISMISSED, "1"); } catch (e) { /* hide for now only */ }
+        hide();
+      });
+    }
+
+    if (standalone()) return hide();
+
+    window.addEventListener("beforeinstallprompt", function (event) {
+      event.preventDefault();  // show our own button instead of the browser's mini bar
+      deferred = event;
+      if (dismissed() || standalone()) return;
+      button.hidden = false;
+      hint.hidden = false;
+    });
+
+    button.addEventListener("click", function () {
+      if (!deferred) return;
+      var prompt = deferred;
+      deferred = null;
+      prompt.prompt();
+      var choice = prompt.userChoice || Promise.resolve({});
+      choice.then(function (result) {
+        if (result && result.outcome === "accepted") hide();
+      }, function () { /* left as it was */ });
+    });
+
+    window.addEventListener("appinstalled", hide);
+
+    if (appleMobile() && !dismissed()) {
+      steps.hidden = false;
+      hint.hidden = false;
+    }
+  }
+
+  function setUpReload() {
+    document.querySelectorAll("[data-reload]").forEach(function (button) {
+      button.addEventListener("click", function () { window.location.reload(); });
+    });
+  }
+
+  registerServiceWorker();
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { setUpInstallHint(); setUpReload(); });
+  } else {
+    setUpInstallHint();
+    setUpReload();
+  }
+})();
