@@ -24,7 +24,6 @@ from tests.helpers import PASSWORD, Factory
 pytestmark = pytest.mark.browser
 
 WAITING = "1 answer is waiting to be sent \u2014 it will go as soon as you're back online."
-PUSH = {"title": "Attune", "body": "A new prompt is waiting for you both.", "url": "/today", "tag": "new_prompt:1"}
 
 
 def fetch(url: str):
@@ -402,12 +401,8 @@ def test_answer_whose_post_fails_on_the_network_is_queued(live_server, phone):
 # e. A push message into the real service worker ---------------------------------------------------------
 
 
-def test_push_message_shows_a_notification(live_server, app_profile):
-    base = live_server.url
-    context = app_profile()
-    context.grant_permissions(["notifications"], origin=base)
-    page = context.pages[0] if context.pages else context.new_page()
-    session = context.new_cdp_session(page)
+def service_worker_registration(session, page, base: str) -> str:
+    """The registration id of Attune's service worker, as the DevTools protocol names it."""
     registrations: dict[str, str] = {}
 
     def registration_updated(params):
@@ -429,42 +424,64 @@ def test_push_message_shows_a_notification(live_server, app_profile):
     while not registrations and time.monotonic() < deadline:
         page.wait_for_timeout(100)
     assert registrations, "no service worker registration reported over CDP"
-    registration_id = next(iter(registrations))
+    return next(iter(registrations))
 
+
+NOTIFICATIONS = """async () => (await (await navigator.serviceWorker.ready).getNotifications())
+     .map((n) => ({title: n.title, body: n.body, tag: n.tag, data: n.data}))"""
+
+
+def test_prompt_from_the_scheduler_arrives_as_a_notification(live_server, app_profile):
+    """Scheduler delivers, the sender signs and encrypts with pywebpush, the loopback push service
+    checks VAPID and decrypts, and that plaintext goes into the real service worker."""
+    from datetime import datetime, timedelta, timezone
+
+    from jobs import scheduler
+    from models import Couple, PromptInstance
+    from services import devices, vapid
+    from services.push import PushSender
+    from tests.push_service import PushService
+
+    app, base = live_server.app, live_server.url
+    factory = Factory(app)
+    pair = factory.pair()
+    context = app_profile()
+    context.grant_permissions(["notifications"], origin=base)
+    page = context.pages[0] if context.pages else context.new_page()
+    session = context.new_cdp_session(page)
+    registration_id = service_worker_registration(session, page, base)
+
+    with PushService() as push:
+        browser_like = push.subscribe(vapid.application_server_key(app.extensions["attune.vapid"]))
+        with factory.session():
+            devices.subscribe(factory.load(pair.b), browser_like["endpoint"], browser_like["keys"]["p256dh"],
+                              browser_like["keys"]["auth"], "Test phone")
+            db.session.execute(sa.update(PromptInstance).values(revealed_at=datetime.now(timezone.utc)))
+            db.session.execute(sa.update(Couple).values(next_delivery_at=datetime.now(timezone.utc) - timedelta(minutes=1)))
+        assert scheduler.tick(app)["delivered"] == 1
+        sender = PushSender(app, workers=4)
+        try:
+            assert sender.drain().sent == 1
+        finally:
+            sender.close()
+        [received] = push.wait_for(1)
+
+    payload = received.json()
+    assert payload["body"] == "A new prompt is waiting for you both." and payload["url"] == "/today"
     session.send(
         "ServiceWorker.deliverPushMessage",
-        {"origin": base, "registrationId": registration_id, "data": json.dumps(PUSH)},
+        {"origin": base, "registrationId": registration_id, "data": received.text},
     )
-    shown = []
-    deadline = time.monotonic() + 10
-    while not shown and time.monotonic() < deadline:
-        shown = page.evaluate(
-            """async () => (await (await navigator.serviceWorker.ready).getNotifications())
-                 .map((n) => ({title: n.title, body: n.body, tag: n.tag, data: n.data}))"""
-        )
-        if not shown:
-            page.wait_for_timeout(100)
-    assert len(shown) == 1, shown
-    assert shown[0]["title"] == PUSH["title"]
-    assert shown[0]["body"] == PUSH["body"]
-    assert shown[0]["tag"] == PUSH["tag"]
-    assert shown[0]["data"] == {"url": "/today"}
+    shown = poll(page, NOTIFICATIONS)
+    assert shown == [{"title": "Attune", "body": payload["body"], "tag": payload["tag"], "data": {"url": "/today"}}]
 
     # An unreadable payload still shows something, and nothing from it.
     session.send(
         "ServiceWorker.deliverPushMessage",
         {"origin": base, "registrationId": registration_id, "data": "not json"},
     )
-    deadline = time.monotonic() + 10
-    neutral = []
-    while not neutral and time.monotonic() < deadline:
-        neutral = page.evaluate(
-            """async () => (await (await navigator.serviceWorker.ready).getNotifications())
-                 .filter((n) => n.body === 'You have a new update').map((n) => n.title)"""
-        )
-        if not neutral:
-            page.wait_for_timeout(100)
-    assert neutral == ["Attune"], neutral
+    neutral = poll(page, NOTIFICATIONS.replace(".map(", ".filter((n) => n.body === 'You have a new update').map("))
+    assert neutral and neutral[0]["title"] == "Attune"
 
 
 # The settings page's "Turn on notifications" button (push.js) -------------------------------------------
