@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 
 from extensions import db
 
-_NAMED = re.compile(r"(?<!:):([a-z_]+)")
+_NAMED = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
 
 
 class Driver:
