@@ -22,7 +22,7 @@ from flask import Flask
 from database import writing
 from extensions import db
 from models import PushMessage, RequestKey, utcnow
-from services import delivery, reminders
+from services import delivery, pacing, reminders
 from services.push import PushSender
 
 log = logging.getLogger("attune.scheduler")
@@ -36,6 +36,8 @@ def tick(app: Flask, now: datetime | None = None) -> dict:
     """Deliver due prompts, queue due reminders, and drop records nobody needs any more."""
     now = now or utcnow()
     with app.app_context(), writing():
+        pacing.expire_pauses(now)
+        db.session.commit()
         delivered = delivery.deliver_due(now, app.config["DELIVERY_BATCH_SIZE"])
         nudged = reminders.queue_due(now)
         db.session.execute(sa.delete(RequestKey).where(RequestKey.created_at < now - KEEP_REQUEST_KEYS))

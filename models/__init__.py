@@ -1,5 +1,6 @@
 """All models, imported so that Alembic and the app see every table."""
 from models.base import UTCDateTime, utcnow
+from models.care import SCOPES, AccessEntry, Assignment, CheckIn, Consent, TherapistLink, TherapistNote
 from models.conversation import Answer, PromptInstance, Reflection
 from models.couple import Couple, Invite, Membership
 from models.idempotency import RequestKey
@@ -8,6 +9,13 @@ from models.push import NOTIFICATION_KINDS, PushMessage, PushSubscription
 from models.user import ROLE_PARTNER, ROLE_THERAPIST, LoginSession, User
 
 __all__ = [
+    "AccessEntry",
+    "Assignment",
+    "CheckIn",
+    "Consent",
+    "SCOPES",
+    "TherapistLink",
+    "TherapistNote",
     "Answer",
     "Couple",
     "Invite",

@@ -57,6 +57,10 @@ class PromptInstance(db.Model):
     completed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     # When to nudge a partner who hasn't answered; cleared once nudged or revealed.
     remind_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # "Set aside - it will keep": off Today, never revealed, and its prompt can come round again.
+    set_aside_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # A therapist's note to the couple, for an assigned prompt.
+    note: Mapped[Optional[str]] = mapped_column(String(500))
 
     couple: Mapped["Couple"] = relationship(lazy="raise_on_sql")
     theme: Mapped[Optional["Theme"]] = relationship(lazy="raise_on_sql")
@@ -93,6 +97,8 @@ class Answer(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # When this partner closed the conversation after the reveal.
     closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # "I need a break": this partner stepped away from the conversation for now.
+    break_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     instance: Mapped[PromptInstance] = relationship(back_populates="answers", lazy="raise_on_sql")
     user: Mapped["User"] = relationship(lazy="raise_on_sql")

@@ -24,6 +24,14 @@ class Couple(db.Model):
         CheckConstraint("cadence IN ('daily', 'weekdays', 'days')", name="ck_couples_cadence"),
         CheckConstraint("cadence_days BETWEEN 0 AND 127", name="ck_couples_cadence_days"),
         Index("ix_couples_next_delivery_at", "next_delivery_at"),
+        CheckConstraint("checkin_day BETWEEN 0 AND 6", name="ck_couples_checkin_day"),
+        # Timed pauses that run out are found by the tick.
+        Index(
+            "ix_couples_pause_ends",
+            "paused_until",
+            sqlite_where=text("paused_at IS NOT NULL"),
+            postgresql_where=text("paused_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,6 +52,15 @@ class Couple(db.Model):
     last_theme_id: Mapped[Optional[str]] = mapped_column(String(40))
     # Set while two prompts wait unrevealed: deliveries resume at the next slot after a reveal.
     held_since: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # Pausing: either partner, no reason asked. paused_until null means "until resumed".
+    # Who paused is kept for that person alone; the other partner only ever sees "paused".
+    paused_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    paused_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    paused_by_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL", name="fk_couples_paused_by_id_users")
+    )
+    # The weekly check-in's day (0 is Monday).
+    checkin_day: Mapped[int] = mapped_column(default=6, server_default="6")
 
     memberships: Mapped[list["Membership"]] = relationship(back_populates="couple", lazy="raise_on_sql")
 

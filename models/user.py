@@ -5,7 +5,7 @@ from datetime import datetime, time
 from typing import TYPE_CHECKING, Optional
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String, Time
+from sqlalchemy import CheckConstraint, ForeignKey, String, Time, UniqueConstraint
 from sqlalchemy import false as sa_false
 from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -27,6 +27,7 @@ class User(UserMixin, db.Model):
     __table_args__ = (
         CheckConstraint("role IN ('partner', 'therapist')", name="ck_users_role"),
         CheckConstraint("max_depth BETWEEN 1 AND 3", name="ck_users_max_depth"),
+        UniqueConstraint("therapist_code", name="uq_users_therapist_code"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -48,6 +49,10 @@ class User(UserMixin, db.Model):
     quiet_start: Mapped[Optional[time]] = mapped_column(Time)
     quiet_end: Mapped[Optional[time]] = mapped_column(Time)
     last_reminded_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    # Therapists: the practice shown to couples, and the code a partner types to link them.
+    practice_name: Mapped[Optional[str]] = mapped_column(String(120))
+    therapist_code: Mapped[Optional[str]] = mapped_column(String(8))
 
     active_membership: Mapped[Optional["Membership"]] = relationship(
         primaryjoin="and_(Membership.user_id == User.id, Membership.left_at.is_(None))",

@@ -16,23 +16,9 @@ from extensions import db
 from models import Answer, PromptInstance, Reflection, User, utcnow
 from services import access, activity, delivery, idempotency, notify
 from services.errors import Conflict, Invalid, NotFound
-
-ANSWER_MAX = 5000
-REFLECTION_MAX = 2000
+from services.text import ANSWER_MAX, REFLECTION_MAX, check_text
 
 DirectionState = Literal["awaiting_reflection", "awaiting_response", "heard"]
-
-
-def check_text(text: str | None, *, limit: int, field: str, what: str) -> str:
-    """Keep the text exactly as typed (emoji, line breaks), refusing empty or over-long input."""
-    text = (text or "").replace("\r\n", "\n")
-    if "\x00" in text or any("\ud800" <= ch <= "\udfff" for ch in text):
-        raise Invalid(f"Your {what} contains a character that can't be stored. Remove it and try again.", field=field)
-    if not text.strip():
-        raise Invalid(f"Write something first: your {what} can't be empty.", field=field)
-    if len(text) > limit:
-        raise Invalid(f"Your {what} is {len(text):,} characters; the limit is {limit:,}.", field=field)
-    return text
 
 
 def _locked(user: User, instance_id: int) -> tuple[PromptInstance, list[Answer]]:
@@ -66,6 +52,8 @@ def submit_answer(user: User, instance_id: int, body: str, client_key: str | Non
         return AnswerOutcome(mine, revealed_now=False)
     if instance.revealed_at is not None:
         raise Conflict("Both answers are revealed, so answers can no longer change.")
+    if instance.set_aside_at is not None:
+        raise Conflict("This prompt was set aside. It will come round again another day.")
     _ensure_couple_active(instance)
     now = utcnow()
     first_answer = mine is None

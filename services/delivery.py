@@ -17,8 +17,10 @@ from datetime import datetime, time, timedelta
 import sqlalchemy as sa
 
 from extensions import db
-from models import Couple, Membership, Prompt, PromptInstance, User, utcnow
-from services import activity, bulk, notify, quiet_hours, schedule
+from sqlalchemy.exc import IntegrityError
+
+from models import Assignment, Couple, Membership, Prompt, PromptInstance, User, utcnow
+from services import activity, bulk, care, notify, quiet_hours, schedule
 from services.errors import Invalid
 from services.upsert import insert_ignoring_duplicates
 
@@ -135,7 +137,14 @@ def partner_ids(couple_id: int) -> list[int]:
 
 
 def deliver(couple: Couple, slot_at: datetime, *, source: str = "library", deck: Deck | None = None) -> PromptInstance | None:
-    """Store the couple's prompt for this slot and notify both; None when the slot already has one."""
+    """Store the couple's prompt for this slot and notify both; None when the slot already has one.
+
+    A prompt their therapist assigned comes first, ahead of the library.
+    """
+    if source == "library":
+        assignment = care.next_assignment(couple.id)
+        if assignment is not None:
+            return deliver_assignment(couple, slot_at, assignment)
     deck = deck or Deck.load()
     choice = deck.choose(couple.used_prompts, depth_ceiling(couple.id), couple.last_theme_id, _seed(couple.id, slot_at))
     if choice is None:
@@ -155,11 +164,37 @@ def deliver(couple: Couple, slot_at: datetime, *, source: str = "library", deck:
     return db.session.get(PromptInstance, instance_id)
 
 
+def deliver_assignment(couple: Couple, slot_at: datetime, assignment: Assignment) -> PromptInstance | None:
+    """Deliver an assignment as the couple's prompt for this slot, marked as from their therapist."""
+    prompt = db.session.get(Prompt, assignment.prompt_id) if assignment.prompt_id else None
+    now = utcnow()
+    instance = PromptInstance(
+        couple_id=couple.id, slot_at=slot_at, source="therapist",
+        prompt_id=prompt.id if prompt else None, theme_id=prompt.theme_id if prompt else None,
+        depth=prompt.depth if prompt else 1, text=prompt.text if prompt else assignment.text,
+        follow_up=prompt.follow_up if prompt else None, note=assignment.note,
+        delivered_at=now, remind_at=now + REMIND_AFTER,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(instance)
+    except IntegrityError:
+        return None
+    assignment.instance_id = instance.id
+    activity.couple_changed(couple.id)
+    notify.queue(partner_ids(couple.id), "new_prompt", new_prompt_event(couple.id, slot_at), f"/prompts/{instance.id}", now)
+    return instance
+
+
 def open_prompt_count(couple_id: int) -> int:
     return db.session.scalar(
         sa.select(sa.func.count())
         .select_from(PromptInstance)
-        .where(PromptInstance.couple_id == couple_id, PromptInstance.revealed_at.is_(None))
+        .where(
+            PromptInstance.couple_id == couple_id,
+            PromptInstance.revealed_at.is_(None),
+            PromptInstance.set_aside_at.is_(None),
+        )
     )
 
 
@@ -187,9 +222,16 @@ def set_schedule(couple: Couple, tz_name: str, at: time, cadence: str, days: int
     activity.couple_changed(couple.id)
 
 
+def return_to_deck(couple: Couple, prompt_id: str) -> None:
+    """A prompt set aside goes back into the couple's current round, so it comes again later."""
+    seq = db.session.scalar(sa.select(Prompt.seq).where(Prompt.id == prompt_id))
+    if seq is not None:
+        couple.used_prompts = format(int(couple.used_prompts or "0", 16) & ~(1 << seq), "x")
+
+
 def release_hold(couple: Couple, now: datetime) -> None:
     """After a reveal, a couple held by the pile-up rule goes back on schedule at the next slot."""
-    if couple.held_since is not None and couple.ended_at is None:
+    if couple.held_since is not None and couple.ended_at is None and couple.paused_at is None:
         couple.held_since = None
         couple.next_delivery_at = next_scheduled(couple, now)
 
@@ -201,7 +243,8 @@ SELECT c.id, c.timezone, c.delivery_time, c.cadence, c.cadence_days, c.next_deli
        c.last_theme_id,
        (SELECT min(u.max_depth) FROM memberships m JOIN users u ON u.id = m.user_id
          WHERE m.couple_id = c.id AND m.left_at IS NULL) AS ceiling,
-       (SELECT count(*) FROM prompt_instances p WHERE p.couple_id = c.id AND p.revealed_at IS NULL) AS open_count
+       (SELECT count(*) FROM prompt_instances p
+         WHERE p.couple_id = c.id AND p.revealed_at IS NULL AND p.set_aside_at IS NULL) AS open_count
   FROM couples c
  WHERE c.next_delivery_at <= :now AND c.ended_at IS NULL
  ORDER BY c.next_delivery_at
@@ -252,6 +295,7 @@ class _Plans:
                 self.driver.stamp(slot),
                 int(slot.timestamp()) if slot else None,
                 self.driver.stamp(schedule.next_slot(self.now, *plan)),
+                slot,
             )
         return self._slots[key]
 
@@ -285,12 +329,15 @@ def deliver_due(now: datetime | None = None, batch_size: int = BATCH) -> int:
         if not due:
             return delivered
         seen.update(row[0] for row in due)
-        advances, instances, events = [], [], {}
+        assigned = _with_waiting_assignments(driver, [row[0] for row in due])
+        advances, instances, events, by_hand = [], [], {}, []
         for couple_id, tz_name, at, cadence, days, due_at, used, last_theme, ceiling, open_count in due:
-            slot, epoch, following = plans.slots(tz_name, at, cadence, days)
+            slot, epoch, following, slot_at = plans.slots(tz_name, at, cadence, days)
             advance = {"id": couple_id, "due": due_at, "next": following, "used": used, "theme": last_theme, "held": None}
             if open_count >= MAX_OPEN_PROMPTS:
                 advance.update(next=None, held=stamp_held)
+            elif slot is not None and couple_id in assigned:
+                by_hand.append((couple_id, slot_at))  # rare: a therapist's assignment, delivered one by one
             elif slot is not None:
                 choice = deck.choose(used, ceiling or 1, last_theme, f"{couple_id}:{slot}")
                 if choice is not None:
@@ -306,7 +353,20 @@ def deliver_due(now: datetime | None = None, batch_size: int = BATCH) -> int:
         driver.many(_ADVANCE, advances)
         delivered += driver.many(_INSERT_INSTANCE, instances)
         _notify_new_prompts(driver, plans, events, stamp_now)
+        for couple_id, slot_at in by_hand:
+            delivered += deliver(db.session.get(Couple, couple_id), slot_at) is not None
         db.session.commit()
+
+
+def _with_waiting_assignments(driver: bulk.Driver, couple_ids: list[int]) -> set[int]:
+    found: set[int] = set()
+    for start in range(0, len(couple_ids), 500):
+        couples, params = driver.in_list("c", couple_ids[start:start + 500])
+        found.update(row[0] for row in driver.rows(
+            f"SELECT DISTINCT couple_id FROM assignments WHERE instance_id IS NULL AND cancelled_at IS NULL "
+            f"AND couple_id IN {couples}", params,
+        ))
+    return found
 
 
 def _notify_new_prompts(driver: bulk.Driver, plans: _Plans, events: dict[int, str], stamp_now) -> None:

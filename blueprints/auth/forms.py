@@ -40,3 +40,8 @@ class ResetPasswordForm(FlaskForm):
     password = PasswordField(
         "New password", validators=[DataRequired("Choose a new password."), Length(max=MAX_LENGTH, message=TOO_LONG)], description=PASSWORD_HELP
     )
+
+
+class ConfirmPasswordForm(FlaskForm):
+    password = PasswordField("Your password", validators=[DataRequired("Enter your password.")])
+    next = HiddenField()

@@ -1,15 +1,29 @@
 """Account routes. Messages never say whether an address has an account (SECURITY.md ENUM)."""
 from __future__ import annotations
 
+import json
+
 from flask import flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, logout_user
+from flask_wtf import FlaskForm
+from wtforms import StringField, ValidationError
+from wtforms.validators import DataRequired
 
 from blueprints.auth import bp
-from blueprints.auth.forms import ChangePasswordForm, EmailForm, FinishRegistrationForm, LoginForm, ResetPasswordForm
+from blueprints.auth.fresh import fresh_login_required
+from blueprints.auth.forms import (
+    ChangePasswordForm,
+    ConfirmPasswordForm,
+    EmailForm,
+    FinishRegistrationForm,
+    LoginForm,
+    ResetPasswordForm,
+)
 from blueprints.auth.session import log_in
 from blueprints.forms import show_error
 from extensions import db, limiter
-from services import accounts
+from models import utcnow
+from services import accounts, data_rights
 from services.errors import Invalid, ServiceError
 from services.redirects import local_path
 
@@ -169,3 +183,75 @@ def reset_password(token: str):
             flash("Your password is changed. Log in with it now.", "success")
             return redirect(url_for("auth.login"))
     return render_template("auth/reset_password.html", form=form)
+
+
+@bp.route("/account/confirm", methods=["GET", "POST"])
+@login_required
+@limiter.limit(AUTH_LIMIT, methods=["POST"])
+def confirm_password():
+    """Re-enter the password before a sensitive action (export, deletion, consent, password change)."""
+    form = ConfirmPasswordForm(next=request.args.get("next"))
+    if form.validate_on_submit():
+        if accounts.confirm_password(current_user, form.password.data):
+            db.session.commit()
+            return redirect(local_path(form.next.data) or url_for("auth.account"))
+        form.password.errors = ["That isn't your password."]
+    return render_template("auth/confirm_password.html", form=form)
+
+
+# Data rights: a copy of your data, and deleting your account (SECURITY.md DATA, FRESH) ----------
+
+DELETE_PHRASE = "delete my account"
+
+
+class DeleteAccountForm(FlaskForm):
+    """Deleting is for good, so the person types what they mean rather than clicking past it."""
+
+    phrase = StringField(
+        f"Type \u201c{DELETE_PHRASE}\u201d to confirm",
+        validators=[DataRequired(f"Type \u201c{DELETE_PHRASE}\u201d to confirm.")],
+        render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
+    )
+
+    def validate_phrase(self, field):
+        if " ".join((field.data or "").lower().split()) != DELETE_PHRASE:
+            raise ValidationError(f"Type \u201c{DELETE_PHRASE}\u201d exactly, or go back if you've changed your mind.")
+
+
+@bp.get("/account/data")
+@login_required
+@fresh_login_required
+def data():
+    """What the export holds, the download, and the ways out: unpairing and deleting the account."""
+    return render_template("auth/data.html", membership=current_user.active_membership)
+
+
+@bp.get("/account/export.json")
+@login_required
+@fresh_login_required
+def export():
+    """Download everything of yours as JSON (your partner's words only where they were revealed to you)."""
+    body = json.dumps(data_rights.export(current_user), ensure_ascii=False, indent=2)
+    response = make_response(body)
+    response.mimetype = "application/json"
+    response.headers["Content-Disposition"] = f'attachment; filename="attune-export-{utcnow():%Y-%m-%d}.json"'
+    return response
+
+
+@bp.route("/account/delete", methods=["GET", "POST"])
+@login_required
+@fresh_login_required
+def delete_account():
+    """Delete the account for good, after a typed confirmation; the session ends with it."""
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        data_rights.delete_account(current_user)
+        db.session.commit()
+        logout_user()
+        flash("Your account and everything you wrote in Attune have been deleted.", "success")
+        response = make_response(redirect(url_for("home.index")))
+        response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+        return response
+    return render_template(
+        "auth/delete_account.html", form=form, membership=current_user.active_membership, therapist=current_user.is_therapist
+    )

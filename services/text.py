@@ -1,0 +1,19 @@
+"""Free text as people type it: kept exactly (emoji, line breaks), refusing only what can't be stored or is empty."""
+from __future__ import annotations
+
+from services.errors import Invalid
+
+ANSWER_MAX = 5000
+REFLECTION_MAX = 2000
+
+
+def check_text(text: str | None, *, limit: int, field: str, what: str) -> str:
+    """The text with Windows line endings made plain; Invalid with a clear message when empty, too long or unstorable."""
+    text = (text or "").replace("\r\n", "\n")
+    if "\x00" in text or any("\ud800" <= ch <= "\udfff" for ch in text):
+        raise Invalid(f"Your {what} contains a character that can't be stored. Remove it and try again.", field=field)
+    if not text.strip():
+        raise Invalid(f"Write something first: your {what} can't be empty.", field=field)
+    if len(text) > limit:
+        raise Invalid(f"Your {what} is {len(text):,} characters; the limit is {limit:,}.", field=field)
+    return text
