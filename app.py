@@ -1,4 +1,5 @@
 """The Attune application factory."""
+
 from __future__ import annotations
 
 import os
@@ -15,11 +16,13 @@ from blueprints import errors
 from blueprints.api import bp as api_bp
 from blueprints.auth import bp as auth_bp
 from blueprints.auth.session import load_user, unauthorized
+from blueprints.checkins import bp as checkins_bp
 from blueprints.couple import bp as couple_bp
 from blueprints.home import bp as home_bp
 from blueprints.prompts import bp as prompts_bp
 from blueprints.pwa import bp as pwa_bp
 from blueprints.settings import bp as settings_bp
+from blueprints.therapist import bp as therapist_bp
 from extensions import api, csrf, db, limiter, login_manager, migrate
 from services import vapid
 
@@ -70,7 +73,7 @@ def register_push(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    for blueprint in (home_bp, auth_bp, couple_bp, prompts_bp, settings_bp, pwa_bp):
+    for blueprint in (home_bp, auth_bp, couple_bp, prompts_bp, checkins_bp, settings_bp, therapist_bp, pwa_bp):
         app.register_blueprint(blueprint)
     api.register_blueprint(api_bp)
 

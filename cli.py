@@ -1,4 +1,5 @@
 """Flask CLI commands for operators (and the tests): load the library, deliver due prompts."""
+
 from __future__ import annotations
 
 import logging
@@ -54,7 +55,9 @@ def send_pushes_command():
         report = sender.drain(max_seconds=300)
     finally:
         sender.close()
-    click.echo(f"Pushes: {report.sent} sent, {report.retried} to retry, {report.gone} subscriptions gone, {report.failed} failed.")
+    click.echo(
+        f"Pushes: {report.sent} sent, {report.retried} to retry, {report.gone} subscriptions gone, {report.failed} failed."
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -1,4 +1,5 @@
 """Settings read from the environment, with safe defaults for local use."""
+
 from __future__ import annotations
 
 import os
@@ -21,7 +22,7 @@ def database_url(instance_path: str) -> str:
         return "sqlite:///" + str(Path(instance_path) / "attune.db")
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

@@ -6,11 +6,12 @@ there first. Write transactions therefore start with BEGIN IMMEDIATE, so
 racing writers queue on the busy timeout instead. Reads run without an
 explicit transaction, and WAL lets them proceed while a write is in progress.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Iterator
 
 from flask import Flask, request
 from sqlalchemy import Engine, event

@@ -1,4 +1,5 @@
 """Response headers that keep pages private and the browser strict (SECURITY.md HEADERS)."""
+
 from __future__ import annotations
 
 from flask import Flask, Response, request
@@ -36,7 +37,9 @@ def secure_headers(response: Response, *, production: bool) -> Response:
         headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
     # The app shell's routes (blueprint "pwa": manifest, service worker, offline page) serve nothing
     # personal and may set their own Cache-Control; every other view's is replaced.
-    if not request.path.startswith(CACHEABLE_PREFIXES) and not (request.blueprint == "pwa" and "Cache-Control" in headers):
+    if not request.path.startswith(CACHEABLE_PREFIXES) and not (
+        request.blueprint == "pwa" and "Cache-Control" in headers
+    ):
         headers["Cache-Control"] = "no-store"
         headers.setdefault("Vary", "Cookie")
     return response

@@ -1,13 +1,16 @@
 """Helpers the templates share: dates in words, the coach rules, the form macro's error lookup."""
+
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import datetime
-
 from functools import lru_cache
 
-from flask import Flask
-from markupsafe import escape
+from flask import Flask, current_app
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from markupsafe import escape
 
 from services import coach
 
@@ -25,7 +28,19 @@ def coach_rules_attribute() -> str:
     return escape(coach.rules_json())
 
 
+def device_key() -> str:
+    """Who the drafts on this device belong to, as a value never reused for another account.
+
+    A database id can come back after an account is deleted (SQLite reuses the
+    highest rowid), so the key also covers the account's creation time.
+    """
+    user = current_user
+    message = f"{user.id}:{user.created_at.isoformat()}".encode()
+    return hmac.new(current_app.config["SECRET_KEY"].encode(), message, hashlib.sha256).hexdigest()[:24]
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(when, "when")
     app.add_template_global(coach_rules_attribute, "coach_rules_json")
     app.add_template_global(generate_csrf, "csrf_token")
+    app.add_template_global(device_key, "device_key")

@@ -9,6 +9,7 @@ the outbox, pywebpush encryption and signing, a pool of workers over one
 keep-alive session, outcomes recorded as they arrive. Goal: at least 1,000
 notifications per second on 2 cores.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,7 +17,7 @@ import json
 import multiprocessing
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,15 +56,28 @@ def main() -> None:
     service = multiprocessing.Process(target=serve, args=(key, args.messages, args.delay, not args.no_verify, theirs))
     service.start()
     subscriptions = ours.recv()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     seed(app, (args.messages + 1) // 2, now, all_due=False, devices=False)
     with app.app_context():
-        rows = [PushSubscription(user_id=i + 1, endpoint=s["endpoint"], p256dh=s["keys"]["p256dh"], auth=s["keys"]["auth"])
-                for i, s in enumerate(subscriptions)]
+        rows = [
+            PushSubscription(user_id=i + 1, endpoint=s["endpoint"], p256dh=s["keys"]["p256dh"], auth=s["keys"]["auth"])
+            for i, s in enumerate(subscriptions)
+        ]
         db.session.add_all(rows)
         db.session.flush()
-        db.session.add_all([PushMessage(subscription_id=r.id, kind="new_prompt", event_key=f"prompt:{r.id}:0", url="/today",
-                                        created_at=now, next_attempt_at=now) for r in rows])
+        db.session.add_all(
+            [
+                PushMessage(
+                    subscription_id=r.id,
+                    kind="new_prompt",
+                    event_key=f"prompt:{r.id}:0",
+                    url="/today",
+                    created_at=now,
+                    next_attempt_at=now,
+                )
+                for r in rows
+            ]
+        )
         db.session.commit()
     sender = PushSender(app, workers=args.workers, **({"batch": args.batch} if args.batch else {}))
     started = time.perf_counter()
@@ -74,10 +88,16 @@ def main() -> None:
     received = ours.recv()
     service.join()
     result = {
-        "messages": args.messages, "workers": args.workers, "push_service_delay_ms": args.delay * 1000,
-        "push_service_verifies": not args.no_verify, "seconds": round(elapsed, 2),
-        "per_second": round(report.sent / elapsed), "sent": report.sent, "retried": report.retried,
-        "failed": report.failed, "push_service": received,
+        "messages": args.messages,
+        "workers": args.workers,
+        "push_service_delay_ms": args.delay * 1000,
+        "push_service_verifies": not args.no_verify,
+        "seconds": round(elapsed, 2),
+        "per_second": round(report.sent / elapsed),
+        "sent": report.sent,
+        "retried": report.retried,
+        "failed": report.failed,
+        "push_service": received,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "push.json").write_text(json.dumps(result, indent=2))

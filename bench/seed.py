@@ -4,6 +4,7 @@ Rows go in through the database driver in bulk (executemany on SQLite, COPY on
 PostgreSQL): the ORM would take hours for millions of rows. The schema comes
 from the real migrations.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -11,7 +12,7 @@ import io
 import random
 import secrets
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import Flask
@@ -36,7 +37,7 @@ def _fmt(value) -> str:
 def _sqlite_value(value):
     # The exact text SQLAlchemy's SQLite DateTime writes, so stored and bound values compare equal.
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return value.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
     return value
 
 
@@ -76,7 +77,7 @@ def seed(app: Flask, couples: int, logged_in: int = 200) -> list[str]:
     """Fill the database; returns session cookies for `logged_in` partners."""
     started = time.perf_counter()
     rng = random.Random(7)
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     first_day = now - timedelta(days=HISTORY_DAYS)
     with app.app_context():
         with writing():
@@ -87,14 +88,27 @@ def seed(app: Flask, couples: int, logged_in: int = 200) -> list[str]:
         db.session.remove()  # end the read transaction before the bulk writer commits
         with db.engine.begin() as connection:
             w = Writer(connection)
-            w.rows("users", ["id", "email", "display_name", "password_hash", "role", "max_depth", "timezone", "created_at"],
-                   ((u, f"p{u}@bench.test", f"Partner {u}", password_hash, "partner", 3, "UTC", first_day)
-                    for u in range(1, 2 * couples + 1)))
-            w.rows("couples", ["id", "created_at", "timezone", "delivery_time", "cadence", "cadence_days", "next_delivery_at"],
-                   ((c, first_day, "UTC", "19:00:00", "daily", 0, now + timedelta(hours=rng.randint(1, 23)))
-                    for c in range(1, couples + 1)))
-            w.rows("memberships", ["id", "couple_id", "user_id", "seat", "joined_at"],
-                   ((2 * (c - 1) + s, c, 2 * (c - 1) + s, s, first_day) for c in range(1, couples + 1) for s in (1, 2)))
+            w.rows(
+                "users",
+                ["id", "email", "display_name", "password_hash", "role", "max_depth", "timezone", "created_at"],
+                (
+                    (u, f"p{u}@bench.test", f"Partner {u}", password_hash, "partner", 3, "UTC", first_day)
+                    for u in range(1, 2 * couples + 1)
+                ),
+            )
+            w.rows(
+                "couples",
+                ["id", "created_at", "timezone", "delivery_time", "cadence", "cadence_days", "next_delivery_at"],
+                (
+                    (c, first_day, "UTC", "19:00:00", "daily", 0, now + timedelta(hours=rng.randint(1, 23)))
+                    for c in range(1, couples + 1)
+                ),
+            )
+            w.rows(
+                "memberships",
+                ["id", "couple_id", "user_id", "seat", "joined_at"],
+                ((2 * (c - 1) + s, c, 2 * (c - 1) + s, s, first_day) for c in range(1, couples + 1) for s in (1, 2)),
+            )
 
             def instances():
                 n = 0
@@ -108,8 +122,23 @@ def seed(app: Flask, couples: int, logged_in: int = 200) -> list[str]:
                         completed = None if last else slot + timedelta(hours=5)
                         yield (n, c, slot, "library", pid, theme, depth, text, slot, revealed, completed)
 
-            w.rows("prompt_instances", ["id", "couple_id", "slot_at", "source", "prompt_id", "theme_id", "depth", "text",
-                                        "delivered_at", "revealed_at", "completed_at"], instances())
+            w.rows(
+                "prompt_instances",
+                [
+                    "id",
+                    "couple_id",
+                    "slot_at",
+                    "source",
+                    "prompt_id",
+                    "theme_id",
+                    "depth",
+                    "text",
+                    "delivered_at",
+                    "revealed_at",
+                    "completed_at",
+                ],
+                instances(),
+            )
 
             def answers():
                 n = 0
@@ -121,7 +150,14 @@ def seed(app: Flask, couples: int, logged_in: int = 200) -> list[str]:
                         authors = (b,) if d == HISTORY_DAYS - 1 else (a, b)
                         for user in authors:
                             n += 1
-                            yield (n, instance, user, f"Answer {d} from {user}: I felt heard when we talked.", slot, slot)
+                            yield (
+                                n,
+                                instance,
+                                user,
+                                f"Answer {d} from {user}: I felt heard when we talked.",
+                                slot,
+                                slot,
+                            )
 
             w.rows("answers", ["id", "instance_id", "user_id", "body", "created_at", "updated_at"], answers())
 
@@ -131,14 +167,27 @@ def seed(app: Flask, couples: int, logged_in: int = 200) -> list[str]:
                     for d in range(0, HISTORY_DAYS - 1, 3):
                         n += 1
                         instance = (c - 1) * HISTORY_DAYS + d + 1
-                        yield (n, instance, 2 * c - 1, 2 * c, 1, "It sounds like you felt ...",
-                               first_day + timedelta(days=d, hours=3), "heard")
+                        yield (
+                            n,
+                            instance,
+                            2 * c - 1,
+                            2 * c,
+                            1,
+                            "It sounds like you felt ...",
+                            first_day + timedelta(days=d, hours=3),
+                            "heard",
+                        )
 
-            w.rows("reflections", ["id", "instance_id", "listener_id", "speaker_id", "round", "body", "created_at", "response"],
-                   reflections())
+            w.rows(
+                "reflections",
+                ["id", "instance_id", "listener_id", "speaker_id", "round", "body", "created_at", "response"],
+                reflections(),
+            )
             if connection.dialect.name == "postgresql":
                 for table in ("users", "couples", "memberships", "prompt_instances", "answers", "reflections"):
-                    connection.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+                    connection.exec_driver_sql(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+                    )
                 connection.exec_driver_sql("ANALYZE")
             else:
                 connection.exec_driver_sql("ANALYZE")
@@ -159,4 +208,3 @@ def log_in_sample(app: Flask, couples: int, logged_in: int = 200) -> list[str]:
             cookies.append(serializer.dumps({"_user_id": token, "_fresh": True, "_permanent": True}))
         db.session.commit()
     return cookies
-

@@ -10,6 +10,7 @@
    SQLite), measured without devices and with a device for every partner
    (100,000 notifications queued in the same transactions).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,7 +20,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,27 +71,69 @@ def seed(app, couples: int, now: datetime, *, all_due: bool, devices: bool) -> N
         with db.engine.begin() as connection:
             w = Writer(connection)
             ids = range(start, start + couples)
-            w.rows("users", ["id", "email", "display_name", "password_hash", "role", "max_depth", "timezone", "created_at"],
-                   ((u, f"t{u}@bench.test", f"P{u}", "x", "partner", 3, "UTC", now)
-                    for c in ids for u in (2 * c - 1, 2 * c)))
+            w.rows(
+                "users",
+                ["id", "email", "display_name", "password_hash", "role", "max_depth", "timezone", "created_at"],
+                (
+                    (u, f"t{u}@bench.test", f"P{u}", "x", "partner", 3, "UTC", now)
+                    for c in ids
+                    for u in (2 * c - 1, 2 * c)
+                ),
+            )
+
             def due_at(c):
                 if all_due:
                     return now - timedelta(minutes=1)
                 return now + timedelta(days=1, minutes=(c * 7919) % 1440)
-            w.rows("couples", ["id", "created_at", "timezone", "delivery_time", "cadence", "cadence_days",
-                               "next_delivery_at", "version", "used_prompts"],
-                   ((c, now, "UTC", due_at(c).strftime("%H:%M:00"), "daily", 0, due_at(c).replace(second=0, microsecond=0), 0, "0")
-                    for c in ids))
-            w.rows("memberships", ["id", "couple_id", "user_id", "seat", "joined_at"],
-                   ((2 * c - 2 + s, c, 2 * c - 2 + s, s, now) for c in ids for s in (1, 2)))
+
+            w.rows(
+                "couples",
+                [
+                    "id",
+                    "created_at",
+                    "timezone",
+                    "delivery_time",
+                    "cadence",
+                    "cadence_days",
+                    "next_delivery_at",
+                    "version",
+                    "used_prompts",
+                ],
+                (
+                    (
+                        c,
+                        now,
+                        "UTC",
+                        due_at(c).strftime("%H:%M:00"),
+                        "daily",
+                        0,
+                        due_at(c).replace(second=0, microsecond=0),
+                        0,
+                        "0",
+                    )
+                    for c in ids
+                ),
+            )
+            w.rows(
+                "memberships",
+                ["id", "couple_id", "user_id", "seat", "joined_at"],
+                ((2 * c - 2 + s, c, 2 * c - 2 + s, s, now) for c in ids for s in (1, 2)),
+            )
             if devices:
-                w.rows("push_subscriptions", ["id", "user_id", "endpoint", "p256dh", "auth", "label", "created_at"],
-                       ((u, u, f"https://push.example.test/{u}", "B" + "A" * 86, "A" * 22, "phone", now)
-                        for c in ids for u in (2 * c - 1, 2 * c)))
+                w.rows(
+                    "push_subscriptions",
+                    ["id", "user_id", "endpoint", "p256dh", "auth", "label", "created_at"],
+                    (
+                        (u, u, f"https://push.example.test/{u}", "B" + "A" * 86, "A" * 22, "phone", now)
+                        for c in ids
+                        for u in (2 * c - 1, 2 * c)
+                    ),
+                )
             if connection.dialect.name == "postgresql":
                 for table in ("users", "couples", "memberships", "push_subscriptions"):
                     connection.exec_driver_sql(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 1) FROM {table}))")
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 1) FROM {table}))"
+                    )
             connection.exec_driver_sql("ANALYZE")
 
 
@@ -112,10 +155,16 @@ def timed_ticks(app, now: datetime, runs: int) -> list[float]:
         for i in range(runs):
             minute = now + timedelta(minutes=i)
             db.session.execute(
-                db.text(f"UPDATE couples SET next_delivery_at = :due, delivery_time = :at WHERE id IN "
-                        f"({','.join(str(c) for c in chosen[i * DUE_PER_MINUTE:(i + 1) * DUE_PER_MINUTE])})"),
-                {"due": minute if args_postgres(app) else minute.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f"),
-                 "at": minute.strftime("%H:%M:00.000000") if not args_postgres(app) else minute.time()},
+                db.text(
+                    f"UPDATE couples SET next_delivery_at = :due, delivery_time = :at WHERE id IN "
+                    f"({','.join(str(c) for c in chosen[i * DUE_PER_MINUTE : (i + 1) * DUE_PER_MINUTE])})"
+                ),
+                {
+                    "due": minute
+                    if args_postgres(app)
+                    else minute.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f"),
+                    "at": minute.strftime("%H:%M:00.000000") if not args_postgres(app) else minute.time(),
+                },
             )
         db.session.commit()
     times = []
@@ -137,7 +186,7 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
-    now = datetime.now(timezone.utc).replace(second=0, microsecond=0) + timedelta(days=1)
+    now = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=1)
     result = {"backend": "postgresql" if args.postgres else "sqlite", "quiet_tick_ms": {}}
 
     app = fresh_app(args.postgres)
@@ -170,8 +219,10 @@ def main() -> None:
             queued = db.session.execute(db.text("SELECT count(*) FROM push_messages")).scalar()
         label = "with_devices" if devices else "without_devices"
         result["burst"][label] = {"first_tick_ms": round(first, 1), "prompts": delivered, "pushes_queued": queued}
-        print(f"50,000 due at once ({label.replace('_', ' ')}): first tick {first:.0f} ms "
-              f"({delivered} prompts, {queued} notifications queued)")
+        print(
+            f"50,000 due at once ({label.replace('_', ' ')}): first tick {first:.0f} ms "
+            f"({delivered} prompts, {queued} notifications queued)"
+        )
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"tick-{result['backend']}.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))

@@ -8,6 +8,7 @@ run, reporting requests per second, their ratio, and p50/p99 latency.
     python bench/today.py --postgres           # PostgreSQL at DATABASE_URL (default: the local test database)
     python bench/today.py --couples 1000       # quicker
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,8 +41,12 @@ def free_port() -> int:
 
 def prepare(args) -> tuple[dict, list[str]]:
     instance = Path(args.reuse) if args.reuse else Path(tempfile.mkdtemp(prefix="attune-bench-"))
-    env = {"ATTUNE_INSTANCE_PATH": str(instance), "SECRET_KEY": SECRET, "ATTUNE_ENV": "development",
-           "RATELIMIT_ENABLED": "0"}
+    env = {
+        "ATTUNE_INSTANCE_PATH": str(instance),
+        "SECRET_KEY": SECRET,
+        "ATTUNE_ENV": "development",
+        "RATELIMIT_ENABLED": "0",
+    }
     if args.postgres:
         base = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
         import sqlalchemy as sa
@@ -86,7 +91,12 @@ def wrk(url: str, seconds: int, connections: int, script: Path | None) -> dict:
         return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
 
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    return {"rps": rps, "p50_ms": latency("50"), "p99_ms": latency("99"), "non_2xx": int(non_2xx.group(1)) if non_2xx else 0}
+    return {
+        "rps": rps,
+        "p50_ms": latency("50"),
+        "p99_ms": latency("99"),
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+    }
 
 
 def main() -> None:
@@ -104,9 +114,23 @@ def main() -> None:
     env, cookies = prepare(args)
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(args.workers), "-k", "sync", "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", "app:create_app()"],
-        cwd=ROOT, env={**os.environ, **env}, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(args.workers),
+            "-k",
+            "sync",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "app:create_app()",
+        ],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        start_new_session=True,
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -143,9 +167,15 @@ def main() -> None:
 
     backend = "postgresql" if args.postgres else "sqlite"
     result = {
-        "backend": backend, "couples": args.couples, "history_days": 365, "workers": args.workers,
-        "connections": args.connections, "seconds": args.seconds,
-        "trivial": trivial, "today": today, "ratio": round(today["rps"] / trivial["rps"], 3),
+        "backend": backend,
+        "couples": args.couples,
+        "history_days": 365,
+        "workers": args.workers,
+        "connections": args.connections,
+        "seconds": args.seconds,
+        "trivial": trivial,
+        "today": today,
+        "ratio": round(today["rps"] / trivial["rps"], 3),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"today-{backend}.json").write_text(json.dumps(result, indent=2))

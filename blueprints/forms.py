@@ -1,4 +1,5 @@
 """Helpers every blueprint's forms share."""
+
 from __future__ import annotations
 
 from flask import flash

@@ -7,11 +7,12 @@ time is generous because APScheduler 3's default of one second silently
 skips a run that starts late. Running a second copy by mistake is safe:
 every step claims its rows, but one is all that is needed.
 """
+
 from __future__ import annotations
 
 import logging
 import signal
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -71,13 +72,17 @@ def _purge_old_pushes(cutoff: datetime, chunk: int = 1000) -> None:
 
 def build(app: Flask, sender: PushSender | None = None) -> BlockingScheduler:
     sender = sender or PushSender(app)
-    scheduler = BlockingScheduler(timezone=timezone.utc, job_defaults=JOB_DEFAULTS)
+    scheduler = BlockingScheduler(timezone=UTC, job_defaults=JOB_DEFAULTS)
     scheduler.add_job(
-        tick, CronTrigger(second=0, timezone=timezone.utc), id="tick", args=[app], replace_existing=True, **JOB_DEFAULTS
+        tick, CronTrigger(second=0, timezone=UTC), id="tick", args=[app], replace_existing=True, **JOB_DEFAULTS
     )
     scheduler.add_job(
-        sender.drain, IntervalTrigger(seconds=app.config["PUSH_INTERVAL_SECONDS"]), id="send-pushes",
-        kwargs={"max_seconds": 50.0}, replace_existing=True, **JOB_DEFAULTS,
+        sender.drain,
+        IntervalTrigger(seconds=app.config["PUSH_INTERVAL_SECONDS"]),
+        id="send-pushes",
+        kwargs={"max_seconds": 50.0},
+        replace_existing=True,
+        **JOB_DEFAULTS,
     )
     return scheduler
 

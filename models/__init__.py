@@ -1,4 +1,5 @@
 """All models, imported so that Alembic and the app see every table."""
+
 from models.base import UTCDateTime, utcnow
 from models.care import SCOPES, AccessEntry, Assignment, CheckIn, Consent, TherapistLink, TherapistNote
 from models.conversation import Answer, PromptInstance, Reflection

@@ -1,8 +1,8 @@
 """A therapist's view of a couple: the link, each partner's consent, assignments, private notes, and the access log."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Optional
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -32,11 +32,11 @@ class TherapistLink(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     therapist_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id", ondelete="CASCADE"), index=True)
-    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    ended_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    consents: Mapped[list["Consent"]] = relationship(back_populates="link", lazy="raise_on_sql")
+    consents: Mapped[list[Consent]] = relationship(back_populates="link", lazy="raise_on_sql")
 
 
 class Consent(db.Model):
@@ -77,12 +77,12 @@ class Assignment(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     link_id: Mapped[int] = mapped_column(ForeignKey("therapist_links.id", ondelete="CASCADE"), index=True)
     couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id", ondelete="CASCADE"))
-    prompt_id: Mapped[Optional[str]] = mapped_column(ForeignKey("prompts.id"))
-    text: Mapped[Optional[str]] = mapped_column(Text)
-    note: Mapped[Optional[str]] = mapped_column(String(500))
+    prompt_id: Mapped[str | None] = mapped_column(ForeignKey("prompts.id"))
+    text: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    instance_id: Mapped[Optional[int]] = mapped_column(ForeignKey("prompt_instances.id", ondelete="SET NULL"))
-    cancelled_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("prompt_instances.id", ondelete="SET NULL"))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class TherapistNote(db.Model):
@@ -115,11 +115,11 @@ class AccessEntry(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id", ondelete="CASCADE"))
-    therapist_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    therapist_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     therapist_name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(16))
     # Which conversation was read, by its prompt instance id (never its content).
-    instance_id: Mapped[Optional[int]] = mapped_column()
+    instance_id: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

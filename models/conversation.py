@@ -1,8 +1,9 @@
 """A delivered prompt, the two sealed answers, and the reflections after the reveal."""
+
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -47,27 +48,27 @@ class PromptInstance(db.Model):
     couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id", ondelete="CASCADE"))
     slot_at: Mapped[datetime] = mapped_column(UTCDateTime)
     source: Mapped[str] = mapped_column(String(16), default="library")
-    prompt_id: Mapped[Optional[str]] = mapped_column(ForeignKey("prompts.id"))
-    theme_id: Mapped[Optional[str]] = mapped_column(ForeignKey("themes.id"))
+    prompt_id: Mapped[str | None] = mapped_column(ForeignKey("prompts.id"))
+    theme_id: Mapped[str | None] = mapped_column(ForeignKey("themes.id"))
     depth: Mapped[int] = mapped_column(default=1)
     text: Mapped[str] = mapped_column(Text)
-    follow_up: Mapped[Optional[str]] = mapped_column(Text)
+    follow_up: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    revealed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    completed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    revealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When to nudge a partner who hasn't answered; cleared once nudged or revealed.
-    remind_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # "Set aside - it will keep": off Today, never revealed, and its prompt can come round again.
-    set_aside_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    set_aside_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A therapist's note to the couple, for an assigned prompt.
-    note: Mapped[Optional[str]] = mapped_column(String(500))
+    note: Mapped[str | None] = mapped_column(String(500))
 
-    couple: Mapped["Couple"] = relationship(lazy="raise_on_sql")
-    theme: Mapped[Optional["Theme"]] = relationship(lazy="raise_on_sql")
-    answers: Mapped[list["Answer"]] = relationship(
+    couple: Mapped[Couple] = relationship(lazy="raise_on_sql")
+    theme: Mapped[Theme | None] = relationship(lazy="raise_on_sql")
+    answers: Mapped[list[Answer]] = relationship(
         back_populates="instance", lazy="raise_on_sql", cascade="all, delete-orphan", passive_deletes=True
     )
-    reflections: Mapped[list["Reflection"]] = relationship(
+    reflections: Mapped[list[Reflection]] = relationship(
         back_populates="instance",
         lazy="raise_on_sql",
         cascade="all, delete-orphan",
@@ -96,12 +97,12 @@ class Answer(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # When this partner closed the conversation after the reveal.
-    closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # "I need a break": this partner stepped away from the conversation for now.
-    break_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    break_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     instance: Mapped[PromptInstance] = relationship(back_populates="answers", lazy="raise_on_sql")
-    user: Mapped["User"] = relationship(lazy="raise_on_sql")
+    user: Mapped[User] = relationship(lazy="raise_on_sql")
 
 
 class Reflection(db.Model):
@@ -124,8 +125,8 @@ class Reflection(db.Model):
     round: Mapped[int] = mapped_column(default=1)
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    response: Mapped[Optional[str]] = mapped_column(String(8))
-    addition: Mapped[Optional[str]] = mapped_column(Text)
-    responded_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    response: Mapped[str | None] = mapped_column(String(8))
+    addition: Mapped[str | None] = mapped_column(Text)
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     instance: Mapped[PromptInstance] = relationship(back_populates="reflections", lazy="raise_on_sql")

@@ -1,8 +1,9 @@
 """Couples, who is in them, and the invites that pair them."""
+
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Time, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -36,33 +37,33 @@ class Couple(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    ended_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     delivery_time: Mapped[time] = mapped_column(Time, default=time(19, 0))
     cadence: Mapped[str] = mapped_column(String(16), default="daily")
     # Bit 0 is Monday; used when cadence is "days".
     cadence_days: Mapped[int] = mapped_column(default=0)
     # UTC instant of the next scheduled prompt; null while the couple is incomplete or ended.
-    next_delivery_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    next_delivery_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped with every change either partner would see; rendered pages are cached against it.
     version: Mapped[int] = mapped_column(default=0, server_default="0")
     # Prompts given in the current round through the library, as a hex bitmap of Prompt.seq:
     # choosing the next prompt never has to read the couple's history.
     used_prompts: Mapped[str] = mapped_column(String(200), default="0", server_default="0")
-    last_theme_id: Mapped[Optional[str]] = mapped_column(String(40))
+    last_theme_id: Mapped[str | None] = mapped_column(String(40))
     # Set while two prompts wait unrevealed: deliveries resume at the next slot after a reveal.
-    held_since: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    held_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Pausing: either partner, no reason asked. paused_until null means "until resumed".
     # Who paused is kept for that person alone; the other partner only ever sees "paused".
-    paused_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    paused_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    paused_by_id: Mapped[Optional[int]] = mapped_column(
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL", name="fk_couples_paused_by_id_users")
     )
     # The weekly check-in's day (0 is Monday).
     checkin_day: Mapped[int] = mapped_column(default=6, server_default="6")
 
-    memberships: Mapped[list["Membership"]] = relationship(back_populates="couple", lazy="raise_on_sql")
+    memberships: Mapped[list[Membership]] = relationship(back_populates="couple", lazy="raise_on_sql")
 
     @property
     def is_active(self) -> bool:
@@ -91,10 +92,10 @@ class Membership(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     seat: Mapped[int] = mapped_column()
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    left_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     couple: Mapped[Couple] = relationship(back_populates="memberships", lazy="joined", innerjoin=True)
-    user: Mapped["User"] = relationship(lazy="raise_on_sql")
+    user: Mapped[User] = relationship(lazy="raise_on_sql")
 
 
 class Invite(db.Model):
@@ -110,9 +111,9 @@ class Invite(db.Model):
     code: Mapped[str] = mapped_column(String(8), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    used_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    revoked_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     couple: Mapped[Couple] = relationship(lazy="joined", innerjoin=True)
-    created_by: Mapped["User"] = relationship(foreign_keys=[created_by_id], lazy="joined", innerjoin=True)
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id], lazy="joined", innerjoin=True)

@@ -1,8 +1,8 @@
 """Idempotency keys: a retried request (same key) is recognised and changes nothing."""
+
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -21,5 +21,5 @@ class RequestKey(db.Model):
     # Hash of what was asked for, so reusing a key for something else is refused rather than ignored.
     fingerprint: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    answer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("answers.id", ondelete="CASCADE"))
-    reflection_id: Mapped[Optional[int]] = mapped_column(ForeignKey("reflections.id", ondelete="CASCADE"))
+    answer_id: Mapped[int | None] = mapped_column(ForeignKey("answers.id", ondelete="CASCADE"))
+    reflection_id: Mapped[int | None] = mapped_column(ForeignKey("reflections.id", ondelete="CASCADE"))

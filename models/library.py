@@ -1,4 +1,5 @@
 """The prompt library: themes with their listening guidance, and prompts."""
+
 from __future__ import annotations
 
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, String, Text, UniqueConstraint

@@ -1,8 +1,8 @@
 """Web Push: each device's subscription, and the outbox of messages to send to them."""
+
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -26,7 +26,7 @@ class PushSubscription(db.Model):
     # A name the person recognises on the settings page, such as "Chrome on Android".
     label: Mapped[str] = mapped_column(String(80), default="This device")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def info(self) -> dict:
         """The PushSubscription JSON shape pywebpush expects."""
@@ -69,9 +69,9 @@ class PushMessage(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status: Mapped[str] = mapped_column(String(8), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
-    claimed_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    claim: Mapped[Optional[str]] = mapped_column(String(32))
-    sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
-    last_status: Mapped[Optional[int]] = mapped_column()
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claim: Mapped[str | None] = mapped_column(String(32))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status: Mapped[int | None] = mapped_column()
 
     subscription: Mapped[PushSubscription] = relationship(lazy="raise_on_sql")

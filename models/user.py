@@ -1,8 +1,9 @@
 """People and their login sessions."""
+
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String, Time, UniqueConstraint
@@ -46,15 +47,15 @@ class User(UserMixin, db.Model):
     notify_reflection: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
     notify_reminder: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
     discreet: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
-    quiet_start: Mapped[Optional[time]] = mapped_column(Time)
-    quiet_end: Mapped[Optional[time]] = mapped_column(Time)
-    last_reminded_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    quiet_start: Mapped[time | None] = mapped_column(Time)
+    quiet_end: Mapped[time | None] = mapped_column(Time)
+    last_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # Therapists: the practice shown to couples, and the code a partner types to link them.
-    practice_name: Mapped[Optional[str]] = mapped_column(String(120))
-    therapist_code: Mapped[Optional[str]] = mapped_column(String(8))
+    practice_name: Mapped[str | None] = mapped_column(String(120))
+    therapist_code: Mapped[str | None] = mapped_column(String(8))
 
-    active_membership: Mapped[Optional["Membership"]] = relationship(
+    active_membership: Mapped[Membership | None] = relationship(
         primaryjoin="and_(Membership.user_id == User.id, Membership.left_at.is_(None))",
         viewonly=True,
         uselist=False,

@@ -17,6 +17,7 @@ Icons made:
   apple-touch-icon.png          180x180, opaque and square (iOS rounds the corners itself)
   badge-96.png                  white mark on transparent, for Android's status-bar badge
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -51,7 +52,9 @@ def _mark(draw: ImageDraw.ImageDraw, origin: float, unit: float, colour) -> None
         draw.ellipse((cx - unit * r, cy - unit * r, cx + unit * r, cy + unit * r), fill=colour)
 
     # The arch: the path's two cubic segments, stroked 5 units wide with round caps.
-    curve = list(_bezier((20, 40), (20, 32), (26, 26), (32, 26))) + list(_bezier((32, 26), (38, 26), (44, 32), (44, 40)))
+    curve = list(_bezier((20, 40), (20, 32), (26, 26), (32, 26))) + list(
+        _bezier((32, 26), (38, 26), (44, 32), (44, 40))
+    )
     for x, y in curve:
         disc(x, y, 2.5)
     disc(24, 22, 5)

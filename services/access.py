@@ -1,8 +1,9 @@
 """Who may see what. Every route and job asks here; sealing is decided here, never in templates."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, joinedload

@@ -4,6 +4,7 @@ Registration starts with an email address only and continues from a link
 sent to it, so the answer on screen is the same whether or not an account
 already exists (nobody can learn who uses Attune by trying addresses).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -15,12 +16,12 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-
-from extensions import db
 from sqlalchemy.orm import contains_eager
 
+from extensions import db
 from models import ROLE_PARTNER, ROLE_THERAPIST, Couple, LoginSession, Membership, User, utcnow
 from services import passwords
+from services.care import check_practice
 from services.errors import Invalid
 from services.mail import send_mail
 from services.redirects import local_path
@@ -108,9 +109,12 @@ def read_registration_token(token: str) -> RegistrationClaim:
     return RegistrationClaim(data["email"], data.get("role", ROLE_PARTNER), local_path(data.get("next")))
 
 
-def create_account(claim: RegistrationClaim, display_name: str, password: str) -> User:
+def create_account(
+    claim: RegistrationClaim, display_name: str, password: str, practice_name: str | None = None
+) -> User:
     """Create the account a registration link promised; refuses if it already exists."""
     display_name = check_display_name(display_name)
+    practice = check_practice(practice_name) if claim.role == ROLE_THERAPIST else None
     passwords.check_new_password(password, email=claim.email, display_name=display_name)
     if db.session.scalar(sa.select(User.id).where(User.email == claim.email)) is not None:
         raise Invalid("This link has already been used. Log in instead.")
@@ -118,6 +122,7 @@ def create_account(claim: RegistrationClaim, display_name: str, password: str) -
         email=claim.email,
         display_name=display_name,
         role=claim.role,
+        practice_name=practice,
         password_hash=passwords.hash_password(password, _hash_profile()),
     )
     db.session.add(user)
@@ -178,7 +183,10 @@ def load_login_session(token: str, now: datetime | None = None) -> User | None:
         return None
     now = now or utcnow()
     config = current_app.config
-    if now - row.created_at > config["PERMANENT_SESSION_LIFETIME"] or now - row.last_seen_at > config["SESSION_IDLE_TIMEOUT"]:
+    if (
+        now - row.created_at > config["PERMANENT_SESSION_LIFETIME"]
+        or now - row.last_seen_at > config["SESSION_IDLE_TIMEOUT"]
+    ):
         db.session.delete(row)
         db.session.commit()
         return None

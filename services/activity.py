@@ -4,6 +4,7 @@ The couple's version number moves on with every delivery, answer, reveal,
 reflection and pairing change, so anything cached against it (the rendered
 Today page) is never served after the state it showed has moved on.
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa

@@ -8,10 +8,11 @@ PostgreSQL accept, and run with the driver's executemany. They share the
 session's connection and transaction. Values read here are passed back
 unchanged (a stored timestamp is compared with itself, never re-encoded).
 """
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from extensions import db
 
@@ -57,7 +58,7 @@ class Driver:
         """A UTC instant as this database stores it (SQLite: the text SQLAlchemy writes)."""
         if moment is None or self.postgres:
             return moment
-        return moment.astimezone(timezone.utc).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return moment.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
 
     def in_list(self, name: str, values: list) -> tuple[str, dict]:
         """An IN (...) clause with one named parameter per value."""

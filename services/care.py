@@ -5,10 +5,11 @@ and only as much as the narrower of their scopes allows. Revoking is one
 partner's decision alone and takes effect on the therapist's next request,
 because every therapist read goes through therapist_access() here.
 """
+
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
+
 import sqlalchemy as sa
 
 from extensions import db
@@ -23,10 +24,9 @@ from models import (
     User,
     utcnow,
 )
-from services import activity
+from services.codes import new_code, normalise_code
 from services.errors import Conflict, Invalid, NotFound
 from services.text import ANSWER_MAX, check_text
-from services.pairing import CODE_ALPHABET, normalise_code
 
 PRACTICE_MAX = 120
 NOTE_MAX = 500
@@ -54,7 +54,7 @@ def link_code(therapist: User) -> str:
     if not therapist.is_therapist:
         raise Conflict("Only therapist accounts have a link code.")
     if not therapist.therapist_code:
-        therapist.therapist_code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+        therapist.therapist_code = new_code()
         db.session.flush()
     return therapist.therapist_code
 
@@ -82,7 +82,11 @@ def link_by_code(partner: User, code: str) -> TherapistLink:
     """A partner adds a therapist by their code; nothing is shared until both partners consent."""
     membership = _active_membership(partner)
     code = normalise_code(code)
-    therapist = db.session.scalar(sa.select(User).where(User.therapist_code == code, User.role == "therapist")) if code else None
+    therapist = (
+        db.session.scalar(sa.select(User).where(User.therapist_code == code, User.role == "therapist"))
+        if code
+        else None
+    )
     if therapist is None:
         raise NotFound("We couldn't find a therapist with that code. Check it with them.", field="code")
     existing = db.session.scalar(
@@ -175,14 +179,18 @@ def _states(links: list[TherapistLink], viewer: User | None = None) -> list[Link
         return []
     link_ids = [link.id for link in links]
     couple_ids = list({link.couple_id for link in links})
-    consents = db.session.execute(sa.select(Consent.link_id, Consent.user_id, Consent.scope).where(Consent.link_id.in_(link_ids))).all()
+    consents = db.session.execute(
+        sa.select(Consent.link_id, Consent.user_id, Consent.scope).where(Consent.link_id.in_(link_ids))
+    ).all()
     members = db.session.execute(
         sa.select(Membership.couple_id, User.id, User.display_name)
         .join(User, User.id == Membership.user_id)
         .where(Membership.couple_id.in_(couple_ids), Membership.left_at.is_(None))
         .order_by(Membership.seat)
     ).all()
-    therapists = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_({l.therapist_id for l in links})))}
+    therapists = {
+        u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_({link.therapist_id for link in links})))
+    }
     states = []
     for link in links:
         partners = [(uid, name) for cid, uid, name in members if cid == link.couple_id]
@@ -266,8 +274,11 @@ def log_read(access: TherapistAccess, kind: str, instance_id: int | None = None)
     practice = f" ({therapist.practice_name})" if therapist.practice_name else ""
     db.session.add(
         AccessEntry(
-            couple_id=access.couple_id, therapist_id=therapist.id, therapist_name=therapist.display_name + practice,
-            kind=kind, instance_id=instance_id,
+            couple_id=access.couple_id,
+            therapist_id=therapist.id,
+            therapist_name=therapist.display_name + practice,
+            kind=kind,
+            instance_id=instance_id,
         )
     )
 
@@ -306,7 +317,9 @@ def assign(access: TherapistAccess, *, prompt_id: str | None, text: str | None, 
     note = (note or "").strip() or None
     if note and len(note) > NOTE_MAX:
         raise Invalid(f"Keep the note to {NOTE_MAX} characters.", field="note")
-    assignment = Assignment(link_id=access.state.link.id, couple_id=access.couple_id, prompt_id=prompt_id, text=text, note=note)
+    assignment = Assignment(
+        link_id=access.state.link.id, couple_id=access.couple_id, prompt_id=prompt_id, text=text, note=note
+    )
     db.session.add(assignment)
     db.session.flush()
     return assignment
@@ -316,7 +329,11 @@ def waiting_assignments(access: TherapistAccess) -> list[Assignment]:
     return list(
         db.session.scalars(
             sa.select(Assignment)
-            .where(Assignment.link_id == access.state.link.id, Assignment.instance_id.is_(None), Assignment.cancelled_at.is_(None))
+            .where(
+                Assignment.link_id == access.state.link.id,
+                Assignment.instance_id.is_(None),
+                Assignment.cancelled_at.is_(None),
+            )
             .order_by(Assignment.created_at)
         )
     )
@@ -325,7 +342,9 @@ def waiting_assignments(access: TherapistAccess) -> list[Assignment]:
 def cancel_assignment(access: TherapistAccess, assignment_id: int) -> None:
     updated = db.session.execute(
         sa.update(Assignment)
-        .where(Assignment.id == assignment_id, Assignment.link_id == access.state.link.id, Assignment.instance_id.is_(None))
+        .where(
+            Assignment.id == assignment_id, Assignment.link_id == access.state.link.id, Assignment.instance_id.is_(None)
+        )
         .values(cancelled_at=utcnow())
     ).rowcount
     if not updated:
@@ -334,7 +353,8 @@ def cancel_assignment(access: TherapistAccess, assignment_id: int) -> None:
 
 def add_note(access: TherapistAccess, body: str) -> TherapistNote:
     note = TherapistNote(
-        therapist_id=access.state.therapist.id, couple_id=access.couple_id,
+        therapist_id=access.state.therapist.id,
+        couple_id=access.couple_id,
         body=check_text(body, limit=5000, field="body", what="note"),
     )
     db.session.add(note)

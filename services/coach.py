@@ -5,24 +5,44 @@ browser runs exactly the same ones as you type (they reach the page as JSON
 in a data attribute); every pattern uses the syntax that Python's re and
 JavaScript's RegExp share, matched case-insensitively in both.
 """
+
 from __future__ import annotations
 
 import json
 import re
 from dataclasses import asdict, dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 APOSTROPHE = "['\u2019]"
 
 # Endings after "you always" / "you never" that are warm, not blaming.
 _WARM_ALWAYS = (
     "make me (?:laugh|smile|feel (?:safe|loved|better|special|seen|heard|cared for))",
-    "know (?:how|what|when)", "remember", "find (?:a way|the words)", "help", "bring", "cheer",
-    "listen", "show up", "notice", "look out", "support", "try", "have my back", "manage to",
+    "know (?:how|what|when)",
+    "remember",
+    "find (?:a way|the words)",
+    "help",
+    "bring",
+    "cheer",
+    "listen",
+    "show up",
+    "notice",
+    "look out",
+    "support",
+    "try",
+    "have my back",
+    "manage to",
 )
 _WARM_NEVER = (
-    "fail to", "let me down", "give up", "judge", "stop (?:trying|caring|making)", "forget",
-    "make me feel (?:small|stupid|judged|alone)", "complain", "hold it against me",
+    "fail to",
+    "let me down",
+    "give up",
+    "judge",
+    "stop (?:trying|caring|making)",
+    "forget",
+    "make me feel (?:small|stupid|judged|alone)",
+    "complain",
+    "hold it against me",
 )
 
 
@@ -46,7 +66,11 @@ RULES: tuple[CoachRule, ...] = (
     ),
     CoachRule(
         "fault",
-        r"\b(?:(?:it" + APOSTROPHE + r"?s|it is|that" + APOSTROPHE + r"?s|that is|all) )?your fault\b|\bbecause of you\b",
+        r"\b(?:(?:it"
+        + APOSTROPHE
+        + r"?s|it is|that"
+        + APOSTROPHE
+        + r"?s|that is|all) )?your fault\b|\bbecause of you\b",
         "Blame can close the door your words are trying to open. What did you feel, underneath?",
     ),
     CoachRule(
@@ -56,17 +80,37 @@ RULES: tuple[CoachRule, ...] = (
     ),
     CoachRule(
         "should-have",
-        r"\byou (?:should|shouldn" + APOSTROPHE + r"?t|should not|could have|could" + APOSTROPHE + r"?ve) (?:have|ha" + APOSTROPHE + r"?ve)?\b|\bwhy (?:can" + APOSTROPHE + r"?t|don" + APOSTROPHE + r"?t|won" + APOSTROPHE + r"?t) you (?:ever|just)\b",
+        r"\byou (?:should|shouldn"
+        + APOSTROPHE
+        + r"?t|should not|could have|could"
+        + APOSTROPHE
+        + r"?ve) (?:have|ha"
+        + APOSTROPHE
+        + r"?ve)?\b|\bwhy (?:can"
+        + APOSTROPHE
+        + r"?t|don"
+        + APOSTROPHE
+        + r"?t|won"
+        + APOSTROPHE
+        + r"?t) you (?:ever|just)\b",
         "It may help to say what you needed rather than what they should have done: \u201cI needed \u2026\u201d.",
     ),
     CoachRule(
         "label",
-        r"\byou(?:" + APOSTROPHE + r"re| are)(?: so| such an?| just| being| a| an)? (?:selfish|lazy|cold|useless|pathetic|a liar|liar|heartless|cruel|impossible|crazy|ridiculous|careless|dishonest|manipulative)\b",
+        r"\byou(?:"
+        + APOSTROPHE
+        + r"re| are)(?: so| such an?| just| being| a| an)? (?:selfish|lazy|cold|useless|pathetic|a liar|liar|heartless|cruel|impossible|crazy|ridiculous|careless|dishonest|manipulative)\b",
         "Labels tend to start a defence. Try describing what happened and what you felt: \u201cI felt \u2026 when \u2026\u201d.",
     ),
     CoachRule(
         "dont-care",
-        r"\byou (?:don" + APOSTROPHE + r"?t|do not|didn" + APOSTROPHE + r"?t|did not) (?:even )?care\b|\bwhat" + APOSTROPHE + r"?s wrong with you\b",
+        r"\byou (?:don"
+        + APOSTROPHE
+        + r"?t|do not|didn"
+        + APOSTROPHE
+        + r"?t|did not) (?:even )?care\b|\bwhat"
+        + APOSTROPHE
+        + r"?s wrong with you\b",
         "This sounds painful. Naming the fear underneath, like \u201cI felt unimportant when \u2026\u201d, can help them hear it.",
     ),
 )
@@ -74,7 +118,7 @@ RULES: tuple[CoachRule, ...] = (
 EXAMPLE = "I felt \u2026 when \u2026, and what I needed was \u2026"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _compiled() -> tuple[tuple[CoachRule, re.Pattern], ...]:
     return tuple((rule, re.compile(rule.pattern, re.IGNORECASE)) for rule in RULES)
 

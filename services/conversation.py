@@ -5,6 +5,7 @@ SQLite write transactions are already serialised by BEGIN IMMEDIATE), so two
 partners acting at the same instant are applied one after the other: the
 reveal happens exactly once and no answer or reflection is lost or doubled.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -129,7 +130,9 @@ def _maybe_complete(instance: PromptInstance, answers: list[Answer], reflections
 
 
 def _reflections(instance_id: int) -> list[Reflection]:
-    return list(db.session.scalars(sa.select(Reflection).where(Reflection.instance_id == instance_id).order_by(Reflection.id)))
+    return list(
+        db.session.scalars(sa.select(Reflection).where(Reflection.instance_id == instance_id).order_by(Reflection.id))
+    )
 
 
 def _ensure_conversation_open(instance: PromptInstance) -> None:

@@ -8,6 +8,7 @@ last time where possible, and a seeded choice, so that two schedulers
 choosing for the same slot would choose the same prompt. The unique
 (couple, slot) key makes a second delivery for a slot impossible.
 """
+
 from __future__ import annotations
 
 import zlib
@@ -15,10 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
-
-from extensions import db
 from sqlalchemy.exc import IntegrityError
 
+from extensions import db
 from models import Assignment, Couple, Membership, Prompt, PromptInstance, User, utcnow
 from services import activity, bulk, care, notify, quiet_hours, schedule
 from services.errors import Invalid
@@ -52,7 +52,7 @@ class Deck:
     by_theme: dict[str, int] = field(default_factory=dict)
 
     @classmethod
-    def load(cls) -> "Deck":
+    def load(cls) -> Deck:
         deck = cls()
         rows = db.session.execute(
             sa.select(Prompt.seq, Prompt.id, Prompt.theme_id, Prompt.depth, Prompt.text, Prompt.follow_up).where(
@@ -68,7 +68,9 @@ class Deck:
                 deck.within_depth[ceiling] |= bit
         return deck
 
-    def choose(self, used_hex: str, ceiling: int, last_theme: str | None, seed: str) -> tuple[LibraryPrompt, str] | None:
+    def choose(
+        self, used_hex: str, ceiling: int, last_theme: str | None, seed: str
+    ) -> tuple[LibraryPrompt, str] | None:
         """The next prompt for a couple and its new used-bitmap, or None for an empty library."""
         allowed = self.within_depth.get(max(1, min(3, ceiling)), 0)
         if not allowed:
@@ -107,9 +109,16 @@ def _seed(couple_id: int, slot_at: datetime) -> str:
 
 def _instance_row(couple_id: int, slot_at: datetime, prompt: LibraryPrompt, source: str, now: datetime) -> dict:
     return {
-        "couple_id": couple_id, "slot_at": slot_at, "source": source, "prompt_id": prompt.id,
-        "theme_id": prompt.theme_id, "depth": prompt.depth, "text": prompt.text, "follow_up": prompt.follow_up,
-        "delivered_at": now, "remind_at": now + REMIND_AFTER,
+        "couple_id": couple_id,
+        "slot_at": slot_at,
+        "source": source,
+        "prompt_id": prompt.id,
+        "theme_id": prompt.theme_id,
+        "depth": prompt.depth,
+        "text": prompt.text,
+        "follow_up": prompt.follow_up,
+        "delivered_at": now,
+        "remind_at": now + REMIND_AFTER,
     }
 
 
@@ -136,7 +145,9 @@ def partner_ids(couple_id: int) -> list[int]:
     )
 
 
-def deliver(couple: Couple, slot_at: datetime, *, source: str = "library", deck: Deck | None = None) -> PromptInstance | None:
+def deliver(
+    couple: Couple, slot_at: datetime, *, source: str = "library", deck: Deck | None = None
+) -> PromptInstance | None:
     """Store the couple's prompt for this slot and notify both; None when the slot already has one.
 
     A prompt their therapist assigned comes first, ahead of the library.
@@ -152,7 +163,9 @@ def deliver(couple: Couple, slot_at: datetime, *, source: str = "library", deck:
     prompt, used = choice
     now = utcnow()
     inserted = insert_ignoring_duplicates(
-        PromptInstance, [_instance_row(couple.id, slot_at, prompt, source, now)], ["couple_id", "slot_at"],
+        PromptInstance,
+        [_instance_row(couple.id, slot_at, prompt, source, now)],
+        ["couple_id", "slot_at"],
         returning=[PromptInstance.id],
     )
     if not inserted:
@@ -160,7 +173,9 @@ def deliver(couple: Couple, slot_at: datetime, *, source: str = "library", deck:
     couple.used_prompts, couple.last_theme_id = used, prompt.theme_id
     instance_id = inserted[0].id
     activity.couple_changed(couple.id)
-    notify.queue(partner_ids(couple.id), "new_prompt", new_prompt_event(couple.id, slot_at), f"/prompts/{instance_id}", now)
+    notify.queue(
+        partner_ids(couple.id), "new_prompt", new_prompt_event(couple.id, slot_at), f"/prompts/{instance_id}", now
+    )
     return db.session.get(PromptInstance, instance_id)
 
 
@@ -169,11 +184,17 @@ def deliver_assignment(couple: Couple, slot_at: datetime, assignment: Assignment
     prompt = db.session.get(Prompt, assignment.prompt_id) if assignment.prompt_id else None
     now = utcnow()
     instance = PromptInstance(
-        couple_id=couple.id, slot_at=slot_at, source="therapist",
-        prompt_id=prompt.id if prompt else None, theme_id=prompt.theme_id if prompt else None,
-        depth=prompt.depth if prompt else 1, text=prompt.text if prompt else assignment.text,
-        follow_up=prompt.follow_up if prompt else None, note=assignment.note,
-        delivered_at=now, remind_at=now + REMIND_AFTER,
+        couple_id=couple.id,
+        slot_at=slot_at,
+        source="therapist",
+        prompt_id=prompt.id if prompt else None,
+        theme_id=prompt.theme_id if prompt else None,
+        depth=prompt.depth if prompt else 1,
+        text=prompt.text if prompt else assignment.text,
+        follow_up=prompt.follow_up if prompt else None,
+        note=assignment.note,
+        delivered_at=now,
+        remind_at=now + REMIND_AFTER,
     )
     try:
         with db.session.begin_nested():
@@ -182,7 +203,9 @@ def deliver_assignment(couple: Couple, slot_at: datetime, assignment: Assignment
         return None
     assignment.instance_id = instance.id
     activity.couple_changed(couple.id)
-    notify.queue(partner_ids(couple.id), "new_prompt", new_prompt_event(couple.id, slot_at), f"/prompts/{instance.id}", now)
+    notify.queue(
+        partner_ids(couple.id), "new_prompt", new_prompt_event(couple.id, slot_at), f"/prompts/{instance.id}", now
+    )
     return instance
 
 
@@ -333,7 +356,14 @@ def deliver_due(now: datetime | None = None, batch_size: int = BATCH) -> int:
         advances, instances, events, by_hand = [], [], {}, []
         for couple_id, tz_name, at, cadence, days, due_at, used, last_theme, ceiling, open_count in due:
             slot, epoch, following, slot_at = plans.slots(tz_name, at, cadence, days)
-            advance = {"id": couple_id, "due": due_at, "next": following, "used": used, "theme": last_theme, "held": None}
+            advance = {
+                "id": couple_id,
+                "due": due_at,
+                "next": following,
+                "used": used,
+                "theme": last_theme,
+                "held": None,
+            }
             if open_count >= MAX_OPEN_PROMPTS:
                 advance.update(next=None, held=stamp_held)
             elif slot is not None and couple_id in assigned:
@@ -343,11 +373,19 @@ def deliver_due(now: datetime | None = None, batch_size: int = BATCH) -> int:
                 if choice is not None:
                     prompt, advance["used"] = choice
                     advance["theme"] = prompt.theme_id
-                    instances.append({
-                        "couple_id": couple_id, "slot_at": slot, "prompt_id": prompt.id, "theme_id": prompt.theme_id,
-                        "depth": prompt.depth, "text": prompt.text, "follow_up": prompt.follow_up,
-                        "now": stamp_now, "remind_at": stamp_remind,
-                    })
+                    instances.append(
+                        {
+                            "couple_id": couple_id,
+                            "slot_at": slot,
+                            "prompt_id": prompt.id,
+                            "theme_id": prompt.theme_id,
+                            "depth": prompt.depth,
+                            "text": prompt.text,
+                            "follow_up": prompt.follow_up,
+                            "now": stamp_now,
+                            "remind_at": stamp_remind,
+                        }
+                    )
                     events[couple_id] = f"prompt:{couple_id}:{epoch}"
             advances.append(advance)
         driver.many(_ADVANCE, advances)
@@ -361,11 +399,15 @@ def deliver_due(now: datetime | None = None, batch_size: int = BATCH) -> int:
 def _with_waiting_assignments(driver: bulk.Driver, couple_ids: list[int]) -> set[int]:
     found: set[int] = set()
     for start in range(0, len(couple_ids), 500):
-        couples, params = driver.in_list("c", couple_ids[start:start + 500])
-        found.update(row[0] for row in driver.rows(
-            f"SELECT DISTINCT couple_id FROM assignments WHERE instance_id IS NULL AND cancelled_at IS NULL "
-            f"AND couple_id IN {couples}", params,
-        ))
+        couples, params = driver.in_list("c", couple_ids[start : start + 500])
+        found.update(
+            row[0]
+            for row in driver.rows(
+                f"SELECT DISTINCT couple_id FROM assignments WHERE instance_id IS NULL AND cancelled_at IS NULL "
+                f"AND couple_id IN {couples}",
+                params,
+            )
+        )
     return found
 
 
@@ -374,10 +416,16 @@ def _notify_new_prompts(driver: bulk.Driver, plans: _Plans, events: dict[int, st
     pushes = []
     couple_ids = list(events)
     for start in range(0, len(couple_ids), 500):  # SQLite plans long IN lists poorly
-        couples, params = driver.in_list("c", couple_ids[start:start + 500])
+        couples, params = driver.in_list("c", couple_ids[start : start + 500])
         for couple_id, subscription_id, tz_name, quiet_start, quiet_end in driver.rows(
             _DEVICES.format(couples=couples), params
         ):
-            pushes.append({"subscription_id": subscription_id, "event_key": events[couple_id], "now": stamp_now,
-                           "release": plans.release(tz_name, quiet_start, quiet_end)})
+            pushes.append(
+                {
+                    "subscription_id": subscription_id,
+                    "event_key": events[couple_id],
+                    "now": stamp_now,
+                    "release": plans.release(tz_name, quiet_start, quiet_end),
+                }
+            )
     driver.many(_INSERT_PUSH, pushes)

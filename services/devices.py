@@ -1,4 +1,5 @@
 """The devices a person receives notifications on: their push subscriptions."""
+
 from __future__ import annotations
 
 import base64

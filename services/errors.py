@@ -1,4 +1,5 @@
 """Errors that services raise and routes turn into pages or JSON."""
+
 from __future__ import annotations
 
 

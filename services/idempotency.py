@@ -4,6 +4,7 @@ Keys are remembered per person with a fingerprint of what they asked for.
 A repeat of a remembered key changes nothing, even when it arrives after a
 newer edit; the same key reused for different content is refused.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -39,7 +40,9 @@ def earlier(user: User, key: str | None, print_: str) -> RequestKey | None:
     return found
 
 
-def remember(user: User, key: str | None, print_: str, *, answer_id: int | None = None, reflection_id: int | None = None) -> None:
+def remember(
+    user: User, key: str | None, print_: str, *, answer_id: int | None = None, reflection_id: int | None = None
+) -> None:
     if key is not None:
         db.session.add(
             RequestKey(user_id=user.id, key=key, fingerprint=print_, answer_id=answer_id, reflection_id=reflection_id)

@@ -5,6 +5,7 @@ update the rows, and prompts dropped from the file are retired rather than
 deleted. Delivered prompts keep their own copy of the text, so an edit here
 never rewrites what a couple already answered.
 """
+
 from __future__ import annotations
 
 import re

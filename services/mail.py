@@ -1,9 +1,10 @@
 """Outgoing email: SMTP in production, files in instance/outbox for local development, memory in tests."""
+
 from __future__ import annotations
 
 import smtplib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -39,7 +40,7 @@ def send_mail(to: str, subject: str, body: str) -> None:
     elif backend == "console":
         folder = Path(current_app.instance_path) / "outbox"
         folder.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         path = folder / f"{stamp}.eml"
         path.write_bytes(bytes(_message(to, subject, body)))
         current_app.logger.warning("Development mail saved to %s", path)

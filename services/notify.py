@@ -4,10 +4,11 @@ Only people who want this kind get it, on every device they have; during
 their quiet hours it waits until the hours end. Nothing queued here carries
 answer text or names: the words are chosen when the message is sent.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Iterable
 
 import sqlalchemy as sa
 
@@ -38,10 +39,14 @@ def queue_many(events: Iterable[tuple[int, str, str, str]], now: datetime | None
     rows = []
     user_ids = list(by_user)
     for start in range(0, len(user_ids), 5000):
-        chunk = user_ids[start:start + 5000]
+        chunk = user_ids[start : start + 5000]
         devices = db.session.execute(
             sa.select(
-                PushSubscription.id, PushSubscription.user_id, User.timezone, User.quiet_start, User.quiet_end,
+                PushSubscription.id,
+                PushSubscription.user_id,
+                User.timezone,
+                User.quiet_start,
+                User.quiet_end,
                 *[column.label(kind) for kind, column in PREFERENCE.items()],
             )
             .join(User, User.id == PushSubscription.user_id)
@@ -52,8 +57,16 @@ def queue_many(events: Iterable[tuple[int, str, str, str]], now: datetime | None
             for kind, event_key, url in by_user[device.user_id]:
                 if getattr(device, kind):
                     rows.append(
-                        {"subscription_id": device.id, "kind": kind, "event_key": event_key, "url": url,
-                         "created_at": now, "next_attempt_at": release, "status": "pending", "attempts": 0}
+                        {
+                            "subscription_id": device.id,
+                            "kind": kind,
+                            "event_key": event_key,
+                            "url": url,
+                            "created_at": now,
+                            "next_attempt_at": release,
+                            "status": "pending",
+                            "attempts": 0,
+                        }
                     )
     insert_ignoring_duplicates(PushMessage, rows, ["subscription_id", "event_key"])
     return len(rows)

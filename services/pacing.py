@@ -3,6 +3,7 @@
 No reason is ever asked, nothing counts against anyone, and the other
 partner sees only a neutral "paused" (never who, or why).
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta

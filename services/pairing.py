@@ -1,7 +1,7 @@
 """Creating a couple, inviting a partner with a link or a short code, joining, and leaving."""
+
 from __future__ import annotations
 
-import re
 import secrets
 
 import sqlalchemy as sa
@@ -11,25 +11,16 @@ from sqlalchemy.exc import IntegrityError
 from extensions import db
 from models import Couple, Invite, Membership, User, utcnow
 from services import activity, delivery
+from services.codes import looks_like_code, new_code, normalise_code
 from services.errors import Conflict, Invalid, NotFound
-
-# No 0/O, 1/I/L: codes are read aloud and typed on phones.
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-CODE_LENGTH = 8
 
 
 def format_code(code: str) -> str:
     return f"{code[:4]}-{code[4:]}"
 
 
-def normalise_code(raw: str) -> str:
-    return re.sub(r"[\s-]", "", (raw or "")).upper()
-
-
 def active_membership(user: User) -> Membership | None:
-    return db.session.scalar(
-        sa.select(Membership).where(Membership.user_id == user.id, Membership.left_at.is_(None))
-    )
+    return db.session.scalar(sa.select(Membership).where(Membership.user_id == user.id, Membership.left_at.is_(None)))
 
 
 def _require_partner(user: User) -> None:
@@ -70,7 +61,7 @@ def new_invite(user: User) -> Invite:
         couple_id=membership.couple_id,
         created_by_id=user.id,
         token=secrets.token_urlsafe(24),
-        code="".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)),
+        code=new_code(),
         created_at=now,
         expires_at=now + current_app.config["INVITE_LIFETIME"],
     )
@@ -105,8 +96,10 @@ def find_invite(*, token: str | None = None, code: str | None = None, lock: bool
         condition = Invite.token == token
     else:
         normalised = normalise_code(code or "")
-        if len(normalised) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in normalised):
-            raise Invalid("That code doesn't look right. Codes have 8 letters and numbers, like ABCD-2345.", field="code")
+        if not looks_like_code(normalised):
+            raise Invalid(
+                "That code doesn't look right. Codes have 8 letters and numbers, like ABCD-2345.", field="code"
+            )
         condition = Invite.code == normalised
     statement = sa.select(Invite).where(condition)
     if lock:

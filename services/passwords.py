@@ -1,8 +1,9 @@
 """Password hashing (argon2id) and the rules a new password must meet."""
+
 from __future__ import annotations
 
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -20,7 +21,7 @@ FAST_TEST_PARAMETERS = {"time_cost": 1, "memory_cost": 64, "parallelism": 1}
 PROFILES = {"owasp": OWASP_PARAMETERS, "fast-tests": FAST_TEST_PARAMETERS}
 
 
-@lru_cache(maxsize=None)
+@cache
 def hasher(profile: str = "owasp") -> PasswordHasher:
     return PasswordHasher(type=Type.ID, **PROFILES[profile])
 
@@ -66,7 +67,7 @@ def verify_password(stored_hash: str, password: str, profile: str = "owasp") -> 
     return True, None
 
 
-@lru_cache(maxsize=None)
+@cache
 def dummy_hash(profile: str = "owasp") -> str:
     """A hash to verify against when no account matches, so both paths take the same time."""
     return hasher(profile).hash("attune-no-such-account")

@@ -8,6 +8,7 @@ reply and that record can repeat a message, and then it carries the same
 Topic (the push service replaces an undelivered copy) and the same
 notification tag (the device replaces a shown one).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -19,9 +20,9 @@ import random
 import secrets
 import threading
 import time
-from email.utils import parsedate_to_datetime
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 
 import aiohttp
 import sqlalchemy as sa
@@ -35,7 +36,7 @@ from services.vapid import Signer
 
 log = logging.getLogger("attune.push")
 
-CLAIM_BATCH = 1000
+CLAIM_BATCH = 256  # about two rounds of the workers: always far inside the lease
 REQUEST_TIMEOUT = 10  # seconds
 RECORD_BATCH = 20
 RECORD_EVERY = 0.02  # seconds
@@ -169,9 +170,16 @@ class PushSender:
             )
             rows = db.session.execute(
                 sa.select(
-                    PushMessage.id, PushMessage.subscription_id, PushMessage.kind, PushMessage.event_key,
-                    PushMessage.url, PushMessage.attempts, PushSubscription.endpoint, PushSubscription.p256dh,
-                    PushSubscription.auth, User.discreet,
+                    PushMessage.id,
+                    PushMessage.subscription_id,
+                    PushMessage.kind,
+                    PushMessage.event_key,
+                    PushMessage.url,
+                    PushMessage.attempts,
+                    PushSubscription.endpoint,
+                    PushSubscription.p256dh,
+                    PushSubscription.auth,
+                    User.discreet,
                 )
                 .join(PushSubscription, PushSubscription.id == PushMessage.subscription_id)
                 .join(User, User.id == PushSubscription.user_id)
@@ -192,7 +200,7 @@ class PushSender:
             response = await WebPusher(subscription, aiohttp_session=self._session).send_async(
                 body, headers=headers, ttl=TTL
             )
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+        except (TimeoutError, aiohttp.ClientError, OSError):
             return Outcome(row.id, row.subscription_id, None)
         return Outcome(row.id, row.subscription_id, response.status, _retry_after(response.headers.get("Retry-After")))
 
@@ -223,35 +231,57 @@ class PushSender:
                 else:
                     backoff = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (tries - 1)) * random.uniform(0.8, 1.2)
                     delay = max(backoff, outcome.retry_after or 0)
-                    retry.append({"m_id": outcome.message_id, "m_status": code, "m_tries": tries,
-                                  "m_next": now + timedelta(seconds=delay)})
+                    retry.append(
+                        {
+                            "m_id": outcome.message_id,
+                            "m_status": code,
+                            "m_tries": tries,
+                            "m_next": now + timedelta(seconds=delay),
+                        }
+                    )
             else:
                 if code in (401, 403):
-                    log.error("Push service refused our VAPID credentials (HTTP %s): check VAPID keys and subject", code)
+                    log.error(
+                        "Push service refused our VAPID credentials (HTTP %s): check VAPID keys and subject", code
+                    )
                 failed.append({"m_id": outcome.message_id, "m_status": code})
         table = PushMessage.__table__
         by_id = table.c.id == sa.bindparam("m_id")
         with self.app.app_context(), writing():
             if sent:
                 db.session.execute(
-                    sa.update(table).where(by_id).values(
-                        status="sent", sent_at=now, last_status=sa.bindparam("m_status"),
-                        attempts=table.c.attempts + 1, claimed_until=None,
+                    sa.update(table)
+                    .where(by_id)
+                    .values(
+                        status="sent",
+                        sent_at=now,
+                        last_status=sa.bindparam("m_status"),
+                        attempts=table.c.attempts + 1,
+                        claimed_until=None,
                     ),
                     sent,
                 )
             if retry:
                 db.session.execute(
-                    sa.update(table).where(by_id).values(
-                        attempts=sa.bindparam("m_tries"), next_attempt_at=sa.bindparam("m_next"),
-                        last_status=sa.bindparam("m_status"), claimed_until=None, claim=None,
+                    sa.update(table)
+                    .where(by_id)
+                    .values(
+                        attempts=sa.bindparam("m_tries"),
+                        next_attempt_at=sa.bindparam("m_next"),
+                        last_status=sa.bindparam("m_status"),
+                        claimed_until=None,
+                        claim=None,
                     ),
                     retry,
                 )
             if failed:
                 db.session.execute(
-                    sa.update(table).where(by_id).values(
-                        status="failed", last_status=sa.bindparam("m_status"), attempts=table.c.attempts + 1,
+                    sa.update(table)
+                    .where(by_id)
+                    .values(
+                        status="failed",
+                        last_status=sa.bindparam("m_status"),
+                        attempts=table.c.attempts + 1,
                         claimed_until=None,
                     ),
                     failed,

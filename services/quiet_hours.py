@@ -1,4 +1,5 @@
 """Quiet hours: when a person's notifications wait, in their own time zone."""
+
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
@@ -26,6 +27,3 @@ def release_time(now: datetime, tz_name: str, start: time | None, end: time | No
         day += timedelta(days=1)
     release = local_instant(day, end, tz)
     return release if release > now else now
-
-
-

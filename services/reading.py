@@ -4,6 +4,7 @@ Each view is built from a fixed number of queries however long the
 couple's history grows, and every answer passes through access.answers_for,
 so a sealed answer never reaches a template.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -18,6 +19,7 @@ from models import Answer, Couple, Membership, PromptInstance, Reflection, Theme
 from services import access
 from services.conversation import Direction, directions
 from services.delivery import MAX_OPEN_PROMPTS
+from services.errors import NotFound
 
 HISTORY_PAGE_SIZE = 20
 TODAY_CONVERSATIONS = 3
@@ -80,7 +82,8 @@ class PromptView:
     revealed_at: datetime | None
     completed_at: datetime | None
     theme: ThemeView | None
-    answers: list["AnswerView"] = field(default_factory=list)
+    note: str | None = None
+    answers: list[AnswerView] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,16 +110,31 @@ _recent_unfinished = (
 )
 _TODAY = (
     sa.select(
-        _recent_unfinished.c.id, _recent_unfinished.c.text, _recent_unfinished.c.follow_up,
-        _recent_unfinished.c.depth, _recent_unfinished.c.source, _recent_unfinished.c.delivered_at,
-        _recent_unfinished.c.revealed_at, _recent_unfinished.c.completed_at, _recent_unfinished.c.slot_at,
-        _themes.c.id.label("theme_id"), _themes.c.name, _themes.c.mirror, _themes.c.validate,
-        _themes.c.empathise, _themes.c.avoid, _themes.c.starters,
-        _answers.c.id.label("answer_id"), _answers.c.user_id, _answers.c.body,
+        _recent_unfinished.c.id,
+        _recent_unfinished.c.text,
+        _recent_unfinished.c.follow_up,
+        _recent_unfinished.c.depth,
+        _recent_unfinished.c.source,
+        _recent_unfinished.c.delivered_at,
+        _recent_unfinished.c.revealed_at,
+        _recent_unfinished.c.completed_at,
+        _recent_unfinished.c.slot_at,
+        _recent_unfinished.c.note,
+        _themes.c.id.label("theme_id"),
+        _themes.c.name,
+        _themes.c.mirror,
+        _themes.c.validate,
+        _themes.c.empathise,
+        _themes.c.avoid,
+        _themes.c.starters,
+        _answers.c.id.label("answer_id"),
+        _answers.c.user_id,
+        _answers.c.body,
     )
     .select_from(
-        _recent_unfinished.outerjoin(_themes, _themes.c.id == _recent_unfinished.c.theme_id)
-        .outerjoin(_answers, _answers.c.instance_id == _recent_unfinished.c.id)
+        _recent_unfinished.outerjoin(_themes, _themes.c.id == _recent_unfinished.c.theme_id).outerjoin(
+            _answers, _answers.c.instance_id == _recent_unfinished.c.id
+        )
     )
     .order_by(_recent_unfinished.c.slot_at, _answers.c.id)
 )
@@ -138,8 +156,16 @@ def _today_prompts(couple_id: int) -> list[PromptView]:
                 else None
             )
             prompt = prompts[row.id] = PromptView(
-                row.id, row.text, row.follow_up, row.depth, row.source, row.delivered_at,
-                row.revealed_at, row.completed_at, theme,
+                row.id,
+                row.text,
+                row.follow_up,
+                row.depth,
+                row.source,
+                row.delivered_at,
+                row.revealed_at,
+                row.completed_at,
+                theme,
+                row.note,
             )
         if row.answer_id is not None:
             prompt.answers.append(AnswerView(row.answer_id, row.user_id, row.body))
@@ -214,16 +240,67 @@ def history(user: User, page: int = 1) -> HistoryPage:
     by_instance: dict[int, list[Reflection]] = defaultdict(list)
     if instances:
         for reflection in db.session.scalars(
-            sa.select(Reflection)
-            .where(Reflection.instance_id.in_([i.id for i in instances]))
-            .order_by(Reflection.id)
+            sa.select(Reflection).where(Reflection.instance_id.in_([i.id for i in instances])).order_by(Reflection.id)
         ):
             by_instance[reflection.instance_id].append(reflection)
     cards = []
     for instance in instances:
         flows = directions(instance, instance.answers, by_instance[instance.id])
-        card = Card(instance, access.answers_for(user, instance, instance.answers), _partner_from_answers(user, instance.answers))
+        card = Card(
+            instance,
+            access.answers_for(user, instance, instance.answers),
+            _partner_from_answers(user, instance.answers),
+        )
         card.listening = flows.get(user.id)
         card.being_heard = next((d for d in flows.values() if d.speaker_id == user.id), None)
         cards.append(card)
     return HistoryPage(cards=cards, page=page, has_next=has_next)
+
+
+@dataclass
+class SharedConversation:
+    """A revealed conversation as a consented therapist reads it: both answers by name, and the rounds."""
+
+    instance: PromptInstance
+    answers: list[tuple[str, str]]
+    rounds: list[tuple[str, Reflection]]
+
+
+def revealed_instances(couple_id: int, limit: int = 20) -> list[PromptInstance]:
+    """The couple's most recently revealed prompts (never one still sealed)."""
+    return list(
+        db.session.scalars(
+            sa.select(PromptInstance)
+            .where(PromptInstance.couple_id == couple_id, PromptInstance.revealed_at.is_not(None))
+            .order_by(PromptInstance.revealed_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+def shared_conversation(couple_id: int, instance_id: int) -> SharedConversation:
+    """One revealed conversation of this couple; NotFound for anything sealed or not theirs."""
+    instance = (
+        db.session.scalars(
+            sa.select(PromptInstance)
+            .where(
+                PromptInstance.id == instance_id,
+                PromptInstance.couple_id == couple_id,
+                PromptInstance.revealed_at.is_not(None),
+            )
+            .options(joinedload(PromptInstance.answers).joinedload(Answer.user), joinedload(PromptInstance.theme))
+        )
+        .unique()
+        .one_or_none()
+    )
+    if instance is None:
+        raise NotFound("We couldn't find that conversation.")
+    names = {a.user_id: a.user.display_name for a in instance.answers}
+    reflections = db.session.scalars(
+        sa.select(Reflection).where(Reflection.instance_id == instance.id).order_by(Reflection.id)
+    ).all()
+    return SharedConversation(
+        instance=instance,
+        answers=[(a.user.display_name, a.body) for a in instance.answers],
+        rounds=[(names.get(r.listener_id, "A partner"), r) for r in reflections],
+    )

@@ -1,4 +1,5 @@
 """Where it is safe to send someone after a form: only paths on this site."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit

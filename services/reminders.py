@@ -1,4 +1,5 @@
 """One gentle nudge for a partner who hasn't answered: at most one a day, never in quiet hours, switchable off."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -27,25 +28,32 @@ def queue_due(now: datetime | None = None) -> int:
         if not due:
             return nudged
         open_ids = [row.id for row in due if row.revealed_at is None]
-        waiting = db.session.execute(
-            sa.select(PromptInstance.id, User.id.label("user_id"))
-            .join(Couple, Couple.id == PromptInstance.couple_id)
-            .join(Membership, sa.and_(Membership.couple_id == Couple.id, Membership.left_at.is_(None)))
-            .join(User, User.id == Membership.user_id)
-            .outerjoin(Answer, sa.and_(Answer.instance_id == PromptInstance.id, Answer.user_id == User.id))
-            .where(
-                PromptInstance.id.in_(open_ids),
-                Couple.ended_at.is_(None),
-                Answer.id.is_(None),
-                User.notify_reminder.is_(True),
-                sa.or_(User.last_reminded_at.is_(None), User.last_reminded_at < now - ONCE_A_DAY),
-            )
-        ).all() if open_ids else []
+        waiting = (
+            db.session.execute(
+                sa.select(PromptInstance.id, User.id.label("user_id"))
+                .join(Couple, Couple.id == PromptInstance.couple_id)
+                .join(Membership, sa.and_(Membership.couple_id == Couple.id, Membership.left_at.is_(None)))
+                .join(User, User.id == Membership.user_id)
+                .outerjoin(Answer, sa.and_(Answer.instance_id == PromptInstance.id, Answer.user_id == User.id))
+                .where(
+                    PromptInstance.id.in_(open_ids),
+                    Couple.ended_at.is_(None),
+                    Answer.id.is_(None),
+                    User.notify_reminder.is_(True),
+                    sa.or_(User.last_reminded_at.is_(None), User.last_reminded_at < now - ONCE_A_DAY),
+                )
+            ).all()
+            if open_ids
+            else []
+        )
         chosen: dict[int, int] = {}
         for row in waiting:
             chosen.setdefault(row.user_id, row.id)  # one nudge per person per run
         notify.queue_many(
-            ((user_id, "reminder", f"reminder:{instance_id}", f"/prompts/{instance_id}") for user_id, instance_id in chosen.items()),
+            (
+                (user_id, "reminder", f"reminder:{instance_id}", f"/prompts/{instance_id}")
+                for user_id, instance_id in chosen.items()
+            ),
             now,
         )
         if chosen:

@@ -6,9 +6,10 @@ does not exist that day (spring forward) happens at the equivalent instant
 just after the gap, and a time that happens twice (fall back) happens once,
 at its first occurrence.
 """
+
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -57,7 +58,7 @@ def local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
     fold=0 takes the offset in force before a change: in a spring-forward gap
     that lands just after the gap, and in a fall-back fold it is the first occurrence.
     """
-    return datetime.combine(day, at, tzinfo=tz).astimezone(timezone.utc)
+    return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
 
 
 def next_slot(after: datetime, tz_name: str, at: time, cadence: str, cadence_days: int) -> datetime | None:
@@ -77,7 +78,9 @@ def next_slot(after: datetime, tz_name: str, at: time, cadence: str, cadence_day
     return None
 
 
-def latest_slot_at_or_before(moment: datetime, tz_name: str, at: time, cadence: str, cadence_days: int) -> datetime | None:
+def latest_slot_at_or_before(
+    moment: datetime, tz_name: str, at: time, cadence: str, cadence_days: int
+) -> datetime | None:
     """The most recent scheduled instant not after `moment`: the one catch-up slot after downtime."""
     mask = days_mask(cadence, cadence_days)
     if not mask:

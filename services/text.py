@@ -1,4 +1,5 @@
 """Free text as people type it: kept exactly (emoji, line breaks), refusing only what can't be stored or is empty."""
+
 from __future__ import annotations
 
 from services.errors import Invalid

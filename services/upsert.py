@@ -1,4 +1,5 @@
 """INSERT ... ON CONFLICT DO NOTHING in the dialect at hand (SQLite and PostgreSQL both have it)."""
+
 from __future__ import annotations
 
 from sqlalchemy.dialects import postgresql, sqlite

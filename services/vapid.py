@@ -6,6 +6,7 @@ Authorization header for each push service origin is signed once and reused
 for an hour (tokens are valid for twelve); each origin gets its own fresh
 claims dict, because pywebpush and py-vapid write "aud" into the dict they are given.
 """
+
 from __future__ import annotations
 
 import base64

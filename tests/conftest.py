@@ -5,6 +5,7 @@ against PostgreSQL when DATABASE_URL is set. The schema is built once per run
 by the real migrations; each test then starts from empty tables with the
 prompt library loaded.
 """
+
 from __future__ import annotations
 
 import os
@@ -138,5 +139,3 @@ def factory(app):
 @pytest.fixture
 def auth(client):
     return AuthActions(client)
-
-

@@ -4,6 +4,7 @@ The factory opens its own short request context for each step and hands back
 plain records, never live ORM objects, so test clients always run in their
 own application context and database session, as real requests do.
 """
+
 from __future__ import annotations
 
 import html
@@ -11,6 +12,7 @@ import itertools
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC
 
 import sqlalchemy as sa
 from flask import Flask
@@ -58,12 +60,15 @@ class Factory:
         """The live User for a person, inside an open factory.session()."""
         return db.session.get(User, person.id)
 
-    def user(self, name: str | None = None, *, email: str | None = None, role: str = "partner", max_depth: int = 3) -> Person:
+    def user(
+        self, name: str | None = None, *, email: str | None = None, role: str = "partner", max_depth: int = 3
+    ) -> Person:
         n = next(_counter)
         name = name or f"Person {n}"
         email = email or f"person{n}@example.test"
         with self.session():
-            user = accounts.create_account(RegistrationClaim(email, role, None), name, PASSWORD)
+            practice = "Harbour Counselling" if role == "therapist" else None
+            user = accounts.create_account(RegistrationClaim(email, role, None), name, PASSWORD, practice)
             user.max_depth = max_depth
             db.session.flush()
             return Person(user.id, user.email, user.display_name)
@@ -125,12 +130,12 @@ def page_text(response) -> str:
 
 def bulk_pairs(app: Flask, n: int, *, prefix: str = "bulk") -> list[Pair]:
     """n paired couples, each with one open prompt, inserted directly (much faster than the services)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from models import Couple, Membership, Prompt
     from services.passwords import hash_password
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with app.app_context(), writing():
         prompt = db.session.scalars(sa.select(Prompt).order_by(Prompt.id).limit(1)).one()
         password_hash = hash_password(PASSWORD, app.config["PASSWORD_HASH_PROFILE"])
@@ -138,28 +143,57 @@ def bulk_pairs(app: Flask, n: int, *, prefix: str = "bulk") -> list[Pair]:
         for _ in range(2 * n):
             next(_counter)
         users = [
-            {"email": f"{prefix}{start + i}@example.test", "display_name": f"{prefix} {start + i}", "password_hash": password_hash,
-             "role": "partner", "max_depth": 3, "timezone": "UTC", "created_at": now}
+            {
+                "email": f"{prefix}{start + i}@example.test",
+                "display_name": f"{prefix} {start + i}",
+                "password_hash": password_hash,
+                "role": "partner",
+                "max_depth": 3,
+                "timezone": "UTC",
+                "created_at": now,
+            }
             for i in range(2 * n)
         ]
         user_ids = list(db.session.scalars(sa.insert(User).returning(User.id, sort_by_parameter_order=True), users))
         couple_ids = list(
             db.session.scalars(
                 sa.insert(Couple).returning(Couple.id, sort_by_parameter_order=True),
-                [{"created_at": now, "timezone": "UTC", "cadence": "daily", "cadence_days": 0,
-                  "delivery_time": datetime(2000, 1, 1, 19).time()} for _ in range(n)],
+                [
+                    {
+                        "created_at": now,
+                        "timezone": "UTC",
+                        "cadence": "daily",
+                        "cadence_days": 0,
+                        "delivery_time": datetime(2000, 1, 1, 19).time(),
+                    }
+                    for _ in range(n)
+                ],
             )
         )
         db.session.execute(
             sa.insert(Membership),
-            [{"couple_id": c, "user_id": user_ids[2 * i + seat - 1], "seat": seat, "joined_at": now}
-             for i, c in enumerate(couple_ids) for seat in (1, 2)],
+            [
+                {"couple_id": c, "user_id": user_ids[2 * i + seat - 1], "seat": seat, "joined_at": now}
+                for i, c in enumerate(couple_ids)
+                for seat in (1, 2)
+            ],
         )
         instance_ids = list(
             db.session.scalars(
                 sa.insert(PromptInstance).returning(PromptInstance.id, sort_by_parameter_order=True),
-                [{"couple_id": c, "slot_at": now, "source": "first", "prompt_id": prompt.id, "theme_id": prompt.theme_id,
-                  "depth": prompt.depth, "text": prompt.text, "delivered_at": now} for c in couple_ids],
+                [
+                    {
+                        "couple_id": c,
+                        "slot_at": now,
+                        "source": "first",
+                        "prompt_id": prompt.id,
+                        "theme_id": prompt.theme_id,
+                        "depth": prompt.depth,
+                        "text": prompt.text,
+                        "delivered_at": now,
+                    }
+                    for c in couple_ids
+                ],
             )
         )
         db.session.commit()

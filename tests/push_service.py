@@ -35,6 +35,7 @@ source) for ``content_encoding="aes128gcm"``:
   ``accept_legacy_vapid = False`` to insist on RFC 8292, and look at
   ``PushMessage.auth_scheme`` to see which one the app used.
 """
+
 from __future__ import annotations
 
 import base64
@@ -47,9 +48,10 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Mapping
+from typing import Any
 
 import http_ece
 from cryptography.exceptions import InvalidSignature
@@ -95,9 +97,7 @@ def b64url_decode(text: str | bytes) -> bytes:
 
 
 def _uncompressed(public_key: ec.EllipticCurvePublicKey) -> bytes:
-    return public_key.public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-    )
+    return public_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
 
 
 def _p256_point(raw: bytes) -> ec.EllipticCurvePublicKey:
@@ -164,7 +164,7 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = 30
 
     @property
-    def service(self) -> "PushService":
+    def service(self) -> PushService:
         return self.server.service  # type: ignore[attr-defined]
 
     def setup(self) -> None:
@@ -315,7 +315,7 @@ class PushService:
 
     # -- lifecycle ---------------------------------------------------------
 
-    def start(self) -> "PushService":
+    def start(self) -> PushService:
         """Bind and serve in a background thread; returns self."""
         if self._server is not None:
             return self
@@ -351,7 +351,7 @@ class PushService:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def __enter__(self) -> "PushService":
+    def __enter__(self) -> PushService:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
@@ -512,9 +512,7 @@ class PushService:
 
     # -- the push resource -------------------------------------------------
 
-    def _handle_push(
-        self, path: str, headers: dict[str, str], body: bytes
-    ) -> tuple[int, str, dict[str, str]]:
+    def _handle_push(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, str, dict[str, str]]:
         """Decide the response to one POST; returns (status, text, headers)."""
         delay = self.delay
         if delay > 0:

@@ -1,8 +1,9 @@
 """Accounts: registration by email link, login, logout, passwords, sessions (SECURITY.md PW, ENUM, SESS, LOGOUT, REDIRECT, RATE)."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -71,7 +72,7 @@ def test_registration_link_is_single_use_and_tamper_proof(client, app):
 def test_registration_link_expires(client, app):
     client.post("/register", data={"email": "late@example.test"})
     link = _link(app)
-    with time_machine.travel(datetime.now(timezone.utc) + timedelta(days=3)):
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=3)):
         response = client.get(link)
     assert response.status_code == 400
     assert "expired" in page_text(response)
@@ -118,9 +119,7 @@ def test_login_failure_is_the_same_for_unknown_email_and_wrong_password(client, 
     wrong_password = client.post("/login", data={"email": "known@example.test", "password": "not it at all"})
     unknown = client.post("/login", data={"email": "nobody@example.test", "password": "not it at all"})
     assert wrong_password.status_code == unknown.status_code == 200
-    assert page_text(wrong_password).replace("known@", "X@") == page_text(unknown).replace(
-        "nobody@", "X@"
-    )
+    assert page_text(wrong_password).replace("known@", "X@") == page_text(unknown).replace("nobody@", "X@")
 
 
 def test_login_starts_a_new_session(client, factory, app):
@@ -164,7 +163,7 @@ def test_idle_and_absolute_timeouts(client, factory, app):
     user = factory.user(email="idle@example.test")
     client.post("/login", data={"email": user.email, "password": PASSWORD})
     assert client.get("/today").status_code == 200
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with time_machine.travel(now + app.config["SESSION_IDLE_TIMEOUT"] + timedelta(minutes=1)):
         assert client.get("/today").status_code == 302
     client.post("/login", data={"email": user.email, "password": PASSWORD})
@@ -214,7 +213,9 @@ def test_password_reset_is_silent_about_accounts_and_single_use(client, app, fac
     assert client.post(link, data={"password": "a fresh new phrase"}).status_code == 302
     again = client.post(link, data={"password": "another new phrase"})
     assert again.status_code == 400
-    assert client.post("/login", data={"email": "reset@example.test", "password": "a fresh new phrase"}).status_code == 302
+    assert (
+        client.post("/login", data={"email": "reset@example.test", "password": "a fresh new phrase"}).status_code == 302
+    )
 
 
 @pytest.mark.parametrize(

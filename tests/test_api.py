@@ -4,6 +4,7 @@ CSRF protection is on for every test here: a client logs in through the real
 login form (with the form's hidden token), reads its API token from GET /me,
 and sends it in the X-CSRFToken header on every PUT and POST.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -65,11 +66,15 @@ class ApiClient:
 
     # The loop, spelled out.
     def answer(self, instance_id: int, body: str, key: str | None = None):
-        return self.put(f"/prompts/{instance_id}/answer", json={"body": body}, headers={"Idempotency-Key": key} if key else None)
+        return self.put(
+            f"/prompts/{instance_id}/answer", json={"body": body}, headers={"Idempotency-Key": key} if key else None
+        )
 
     def reflect(self, instance_id: int, body: str, key: str | None = None):
         return self.post(
-            f"/prompts/{instance_id}/reflections", json={"body": body}, headers={"Idempotency-Key": key} if key else None
+            f"/prompts/{instance_id}/reflections",
+            json={"body": body},
+            headers={"Idempotency-Key": key} if key else None,
         )
 
     def respond(self, instance_id: int, reflection_id: int, response: str, addition: str | None = None):
@@ -140,9 +145,7 @@ def deliver_another(factory, couple_id: int, days_ahead: int = 1) -> int:
 # Authentication and CSRF ------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "path", ["/me", "/couple", "/prompts", "/prompts/1", "/history", "/history?page=2"]
-)
+@pytest.mark.parametrize("path", ["/me", "/couple", "/prompts", "/prompts/1", "/history", "/history?page=2"])
 def test_reading_without_logging_in_is_401_json(client, path):
     body = assert_error(client.get(API + path), 401)
     assert body["status"] == "Unauthorized"
@@ -277,7 +280,10 @@ def test_out_of_range_prompt_ids_are_404_not_500(factory, login, instance_id):
     alex = login(pair.a)
     assert_error(alex.get(f"/prompts/{instance_id}"), 404)
     assert_error(alex.answer(instance_id, "hello"), 404)
-    assert_error(alex.post(f"/prompts/{pair.first_prompt_id}/reflections/{instance_id}/response", json={"response": "heard"}), 404)
+    assert_error(
+        alex.post(f"/prompts/{pair.first_prompt_id}/reflections/{instance_id}/response", json={"response": "heard"}),
+        404,
+    )
 
 
 # Answering --------------------------------------------------------------------
@@ -335,12 +341,16 @@ def test_empty_answer_is_422_with_a_clear_message(app, factory, login):
     assert count_rows(app, Answer) == 0
 
 
-@pytest.mark.parametrize("raw", ['{"body": "before\\u0000after"}', '{"body": "lone \\ud800 surrogate"}', '{"body": "\\udfff"}'])
+@pytest.mark.parametrize(
+    "raw", ['{"body": "before\\u0000after"}', '{"body": "lone \\ud800 surrogate"}', '{"body": "\\udfff"}']
+)
 def test_text_a_database_cannot_store_is_422_not_500(app, factory, login, raw):
     """NUL breaks PostgreSQL text columns and a lone surrogate can't be encoded as UTF-8; JSON allows both."""
     pair = factory.pair()
     alex = login(pair.a)
-    response = alex.put(f"/prompts/{pair.first_prompt_id}/answer", data=raw, headers={"Content-Type": "application/json"})
+    response = alex.put(
+        f"/prompts/{pair.first_prompt_id}/answer", data=raw, headers={"Content-Type": "application/json"}
+    )
     error = assert_error(response, 422)
     assert "can't be saved" in error["message"]
     assert count_rows(app, Answer) == 0
@@ -413,7 +423,9 @@ def test_bad_idempotency_key_is_422(app, factory, login, key):
     pair = factory.pair()
     alex = login(pair.a)
     response = alex.put(
-        f"/prompts/{pair.first_prompt_id}/answer", json={"body": "hi"}, headers={"Idempotency-Key": key.encode().decode("latin-1")}
+        f"/prompts/{pair.first_prompt_id}/answer",
+        json={"body": "hi"},
+        headers={"Idempotency-Key": key.encode().decode("latin-1")},
     )
     assert_error(response, 422)
     assert count_rows(app, Answer) == 0

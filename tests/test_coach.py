@@ -1,4 +1,5 @@
 """The emotional-language coach: the same rules on the server and in the browser."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Answering, sealing, the reveal, and the reflect-back loop, through the services and the pages."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,13 +1,14 @@
 """Choosing and delivering prompts: depth ceiling, no repeats, one instance per slot, the CLI."""
+
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from extensions import db
-from models import Couple, Prompt, PromptInstance, User
+from models import Couple, Prompt, PromptInstance
 from services import delivery, schedule
 
 
@@ -20,7 +21,7 @@ def test_depth_ceiling_is_the_lower_choice(factory, app):
     with factory.session():
         assert delivery.depth_ceiling(pair.couple_id) == 1
         couple = _couple(factory, pair)
-        base = datetime(2030, 1, 1, tzinfo=timezone.utc)
+        base = datetime(2030, 1, 1, tzinfo=UTC)
         depths = {delivery.deliver(couple, base + timedelta(days=d)).depth for d in range(30)}
     assert depths == {1}
 
@@ -30,7 +31,7 @@ def test_no_repeats_until_the_library_is_exhausted(factory, app):
     with factory.session():
         light = db.session.scalar(sa.select(sa.func.count()).select_from(Prompt).where(Prompt.depth == 1))
         couple = _couple(factory, pair)
-        base = datetime(2030, 1, 1, tzinfo=timezone.utc)
+        base = datetime(2030, 1, 1, tzinfo=UTC)
         # The welcome prompt is one of them already.
         chosen = [delivery.deliver(couple, base + timedelta(days=d)).prompt_id for d in range(light - 1)]
         first = db.session.get(PromptInstance, pair.first_prompt_id).prompt_id
@@ -43,22 +44,25 @@ def test_consecutive_prompts_change_theme(factory):
     pair = factory.pair()
     with factory.session():
         couple = _couple(factory, pair)
-        base = datetime(2030, 1, 1, tzinfo=timezone.utc)
+        base = datetime(2030, 1, 1, tzinfo=UTC)
         themes = [delivery.deliver(couple, base + timedelta(days=d)).theme_id for d in range(20)]
-    assert all(a != b for a, b in zip(themes, themes[1:]))
+    assert all(a != b for a, b in zip(themes, themes[1:], strict=False))
 
 
 def test_one_instance_per_couple_and_slot(factory, app):
     pair = factory.pair()
-    slot = datetime(2030, 5, 1, 19, tzinfo=timezone.utc)
+    slot = datetime(2030, 5, 1, 19, tzinfo=UTC)
     with factory.session():
         couple = _couple(factory, pair)
         assert delivery.deliver(couple, slot) is not None
         assert delivery.deliver(couple, slot) is None
     with app.app_context():
-        assert db.session.scalar(
-            sa.select(sa.func.count()).select_from(PromptInstance).where(PromptInstance.slot_at == slot)
-        ) == 1
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).select_from(PromptInstance).where(PromptInstance.slot_at == slot)
+            )
+            == 1
+        )
 
 
 def test_delivered_text_is_a_copy(factory, app):
@@ -71,7 +75,7 @@ def test_delivered_text_is_a_copy(factory, app):
 
 def test_deliver_due_command_delivers_once_per_slot(factory, runner, app):
     pair = factory.pair()
-    due = datetime.now(timezone.utc) - timedelta(minutes=5)
+    due = datetime.now(UTC) - timedelta(minutes=5)
     with factory.session():
         couple = _couple(factory, pair)
         couple.next_delivery_at = due
@@ -83,13 +87,13 @@ def test_deliver_due_command_delivers_once_per_slot(factory, runner, app):
     assert "Delivered 0 prompt" in again.output
     with app.app_context():
         couple = db.session.get(Couple, pair.couple_id)
-        assert couple.next_delivery_at > datetime.now(timezone.utc)
+        assert couple.next_delivery_at > datetime.now(UTC)
         assert db.session.scalar(sa.select(sa.func.count()).select_from(PromptInstance)) == 2
 
 
 def test_pile_up_holds_the_next_prompt(factory, app):
     pair = factory.pair()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with factory.session():
         couple = _couple(factory, pair)
         delivery.deliver(couple, now - timedelta(days=1))
@@ -104,22 +108,24 @@ def test_pile_up_holds_the_next_prompt(factory, app):
 def test_next_slot_across_daylight_saving():
     ny = "America/New_York"
     # 2 a.m. never happens on 8 March 2026 in New York: the 02:30 slot still comes that day, once.
-    spring = schedule.next_slot(datetime(2026, 3, 8, 5, tzinfo=timezone.utc), ny, time(2, 30), "daily", 0)
-    assert spring == datetime(2026, 3, 8, 7, 30, tzinfo=timezone.utc)
+    spring = schedule.next_slot(datetime(2026, 3, 8, 5, tzinfo=UTC), ny, time(2, 30), "daily", 0)
+    assert spring == datetime(2026, 3, 8, 7, 30, tzinfo=UTC)
     # 1:30 a.m. happens twice on 1 November 2026: only the first counts.
-    autumn = schedule.next_slot(datetime(2026, 11, 1, 4, tzinfo=timezone.utc), ny, time(1, 30), "daily", 0)
-    assert autumn == datetime(2026, 11, 1, 5, 30, tzinfo=timezone.utc)
+    autumn = schedule.next_slot(datetime(2026, 11, 1, 4, tzinfo=UTC), ny, time(1, 30), "daily", 0)
+    assert autumn == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)
     after = schedule.next_slot(autumn, ny, time(1, 30), "daily", 0)
-    assert after == datetime(2026, 11, 2, 6, 30, tzinfo=timezone.utc)
+    assert after == datetime(2026, 11, 2, 6, 30, tzinfo=UTC)
 
 
 def test_cadences():
-    monday = datetime(2026, 11, 23, 20, tzinfo=timezone.utc)  # after 19:00 UTC
+    monday = datetime(2026, 11, 23, 20, tzinfo=UTC)  # after 19:00 UTC
     assert schedule.next_slot(monday, "UTC", time(19), "daily", 0).date().isoformat() == "2026-11-24"
-    friday = datetime(2026, 11, 27, 20, tzinfo=timezone.utc)
+    friday = datetime(2026, 11, 27, 20, tzinfo=UTC)
     assert schedule.next_slot(friday, "UTC", time(19), "weekdays", 0).date().isoformat() == "2026-11-30"
     wednesdays_and_sundays = (1 << 2) | (1 << 6)
-    assert schedule.next_slot(monday, "UTC", time(19), "days", wednesdays_and_sundays).date().isoformat() == "2026-11-25"
+    assert (
+        schedule.next_slot(monday, "UTC", time(19), "days", wednesdays_and_sundays).date().isoformat() == "2026-11-25"
+    )
     assert schedule.next_slot(monday, "UTC", time(19), "days", 0) is None
 
 

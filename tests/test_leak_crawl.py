@@ -4,6 +4,7 @@ A unique canary is planted in partner B's answer. Before the reveal, no
 route (HTML or JSON, any method, any sensible path argument) may show it to
 partner A or to a stranger. After the reveal A sees it, the stranger still not.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -45,10 +46,10 @@ def _urls(app, ids: dict):
                 yield rule.endpoint, method, path
 
 
-def _crawl(app, client, ids, canary, *, participating_ok: bool):
+def _crawl(app, client, ids, canary, *, participating_ok: bool, skip: frozenset = frozenset()):
     seen = []
     for endpoint, method, path in _urls(app, ids):
-        if method != "GET" and endpoint in ENDS_SESSION:
+        if method != "GET" and (endpoint in ENDS_SESSION or endpoint in skip):
             continue
         bodies = [None]
         if method in ("POST", "PUT", "PATCH", "DELETE"):

@@ -1,4 +1,5 @@
 """The prompt library file and its idempotent loading."""
+
 from __future__ import annotations
 
 import itertools
@@ -11,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from extensions import db
-from models import Prompt, PromptInstance, Theme
+from models import Prompt, PromptInstance
 from services import library
 
 LIBRARY = Path(__file__).resolve().parent.parent / "data" / "prompt_library.toml"
@@ -60,7 +61,9 @@ def test_every_theme_has_complete_listening_guidance(data):
 
 def test_no_clinical_jargon(data):
     jargon = re.compile(r"\b(attachment|dysregulat\w*|EFT|trauma response|cognitive|patholog\w*)\b", re.I)
-    texts = [p["text"] for p in data["prompts"]] + [t[k] for t in data["themes"] for k in ("mirror", "validate", "empathise")]
+    texts = [p["text"] for p in data["prompts"]] + [
+        t[k] for t in data["themes"] for k in ("mirror", "validate", "empathise")
+    ]
     assert not [t for t in texts if jargon.search(t)]
 
 
@@ -86,7 +89,9 @@ def library_copy(tmp_path, app):
     yield path
     with app.app_context():
         db.session.execute(sa.delete(PromptInstance))
-        db.session.execute(sa.delete(Prompt).where(~Prompt.id.in_([p["id"] for p in tomllib.loads(LIBRARY.read_text())["prompts"]])))
+        db.session.execute(
+            sa.delete(Prompt).where(~Prompt.id.in_([p["id"] for p in tomllib.loads(LIBRARY.read_text())["prompts"]]))
+        )
         library.load_library(LIBRARY)
         db.session.commit()
 

@@ -6,6 +6,7 @@ reflection waiting for their response. Whatever Schemathesis sends, the API
 must never answer 5xx, must answer with a status code the document lists for
 that operation, and with a body that matches the documented schema.
 """
+
 from __future__ import annotations
 
 import re
@@ -173,7 +174,9 @@ def _openapi_path(rule: str) -> str:
 
 
 def test_document_lists_every_api_route(app, document):
-    routes = [rule for rule in app.url_map.iter_rules() if rule.rule.startswith(API + "/") and rule.rule != OPENAPI_PATH]
+    routes = [
+        rule for rule in app.url_map.iter_rules() if rule.rule.startswith(API + "/") and rule.rule != OPENAPI_PATH
+    ]
     assert routes, "no API routes registered"
     for rule in routes:
         path = _openapi_path(rule.rule)

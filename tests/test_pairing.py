@@ -1,14 +1,15 @@
 """Pairing: create, invite by link or code, join, errors, leave."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 import time_machine
 
 from extensions import db
-from models import Couple, Invite, Membership, PromptInstance
+from models import Couple, Membership, PromptInstance
 from services import pairing
 from services.errors import Conflict, Invalid, NotFound
 from tests.helpers import page_text
@@ -76,7 +77,7 @@ def test_invite_is_single_use(factory):
 def test_invite_expires_after_seven_days(factory):
     alex, sam = factory.user(), factory.user()
     code, _ = _invite(factory, alex)
-    with time_machine.travel(datetime.now(timezone.utc) + timedelta(days=7, minutes=1)):
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=7, minutes=1)):
         with factory.session():
             with pytest.raises(Conflict, match="expired"):
                 pairing.join(factory.load(sam), code=code)
@@ -166,9 +167,10 @@ def test_leave_ends_couple_for_both_and_keeps_revealed_history(client, auth, fac
     with app.app_context():
         couple = db.session.get(Couple, pair.couple_id)
         assert couple.ended_at is not None and couple.next_delivery_at is None
-        assert db.session.scalar(
-            sa.select(sa.func.count()).select_from(Membership).where(Membership.left_at.is_(None))
-        ) == 0
+        assert (
+            db.session.scalar(sa.select(sa.func.count()).select_from(Membership).where(Membership.left_at.is_(None)))
+            == 0
+        )
     history = page_text(client.get("/history"))
     assert "Alex wrote this" in history and "Sam wrote that" in history
     other = app.test_client()

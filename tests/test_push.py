@@ -4,21 +4,21 @@ Nothing is mocked: the outbox rows are written by the events themselves,
 the sender signs and encrypts with pywebpush, and assertions are made on
 the plaintext the service worker would receive.
 """
+
 from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
 import time_machine
 
 from extensions import db
-from models import PushMessage, PushSubscription, User
+from models import PushMessage, PushSubscription
 from services import conversation, devices, vapid
 from services.push import PushSender
-from tests.helpers import PASSWORD
 from tests.push_service import PushService
 
 SECRET_WORDS = "my secret words about us"
@@ -43,8 +43,11 @@ def device(app, factory, push, person, label="Test phone"):
     subscription = push.subscribe(key)
     with factory.session():
         row = devices.subscribe(
-            factory.load(person), subscription["endpoint"], subscription["keys"]["p256dh"],
-            subscription["keys"]["auth"], label,
+            factory.load(person),
+            subscription["endpoint"],
+            subscription["keys"]["p256dh"],
+            subscription["keys"]["auth"],
+            label,
         )
         row_id = row.id
     return subscription, row_id
@@ -112,7 +115,12 @@ def test_discreet_mode_shows_one_neutral_line(app, factory, push, sender):
     factory.answer(pair.a, pair.first_prompt_id, "hello")
     sender.drain()
     [received] = push.messages_for(sam_sub["endpoint"])
-    assert received.json() == {"title": "You have a new update", "body": "", "url": "/today", "tag": f"answered:{pair.first_prompt_id}"}
+    assert received.json() == {
+        "title": "You have a new update",
+        "body": "",
+        "url": "/today",
+        "tag": f"answered:{pair.first_prompt_id}",
+    }
 
 
 def test_switched_off_kinds_are_not_queued(app, factory, push, sender):
@@ -156,7 +164,7 @@ def test_429_is_retried_after_retry_after(app, factory, push, sender):
     sam_sub, _ = device(app, factory, push, pair.b)
     push.fail_next(sam_sub["endpoint"], 429, {"Retry-After": "120"})
     factory.answer(pair.a, pair.first_prompt_id, "hello")
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     report = sender.drain()
     assert report.retried == 1 and report.sent == 0
     [row] = messages(app)
@@ -177,7 +185,7 @@ def test_5xx_backs_off_and_gives_up_eventually(app, factory, push, sender):
     push.fail_next(sam_sub["endpoint"], 503, times=MAX_ATTEMPTS)
     factory.answer(pair.a, pair.first_prompt_id, "hello")
     waits = []
-    moment = datetime.now(timezone.utc)
+    moment = datetime.now(UTC)
     for _ in range(MAX_ATTEMPTS):
         with time_machine.travel(moment):
             sender.drain()
@@ -209,14 +217,14 @@ def test_quiet_hours_hold_notifications_until_they_end(app, factory, push, sende
         sam = factory.load(pair.b)
         sam.timezone, sam.quiet_start, sam.quiet_end = "Asia/Tokyo", time(22, 0), time(7, 0)
     # 23:30 in Tokyo: inside the quiet hours.
-    night = datetime(2026, 12, 1, 14, 30, tzinfo=timezone.utc)
+    night = datetime(2026, 12, 1, 14, 30, tzinfo=UTC)
     with time_machine.travel(night, tick=False):
         factory.answer(pair.a, pair.first_prompt_id, "hello")
         assert sender.drain().claimed == 0
-    with time_machine.travel(datetime(2026, 12, 1, 21, 59, tzinfo=timezone.utc), tick=False):  # 06:59 in Tokyo
+    with time_machine.travel(datetime(2026, 12, 1, 21, 59, tzinfo=UTC), tick=False):  # 06:59 in Tokyo
         assert sender.drain().claimed == 0
     assert push.messages == []
-    with time_machine.travel(datetime(2026, 12, 1, 22, 0, 1, tzinfo=timezone.utc), tick=False):  # 07:00:01
+    with time_machine.travel(datetime(2026, 12, 1, 22, 0, 1, tzinfo=UTC), tick=False):  # 07:00:01
         assert sender.drain().sent == 1
     assert len(push.messages_for(sam_sub["endpoint"])) == 1
 
@@ -287,8 +295,14 @@ def test_subscription_api_validates_and_is_idempotent_per_endpoint(app, factory,
 
 @pytest.mark.parametrize(
     "endpoint",
-    ["https://127.0.0.1/push/x", "https://10.0.0.5/push", "https://localhost/push", "http://push.example.com/x",
-     "https://[::1]/push", "ftp://push.example.com/x"],
+    [
+        "https://127.0.0.1/push/x",
+        "https://10.0.0.5/push",
+        "https://localhost/push",
+        "http://push.example.com/x",
+        "https://[::1]/push",
+        "ftp://push.example.com/x",
+    ],
 )
 def test_production_refuses_endpoints_inside_our_network(make_app, factory, endpoint):
     app = make_app(PUSH_ALLOW_LOCAL_ENDPOINTS=False)
@@ -297,4 +311,7 @@ def test_production_refuses_endpoints_inside_our_network(make_app, factory, endp
     with app.test_request_context():
         with pytest.raises(Invalid):
             devices.check_endpoint(endpoint)
-        assert devices.check_endpoint("https://fcm.googleapis.com/fcm/send/abc") == "https://fcm.googleapis.com/fcm/send/abc"
+        assert (
+            devices.check_endpoint("https://fcm.googleapis.com/fcm/send/abc")
+            == "https://fcm.googleapis.com/fcm/send/abc"
+        )

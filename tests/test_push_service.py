@@ -6,6 +6,7 @@ that each request breaks exactly one rule; ``test_hand_built_request_is_accepted
 proves the unbroken hand-built request passes, so every refusal below is
 caused by the one thing it changes.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,9 +33,7 @@ SUB_CLAIM = "mailto:ops@attune.test"
 def application_server_key(vapid: Vapid01) -> str:
     """What the app would hand to pushManager.subscribe()."""
     return b64url_encode(
-        vapid.public_key.public_bytes(
-            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-        )
+        vapid.public_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
     )
 
 

@@ -1,8 +1,9 @@
 """The Today, reveal and history pages cost the same number of queries after a day or a year."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -34,27 +35,57 @@ def counting(app):
 
 def add_revealed_history(app, pair, days: int) -> int:
     """days revealed prompts with answers and a reflection each; returns the newest instance id."""
-    start = datetime.now(timezone.utc) - timedelta(days=days + 1)
+    start = datetime.now(UTC) - timedelta(days=days + 1)
     with app.app_context(), writing():
         first = db.session.get(PromptInstance, pair.first_prompt_id)
         rows = [
-            {"couple_id": pair.couple_id, "slot_at": start + timedelta(days=d), "source": "library",
-             "prompt_id": first.prompt_id, "theme_id": first.theme_id, "depth": first.depth,
-             "text": f"Prompt of day {d}", "delivered_at": start + timedelta(days=d),
-             "revealed_at": start + timedelta(days=d, hours=1)}
+            {
+                "couple_id": pair.couple_id,
+                "slot_at": start + timedelta(days=d),
+                "source": "library",
+                "prompt_id": first.prompt_id,
+                "theme_id": first.theme_id,
+                "depth": first.depth,
+                "text": f"Prompt of day {d}",
+                "delivered_at": start + timedelta(days=d),
+                "revealed_at": start + timedelta(days=d, hours=1),
+            }
             for d in range(days)
         ]
-        ids = list(db.session.scalars(sa.insert(PromptInstance).returning(PromptInstance.id, sort_by_parameter_order=True), rows))
-        db.session.execute(sa.insert(Answer), [
-            {"instance_id": i, "user_id": who.id, "body": f"answer {i} by {who.display_name}",
-             "created_at": start, "updated_at": start}
-            for i in ids for who in (pair.a, pair.b)
-        ])
-        db.session.execute(sa.insert(Reflection), [
-            {"instance_id": i, "listener_id": pair.a.id, "speaker_id": pair.b.id, "round": 1,
-             "body": "It sounds like ...", "created_at": start, "response": "heard"}
-            for i in ids
-        ])
+        ids = list(
+            db.session.scalars(
+                sa.insert(PromptInstance).returning(PromptInstance.id, sort_by_parameter_order=True), rows
+            )
+        )
+        db.session.execute(
+            sa.insert(Answer),
+            [
+                {
+                    "instance_id": i,
+                    "user_id": who.id,
+                    "body": f"answer {i} by {who.display_name}",
+                    "created_at": start,
+                    "updated_at": start,
+                }
+                for i in ids
+                for who in (pair.a, pair.b)
+            ],
+        )
+        db.session.execute(
+            sa.insert(Reflection),
+            [
+                {
+                    "instance_id": i,
+                    "listener_id": pair.a.id,
+                    "speaker_id": pair.b.id,
+                    "round": 1,
+                    "body": "It sounds like ...",
+                    "created_at": start,
+                    "response": "heard",
+                }
+                for i in ids
+            ],
+        )
         db.session.commit()
     return ids[-1]
 
@@ -107,4 +138,7 @@ def test_a_cached_today_page_costs_only_the_login_lookup(make_app, factory):
     with counting(app) as statements:
         second = client.get("/today")
     assert len(statements) == 1
-    assert first.get_data(as_text=True).split('name="csrf_token"')[0] == second.get_data(as_text=True).split('name="csrf_token"')[0]
+    assert (
+        first.get_data(as_text=True).split('name="csrf_token"')[0]
+        == second.get_data(as_text=True).split('name="csrf_token"')[0]
+    )

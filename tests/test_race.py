@@ -1,4 +1,5 @@
 """Both partners submitting at the same instant (SECURITY.md RACE): revealed exactly once, nothing lost."""
+
 from __future__ import annotations
 
 import threading
@@ -40,7 +41,7 @@ def test_two_hundred_couples_answering_at_the_same_instant(make_app):
                 errors.append(error)
 
     for start in range(0, COUPLES, WAVE):
-        wave = pairs[start:start + WAVE]
+        wave = pairs[start : start + WAVE]
         barrier = threading.Barrier(2 * len(wave))
         with ThreadPoolExecutor(max_workers=2 * len(wave)) as pool:
             for pair in wave:
@@ -55,10 +56,15 @@ def test_two_hundred_couples_answering_at_the_same_instant(make_app):
     assert set(reveals.values()) == {1}, "every prompt revealed by exactly one of the two submissions"
     with app.app_context():
         ids = [p.first_prompt_id for p in pairs]
-        assert db.session.scalar(
-            sa.select(sa.func.count()).select_from(PromptInstance)
-            .where(PromptInstance.id.in_(ids), PromptInstance.revealed_at.is_not(None))
-        ) == COUPLES
-        assert db.session.scalar(
-            sa.select(sa.func.count()).select_from(Answer).where(Answer.instance_id.in_(ids))
-        ) == 2 * COUPLES
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(PromptInstance)
+                .where(PromptInstance.id.in_(ids), PromptInstance.revealed_at.is_not(None))
+            )
+            == COUPLES
+        )
+        assert (
+            db.session.scalar(sa.select(sa.func.count()).select_from(Answer).where(Answer.instance_id.in_(ids)))
+            == 2 * COUPLES
+        )

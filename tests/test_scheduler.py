@@ -1,9 +1,10 @@
 """Delivery on the couple's schedule, with frozen clocks: time zones, daylight saving, cadences, catch-up, pile-up, reminders."""
+
 from __future__ import annotations
 
 import threading
 from collections import Counter
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,7 +18,7 @@ from services import delivery
 from tests.push_service import PushService
 from tests.test_push import device
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def at(moment: datetime):
@@ -44,7 +45,9 @@ def instances(app, couple_id):
 def reveal_all(factory, pair):
     with factory.session():
         ids = db.session.scalars(
-            sa.select(PromptInstance.id).where(PromptInstance.couple_id == pair.couple_id, PromptInstance.revealed_at.is_(None))
+            sa.select(PromptInstance.id).where(
+                PromptInstance.couple_id == pair.couple_id, PromptInstance.revealed_at.is_(None)
+            )
         ).all()
     for instance_id in ids:
         factory.answer(pair.a, instance_id, "a")
@@ -151,20 +154,26 @@ def test_pile_up_holds_until_a_reveal_then_resumes_at_the_next_slot(app, factory
     reveal_moment = datetime(2026, 7, 4, 21, tzinfo=UTC)
     with at(reveal_moment):
         with factory.session():
-            first = db.session.scalar(sa.select(PromptInstance.id).where(PromptInstance.couple_id == pair.couple_id).order_by(PromptInstance.id))
+            first = db.session.scalar(
+                sa.select(PromptInstance.id)
+                .where(PromptInstance.couple_id == pair.couple_id)
+                .order_by(PromptInstance.id)
+            )
         factory.answer(pair.a, first, "a")
         factory.answer(pair.b, first, "b")
     with app.app_context():
         couple = db.session.get(Couple, pair.couple_id)
         assert couple.held_since is None
         assert couple.next_delivery_at == datetime(2026, 7, 5, 19, tzinfo=UTC)  # next slot, not a backlog
-    run_ticks(app, factory, pair, reveal_moment, datetime(2026, 7, 5, 20, tzinfo=UTC), step=timedelta(hours=1), reveal=False)
+    run_ticks(
+        app, factory, pair, reveal_moment, datetime(2026, 7, 5, 20, tzinfo=UTC), step=timedelta(hours=1), reveal=False
+    )
     assert len(instances(app, pair.couple_id)) == 2
 
 
 def test_two_ticks_at_once_deliver_exactly_once(make_app, factory):
     app = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 6, "hide_parameters": True})
-    from tests.helpers import Factory, bulk_pairs
+    from tests.helpers import bulk_pairs
 
     pairs = bulk_pairs(app, 60, prefix="twin")
     due = datetime(2026, 8, 1, 19, tzinfo=UTC)
@@ -233,7 +242,8 @@ def test_one_gentle_reminder_for_the_partner_who_has_not_answered(app, factory):
     with app.app_context():
         reminders = db.session.execute(
             sa.select(PushMessage.event_key, User.display_name)
-            .join(PushMessage.subscription).join(User, User.id == sa.text("push_subscriptions.user_id"))
+            .join(PushMessage.subscription)
+            .join(User, User.id == sa.text("push_subscriptions.user_id"))
             .where(PushMessage.kind == "reminder")
         ).all()
     assert reminders == [(f"reminder:{new_id}", "Sam")]

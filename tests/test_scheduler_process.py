@@ -7,6 +7,7 @@ the sender never heard back); it carries the same Topic, so the push service
 replaces the undelivered copy (RFC 8030 section 5.4), and the same tag, so
 the phone replaces a shown one: the device ends with one of each.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,7 +16,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -37,18 +38,29 @@ def seed_due_couples(app, push, n: int) -> tuple[list, datetime]:
     """n couples due a minute ago, every partner with one device on the loopback push service."""
     pairs = bulk_pairs(app, n, prefix=f"proc{n}")
     key = vapid.application_server_key(app.extensions["attune.vapid"])
-    due = (datetime.now(timezone.utc) - timedelta(minutes=1)).replace(second=0, microsecond=0)
+    due = (datetime.now(UTC) - timedelta(minutes=1)).replace(second=0, microsecond=0)
     with app.app_context():
         ids = [p.couple_id for p in pairs]
-        db.session.execute(sa.update(Couple).where(Couple.id.in_(ids)).values(
-            next_delivery_at=due, delivery_time=due.time(), timezone="UTC"))
+        db.session.execute(
+            sa.update(Couple)
+            .where(Couple.id.in_(ids))
+            .values(next_delivery_at=due, delivery_time=due.time(), timezone="UTC")
+        )
         db.session.execute(sa.update(PromptInstance).where(PromptInstance.couple_id.in_(ids)).values(revealed_at=due))
         rows = []
         for pair in pairs:
             for person in (pair.a, pair.b):
                 sub = push.subscribe(key)
-                rows.append({"user_id": person.id, "endpoint": sub["endpoint"], "p256dh": sub["keys"]["p256dh"],
-                             "auth": sub["keys"]["auth"], "label": "phone", "created_at": due})
+                rows.append(
+                    {
+                        "user_id": person.id,
+                        "endpoint": sub["endpoint"],
+                        "p256dh": sub["keys"]["p256dh"],
+                        "auth": sub["keys"]["auth"],
+                        "label": "phone",
+                        "created_at": due,
+                    }
+                )
         db.session.execute(sa.insert(PushSubscription), rows)
         db.session.commit()
     return pairs, due
@@ -58,11 +70,21 @@ LOG = Path(os.environ.get("ATTUNE_INSTANCE_PATH", "/tmp")) / "scheduler-process.
 
 
 def start_scheduler(batch: int = 2000) -> subprocess.Popen:
-    env = dict(os.environ, DATABASE_URL=DATABASE_URI, PUSH_INTERVAL_SECONDS="0.2", PUSH_LEASE_SECONDS="2",
-               DELIVERY_BATCH_SIZE=str(batch), PYTHONUNBUFFERED="1")
+    env = dict(
+        os.environ,
+        DATABASE_URL=DATABASE_URI,
+        PUSH_INTERVAL_SECONDS="0.2",
+        PUSH_LEASE_SECONDS="2",
+        DELIVERY_BATCH_SIZE=str(batch),
+        PYTHONUNBUFFERED="1",
+    )
     return subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "app", "scheduler"], cwd=ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=LOG.open("a"), start_new_session=True,
+        [sys.executable, "-m", "flask", "--app", "app", "scheduler"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=LOG.open("a"),
+        start_new_session=True,
     )
 
 
@@ -129,8 +151,10 @@ def test_sigkill_mid_batch_then_restart(app):
         finally:
             stop(process)
         repeated = assert_exactly_once(app, push, pairs, due)
-    print(f"delivered before the first kill: {partial}/{n}; pushes before the second kill: {in_flight_at_kill}; "
-          f"copies repeated on the wire: {repeated}")
+    print(
+        f"delivered before the first kill: {partial}/{n}; pushes before the second kill: {in_flight_at_kill}; "
+        f"copies repeated on the wire: {repeated}"
+    )
     assert 0 < partial < n
     # Only messages of the batch in hand at the kill (sent, reply not yet recorded) can go out twice.
     assert repeated <= CLAIM_BATCH

@@ -1,4 +1,5 @@
 """A Hypothesis state machine over answer -> reveal -> reflect -> felt heard, checking the invariants after every step."""
+
 from __future__ import annotations
 
 import pytest
@@ -116,7 +117,9 @@ class LoopMachine(RuleBasedStateMachine):
     def database_agrees(self):
         with self.app.app_context():
             instance = db.session.get(PromptInstance, self.instance)
-            answers = db.session.scalar(sa.select(sa.func.count()).select_from(Answer).where(Answer.instance_id == self.instance))
+            answers = db.session.scalar(
+                sa.select(sa.func.count()).select_from(Answer).where(Answer.instance_id == self.instance)
+            )
             assert answers == len(self.answers)
             assert (instance.revealed_at is not None) == self.revealed
             assert self.reveal_count <= 1

@@ -1,5 +1,8 @@
 """The cached Today page is never stale: every change either partner could see moves the couple's version on."""
+
 from __future__ import annotations
+
+from datetime import UTC
 
 import pytest
 
@@ -45,7 +48,7 @@ def test_reveal_reflection_and_completion_show_at_once(app, factory):
 
 
 def test_new_prompt_and_unpairing_show_at_once(app, factory):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from extensions import db
     from models import Couple
@@ -55,7 +58,7 @@ def test_new_prompt_and_unpairing_show_at_once(app, factory):
     before = page_text(alex.get("/today"))
     with factory.session():
         couple = db.session.get(Couple, pair.couple_id)
-        marker = f'id="prompt-{delivery.deliver(couple, datetime.now(timezone.utc) + timedelta(days=1)).id}-title"'
+        marker = f'id="prompt-{delivery.deliver(couple, datetime.now(UTC) + timedelta(days=1)).id}-title"'
     assert marker not in before
     assert marker in page_text(alex.get("/today"))
     with factory.session():
@@ -77,7 +80,14 @@ def test_each_serve_carries_a_working_csrf_token(make_app, factory):
     client = app.test_client()
     from tests.helpers import csrf_token
 
-    client.post("/login", data={"email": pair.a.email, "password": PASSWORD, "csrf_token": csrf_token(client.get("/login").get_data(as_text=True))})
+    client.post(
+        "/login",
+        data={
+            "email": pair.a.email,
+            "password": PASSWORD,
+            "csrf_token": csrf_token(client.get("/login").get_data(as_text=True)),
+        },
+    )
     client.get("/today")
     client.get("/today")
     token = csrf_token(client.get("/today").get_data(as_text=True))

@@ -1,4 +1,5 @@
 """Security headers, error pages, the health check and the home page."""
+
 from __future__ import annotations
 
 import re
@@ -12,7 +13,13 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_security_headers_on_pages(client):
     response = client.get("/")
     csp = response.headers["Content-Security-Policy"]
-    for directive in ("object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "script-src 'self'", "style-src 'self'"):
+    for directive in (
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+    ):
         assert directive in csp
     assert "unsafe-inline" not in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
@@ -47,7 +54,7 @@ def test_no_inline_script_or_style_and_no_third_parties():
         assert not re.search(r"\son[a-z]+=\"", text), template
         assert not re.search(r"\|\s*safe\b", text), template
         for match in re.finditer(r"(?:src|href)=\"(https?:)?//", text):
-            line = text[match.start():match.start() + 120]
+            line = text[match.start() : match.start() + 120]
             assert "QUICK_EXIT_URL" in line, (template, line)
 
 

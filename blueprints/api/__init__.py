@@ -1,4 +1,5 @@
 """The JSON API (/api/v1) for the PWA's offline sync and future clients; documented by flask-smorest."""
+
 from flask_smorest import Blueprint
 
 bp = Blueprint(

@@ -1,4 +1,5 @@
 """API routes: thin wrappers over the same services as the pages."""
+
 from __future__ import annotations
 
 from flask import current_app
@@ -8,10 +9,10 @@ from flask_wtf.csrf import generate_csrf
 from blueprints.api import bp
 from blueprints.api.schemas import (
     AnswerInputSchema,
+    ApiErrorSchema,
     CoupleSchema,
     DeviceListSchema,
     DeviceSchema,
-    ApiErrorSchema,
     HistoryQuerySchema,
     HistorySchema,
     IdempotencyHeaderSchema,
@@ -24,7 +25,7 @@ from blueprints.api.schemas import (
     SubscriptionInputSchema,
 )
 from extensions import db
-from services import conversation, delivery, devices, pairing, reading, vapid
+from services import conversation, delivery, devices, reading, vapid
 from services.conversation import Direction
 
 # Ids are 32-bit integers in every database Attune runs on: a larger one names nothing (404), and is

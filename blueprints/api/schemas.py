@@ -1,4 +1,5 @@
 """Request and response shapes of the API; the OpenAPI document is generated from these."""
+
 from marshmallow import Schema, ValidationError, fields, validate
 
 from services.conversation import ANSWER_MAX, REFLECTION_MAX
@@ -55,9 +56,7 @@ class ReflectionSchema(Schema):
 
 
 class DirectionSchema(Schema):
-    state = fields.String(
-        required=True, validate=validate.OneOf(["awaiting_reflection", "awaiting_response", "heard"])
-    )
+    state = fields.String(required=True, validate=validate.OneOf(["awaiting_reflection", "awaiting_response", "heard"]))
     rounds = fields.List(fields.Nested(ReflectionSchema), required=True)
 
 
@@ -81,7 +80,10 @@ class PromptSchema(Schema):
     )
     guidance = fields.Nested(GuidanceSchema, allow_none=True, required=True)
     listening = fields.Nested(
-        DirectionSchema, allow_none=True, required=True, metadata={"description": "You reflecting your partner's answer."}
+        DirectionSchema,
+        allow_none=True,
+        required=True,
+        metadata={"description": "You reflecting your partner's answer."},
     )
     being_heard = fields.Nested(
         DirectionSchema, allow_none=True, required=True, metadata={"description": "Your partner reflecting yours."}
@@ -165,14 +167,16 @@ class ResponseInputSchema(InputSchema):
             "null": "Choose \u201cheard\u201d or \u201cpartly\u201d.",
             "invalid": "Choose \u201cheard\u201d or \u201cpartly\u201d.",
         },
-        metadata={"description": "heard: the reflection left me feeling heard; partly: I'd add something (say what in addition)."},
+        metadata={
+            "description": "heard: the reflection left me feeling heard; partly: I'd add something (say what in addition)."
+        },
     )
     addition = _text_field(
         "addition",
         REFLECTION_MAX,
         load_default=None,
         allow_none=True,
-        metadata={"description": "Required with \"partly\": what I'd add."},
+        metadata={"description": 'Required with "partly": what I\'d add.'},
     )
 
 
@@ -193,8 +197,12 @@ class IdempotencyHeaderSchema(Schema):
 
 
 class SubscriptionKeysSchema(InputSchema):
-    p256dh = fields.String(required=True, validate=validate.Length(min=80, max=200), metadata={"description": "base64url P-256 point"})
-    auth = fields.String(required=True, validate=validate.Length(min=16, max=50), metadata={"description": "base64url 16 bytes"})
+    p256dh = fields.String(
+        required=True, validate=validate.Length(min=80, max=200), metadata={"description": "base64url P-256 point"}
+    )
+    auth = fields.String(
+        required=True, validate=validate.Length(min=16, max=50), metadata={"description": "base64url 16 bytes"}
+    )
 
 
 class SubscriptionInputSchema(InputSchema):
@@ -211,4 +219,6 @@ class DeviceSchema(Schema):
 
 class DeviceListSchema(Schema):
     devices = fields.List(fields.Nested(DeviceSchema), required=True)
-    application_server_key = fields.String(required=True, metadata={"description": "VAPID public key for pushManager.subscribe"})
+    application_server_key = fields.String(
+        required=True, metadata={"description": "VAPID public key for pushManager.subscribe"}
+    )

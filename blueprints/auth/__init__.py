@@ -1,4 +1,5 @@
 """Accounts: register, log in and out, passwords."""
+
 from flask import Blueprint
 
 bp = Blueprint("auth", __name__)

@@ -1,4 +1,5 @@
 """Sensitive actions need a recent password check (SECURITY.md FRESH)."""
+
 from __future__ import annotations
 
 from functools import wraps

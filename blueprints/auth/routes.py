@@ -1,28 +1,27 @@
 """Account routes. Messages never say whether an address has an account (SECURITY.md ENUM)."""
+
 from __future__ import annotations
 
 import json
 
 from flask import flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, logout_user
-from flask_wtf import FlaskForm
-from wtforms import StringField, ValidationError
-from wtforms.validators import DataRequired
 
 from blueprints.auth import bp
-from blueprints.auth.fresh import fresh_login_required
 from blueprints.auth.forms import (
     ChangePasswordForm,
     ConfirmPasswordForm,
+    DeleteAccountForm,
     EmailForm,
     FinishRegistrationForm,
     LoginForm,
     ResetPasswordForm,
 )
+from blueprints.auth.fresh import fresh_login_required
 from blueprints.auth.session import log_in
 from blueprints.forms import show_error
 from extensions import db, limiter
-from models import utcnow
+from models import ROLE_THERAPIST, utcnow
 from services import accounts, data_rights
 from services.errors import Invalid, ServiceError
 from services.redirects import local_path
@@ -35,7 +34,8 @@ def _email_key() -> str:
 
 
 def _after_login(next_path: str | None):
-    return redirect(local_path(next_path) or url_for("prompts.today"))
+    home = url_for("therapist.dashboard" if current_user.is_therapist else "prompts.today")
+    return redirect(local_path(next_path) or home)
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -55,6 +55,23 @@ def register():
     return render_template("auth/register.html", form=form)
 
 
+@bp.route("/register/therapist", methods=["GET", "POST"])
+@limiter.limit(AUTH_LIMIT, methods=["POST"])
+def register_therapist():
+    """Therapists register the same way, and are labelled as therapists everywhere couples see them."""
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = EmailForm()
+    if form.validate_on_submit():
+        try:
+            accounts.start_registration(form.email.data, role=ROLE_THERAPIST)
+        except ServiceError as error:
+            show_error(form, error)
+        else:
+            return redirect(url_for("auth.check_inbox"))
+    return render_template("auth/register_therapist.html", form=form)
+
+
 @bp.get("/register/sent")
 def check_inbox():
     """The same page whatever address was given."""
@@ -72,7 +89,7 @@ def finish_registration(token: str):
     form = FinishRegistrationForm()
     if form.validate_on_submit():
         try:
-            user = accounts.create_account(claim, form.display_name.data, form.password.data)
+            user = accounts.create_account(claim, form.display_name.data, form.password.data, form.practice_name.data)
         except ServiceError as error:
             db.session.rollback()
             show_error(form, error)
@@ -80,8 +97,9 @@ def finish_registration(token: str):
             db.session.commit()
             log_in(user)
             flash(f"Welcome, {user.display_name}.", "success")
-            return redirect(claim.next_path or url_for("couple.show"))
-    return render_template("auth/finish_registration.html", form=form, email=claim.email)
+            home = url_for("therapist.dashboard") if user.is_therapist else url_for("couple.show")
+            return redirect(claim.next_path or home)
+    return render_template("auth/finish_registration.html", form=form, email=claim.email, role=claim.role)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -201,22 +219,6 @@ def confirm_password():
 
 # Data rights: a copy of your data, and deleting your account (SECURITY.md DATA, FRESH) ----------
 
-DELETE_PHRASE = "delete my account"
-
-
-class DeleteAccountForm(FlaskForm):
-    """Deleting is for good, so the person types what they mean rather than clicking past it."""
-
-    phrase = StringField(
-        f"Type \u201c{DELETE_PHRASE}\u201d to confirm",
-        validators=[DataRequired(f"Type \u201c{DELETE_PHRASE}\u201d to confirm.")],
-        render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
-    )
-
-    def validate_phrase(self, field):
-        if " ".join((field.data or "").lower().split()) != DELETE_PHRASE:
-            raise ValidationError(f"Type \u201c{DELETE_PHRASE}\u201d exactly, or go back if you've changed your mind.")
-
 
 @bp.get("/account/data")
 @login_required
@@ -253,5 +255,8 @@ def delete_account():
         response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
         return response
     return render_template(
-        "auth/delete_account.html", form=form, membership=current_user.active_membership, therapist=current_user.is_therapist
+        "auth/delete_account.html",
+        form=form,
+        membership=current_user.active_membership,
+        therapist=current_user.is_therapist,
     )

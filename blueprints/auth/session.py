@@ -1,4 +1,5 @@
 """Binding Flask-Login to server-side login sessions."""
+
 from __future__ import annotations
 
 from flask import abort, redirect, request, session, url_for

@@ -1,4 +1,5 @@
 """Pairing: start a couple, invite, join, set depth, leave."""
+
 from flask import Blueprint
 
 bp = Blueprint("couple", __name__)

@@ -1,4 +1,5 @@
 """Pairing forms."""
+
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice

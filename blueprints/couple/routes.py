@@ -1,4 +1,5 @@
 """Pairing routes."""
+
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for

@@ -1,4 +1,5 @@
 """Errors in one place: friendly pages for people, JSON for the API, the session rolled back."""
+
 from __future__ import annotations
 
 from flask import Flask, render_template, request
@@ -91,7 +92,11 @@ def handle_http_exception(error: HTTPException):
 def handle_csrf_error(error: CSRFError):
     message = "Your session expired or the form was stale. Reload the page and try again; what you typed is kept on this device."
     if wants_json():
-        return _json(400, "Bad Request", "Missing or invalid CSRF token: send the token from GET /api/v1/me in the X-CSRFToken header.")
+        return _json(
+            400,
+            "Bad Request",
+            "Missing or invalid CSRF token: send the token from GET /api/v1/me in the X-CSRFToken header.",
+        )
     return _page(400, message)
 
 

@@ -1,4 +1,5 @@
 """The loop itself: today's prompt, answering, the reveal, reflecting, history."""
+
 from flask import Blueprint
 
 bp = Blueprint("prompts", __name__)

@@ -1,4 +1,5 @@
 """Forms of the answer and reflect loop."""
+
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice

@@ -7,12 +7,13 @@ transaction (services/activity.py), so a stale page is never served after
 it; a short lifetime bounds anything else (a renamed theme). Pages are never
 shared between people, and the CSRF token is put back fresh on every serve.
 """
+
 from __future__ import annotations
 
 import threading
 import time
 from collections import OrderedDict
-from typing import Hashable
+from collections.abc import Hashable
 
 CSRF_SLOT = "\x00csrf\x00"
 

@@ -1,4 +1,5 @@
 """Routes of the loop: each validates, calls services.conversation, commits and redirects."""
+
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
@@ -7,8 +8,8 @@ from flask_wtf.csrf import generate_csrf
 
 from blueprints.forms import show_error
 from blueprints.prompts import bp
-from blueprints.prompts.page_cache import CSRF_SLOT, PageCache
 from blueprints.prompts.forms import AnswerForm, CloseForm, ReflectionForm, ResponseForm
+from blueprints.prompts.page_cache import CSRF_SLOT, PageCache
 from extensions import db
 from services import coach, conversation, reading
 from services.errors import ServiceError
@@ -16,8 +17,10 @@ from services.errors import ServiceError
 
 @bp.before_request
 @login_required
-def require_login():
-    """Every page of the loop is personal."""
+def require_partner():
+    """Every page of the loop is personal, and for partners: a therapist's home is their dashboard."""
+    if current_user.is_therapist:
+        return redirect(url_for("therapist.dashboard"))
 
 
 def _render_prompt(instance_id: int, *, answer_form=None, reflection_form=None, response_form=None, status=200):
@@ -117,7 +120,9 @@ def reflect(instance_id: int):
     return _render_prompt(instance_id, reflection_form=form, status=422)
 
 
-@bp.post("/prompts/<int(min=1, max=2147483647):instance_id>/reflections/<int(min=1, max=2147483647):reflection_id>/response")
+@bp.post(
+    "/prompts/<int(min=1, max=2147483647):instance_id>/reflections/<int(min=1, max=2147483647):reflection_id>/response"
+)
 def respond(instance_id: int, reflection_id: int):
     """Say whether my partner's reflection left me feeling heard."""
     form = ResponseForm()

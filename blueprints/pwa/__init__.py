@@ -1,4 +1,5 @@
 """The app shell: health check (and, with the PWA work, manifest and service worker)."""
+
 from flask import Blueprint
 
 bp = Blueprint("pwa", __name__)

@@ -3,6 +3,7 @@
 Nothing here is personal, so these routes set their own Cache-Control (security.py keeps
 a pwa route's own Cache-Control and makes every other non-static response no-store).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -114,11 +115,15 @@ def service_worker():
         icon=url_for("static", filename="img/icon-192.png"),
         badge=url_for("static", filename="img/badge-96.png"),
     )
-    return body, 200, {
-        "Content-Type": "application/javascript; charset=utf-8",
-        "Cache-Control": "no-cache",
-        "Service-Worker-Allowed": "/",
-    }
+    return (
+        body,
+        200,
+        {
+            "Content-Type": "application/javascript; charset=utf-8",
+            "Cache-Control": "no-cache",
+            "Service-Worker-Allowed": "/",
+        },
+    )
 
 
 @bp.get(OFFLINE_PATH)

@@ -1,4 +1,5 @@
 """Settings: the couple's schedule and depth, my notifications, my devices."""
+
 from flask import Blueprint
 
 bp = Blueprint("settings", __name__)

@@ -1,10 +1,12 @@
 """Settings forms."""
+
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField, TimeField
+from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField, StringField, TimeField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Optional
+from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from services.care import SCOPE_WORDS
 from services.schedule import WEEKDAY_NAMES, timezone_choices
 
 
@@ -22,7 +24,9 @@ def _zones():
 class ScheduleForm(FlaskForm):
     timezone = SelectField("Time zone", choices=_zones, validators=[InputRequired("Choose your time zone.")])
     delivery_time = TimeField(
-        "Time of day", validators=[InputRequired("Choose a time.")], description="Both of you get the prompt at this time."
+        "Time of day",
+        validators=[InputRequired("Choose a time.")],
+        description="Both of you get the prompt at this time.",
     )
     cadence = RadioField(
         "How often",
@@ -52,4 +56,36 @@ class NotificationsForm(FlaskForm):
     )
     timezone = SelectField("My time zone", choices=_zones, validators=[InputRequired("Choose your time zone.")])
     quiet_start = TimeField("Quiet hours from", validators=[Optional()])
-    quiet_end = TimeField("until", validators=[Optional()], description="Notifications wait until your quiet hours end.")
+    quiet_end = TimeField(
+        "until", validators=[Optional()], description="Notifications wait until your quiet hours end."
+    )
+
+
+class TherapistCodeForm(FlaskForm):
+    code = StringField(
+        "Therapist's code",
+        validators=[InputRequired("Enter the code your therapist gave you."), Length(max=20)],
+        description="Nothing is shared until both of you have agreed, and only what you both agree to.",
+        render_kw={"autocapitalize": "characters", "autocomplete": "off", "spellcheck": "false"},
+    )
+
+
+class ConsentForm(FlaskForm):
+    scope = RadioField(
+        "What may your therapist see?",
+        choices=[SelectChoice(key, words) for key, words in SCOPE_WORDS.items()],
+        validators=[InputRequired("Choose what your therapist may see.")],
+        description="If you two choose differently, your therapist sees the narrower choice.",
+    )
+
+
+class PauseForm(FlaskForm):
+    length = RadioField(
+        "Pause prompts for",
+        choices=[
+            SelectChoice("day", "A day"),
+            SelectChoice("week", "A week"),
+            SelectChoice("resume", "Until I resume"),
+        ],
+        validators=[InputRequired("Choose how long.")],
+    )

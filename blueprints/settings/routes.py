@@ -1,30 +1,36 @@
 """Settings routes."""
+
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from blueprints.auth.fresh import fresh_login_required
 from blueprints.couple.forms import DepthForm
 from blueprints.forms import show_error
 from blueprints.settings import bp
-from blueprints.settings.forms import NotificationsForm, ScheduleForm
+from blueprints.settings.forms import ConsentForm, NotificationsForm, PauseForm, ScheduleForm, TherapistCodeForm
 from extensions import db
-from services import delivery, devices, notify, vapid
+from services import care, delivery, devices, notify, pacing, vapid
 from services.errors import ServiceError
 
 
 @bp.before_request
 @login_required
-def require_login():
-    """Settings are personal."""
+def require_partner():
+    """Settings are personal, and a partner's: a therapist's settings live on their dashboard."""
+    if current_user.is_therapist:
+        abort(404)
 
 
-def _page(schedule_form=None, notifications_form=None, status=200):
+def _page(schedule_form=None, notifications_form=None, code_form=None, status=200):
     user = current_user
     couple = user.active_membership.couple if user.active_membership else None
     if schedule_form is None and couple is not None:
         schedule_form = ScheduleForm(
-            timezone=couple.timezone, delivery_time=couple.delivery_time, cadence=couple.cadence,
+            timezone=couple.timezone,
+            delivery_time=couple.delivery_time,
+            cadence=couple.cadence,
             days=[str(i) for i in range(7) if couple.cadence_days & (1 << i)],
         )
     if notifications_form is None:
@@ -34,6 +40,11 @@ def _page(schedule_form=None, notifications_form=None, status=200):
     return render_template(
         "settings/index.html",
         couple=couple,
+        paused_by_me=pacing.paused_by_me(user, couple) if couple else False,
+        pause_form=PauseForm(),
+        therapists=care.links_of_couple(user),
+        code_form=code_form or TherapistCodeForm(),
+        access_log=care.access_log(user),
         schedule_form=schedule_form,
         notifications_form=notifications_form,
         depth_form=DepthForm(max_depth=str(user.max_depth)),
@@ -59,7 +70,10 @@ def schedule():
     if form.validate_on_submit():
         try:
             delivery.set_schedule(
-                membership.couple, form.timezone.data, form.delivery_time.data, form.cadence.data,
+                membership.couple,
+                form.timezone.data,
+                form.delivery_time.data,
+                form.cadence.data,
                 sum(1 << int(day) for day in form.days.data or []),
             )
         except ServiceError as error:
@@ -111,3 +125,83 @@ def remove_device(subscription_id: int):
     db.session.commit()
     flash("That device won't get notifications any more.", "success")
     return redirect(url_for("settings.index"))
+
+
+@bp.post("/settings/pause")
+def pause():
+    """Pause prompts for a day, a week, or until resumed; no reason asked."""
+    form = PauseForm()
+    if form.validate_on_submit():
+        pacing.pause(current_user, form.length.data)
+        db.session.commit()
+        flash("Prompts are paused. Take the time you need.", "success")
+    else:
+        flash("Choose how long to pause.", "error")
+    return redirect(url_for("settings.index", _anchor="pacing-title"))
+
+
+@bp.post("/settings/resume")
+def resume():
+    """Resume prompts: the next one comes at your next usual time."""
+    pacing.resume(current_user)
+    db.session.commit()
+    flash("Prompts resume at your next usual time.", "success")
+    return redirect(url_for("settings.index", _anchor="pacing-title"))
+
+
+@bp.post("/settings/therapists")
+def add_therapist():
+    """Add a therapist by their code: a pending link that shows them nothing yet."""
+    form = TherapistCodeForm()
+    if form.validate_on_submit():
+        try:
+            link = care.link_by_code(current_user, form.code.data)
+        except ServiceError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash("Therapist added. They see nothing until you both consent.", "success")
+            return redirect(url_for("settings.therapist", link_id=link.id))
+    return _page(code_form=form, status=422)
+
+
+def _link_state(link_id: int):
+    for state in care.links_of_couple(current_user):
+        if state.link.id == link_id:
+            return state
+    abort(404)
+
+
+@bp.route("/settings/therapists/<int(min=1, max=2147483647):link_id>", methods=["GET", "POST"])
+@fresh_login_required
+def therapist(link_id: int):
+    """Give or change my consent and its scope for one therapist (after confirming my password)."""
+    state = _link_state(link_id)
+    form = ConsentForm(scope=state.my_scope)
+    if form.validate_on_submit():
+        care.consent(current_user, link_id, form.scope.data)
+        db.session.commit()
+        flash("Your consent is saved. You can change or withdraw it at any time.", "success")
+        return redirect(url_for("settings.therapist", link_id=link_id))
+    return render_template("settings/therapist.html", state=state, form=form)
+
+
+@bp.post("/settings/therapists/<int(min=1, max=2147483647):link_id>/revoke")
+@fresh_login_required
+def revoke(link_id: int):
+    """Withdraw my consent: from their next request, the therapist sees nothing."""
+    care.revoke(current_user, link_id)
+    db.session.commit()
+    flash("Consent withdrawn. Your therapist can no longer see anything.", "success")
+    return redirect(url_for("settings.index", _anchor="therapists-title"))
+
+
+@bp.post("/settings/therapists/<int(min=1, max=2147483647):link_id>/end")
+@fresh_login_required
+def end_link(link_id: int):
+    """Remove the therapist from our couple altogether."""
+    care.end_link(current_user, link_id)
+    db.session.commit()
+    flash("The therapist is removed.", "success")
+    return redirect(url_for("settings.index", _anchor="therapists-title"))

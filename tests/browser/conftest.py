@@ -4,6 +4,7 @@ Every test in this folder is marked ``browser``. When /usr/bin/chromium is
 missing the tests skip, unless ATTUNE_REQUIRE_BROWSER=1 (as in CI), where a
 missing browser is a failure instead.
 """
+
 from __future__ import annotations
 
 import logging
@@ -132,9 +133,11 @@ def phone(browser):
         page.on("pageerror", lambda error: device.problems.append(f"{name}: page error: {error}"))
         page.on(
             "console",
-            lambda message: device.problems.append(f"{name}: console {message.type}: {message.text}")
-            if message.type == "error"
-            else None,
+            lambda message: (
+                device.problems.append(f"{name}: console {message.type}: {message.text}")
+                if message.type == "error"
+                else None
+            ),
         )
         return device
 

@@ -5,6 +5,7 @@ Partner A (Alex) and partner B (Sam) each have their own browser context
 is checked with axe as it is visited, and the browser must report no script
 errors or Content-Security-Policy refusals along the way.
 """
+
 from __future__ import annotations
 
 import re
@@ -36,7 +37,9 @@ def link_in(mail, path_part: str) -> str:
 
 def no_horizontal_overflow(page: Page) -> None:
     scroll_width, inner_width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert scroll_width <= inner_width, f"the page scrolls sideways: scrollWidth {scroll_width} > innerWidth {inner_width}"
+    assert scroll_width <= inner_width, (
+        f"the page scrolls sideways: scrollWidth {scroll_width} > innerWidth {inner_width}"
+    )
 
 
 def check_page(page: Page, label: str) -> None:
@@ -128,7 +131,7 @@ def test_two_partners_answer_reveal_and_feel_heard(live_server, phone):
     expect(b.get_by_role("heading", level=1)).to_have_text("Alex invited you to Attune")
     check_page(b, "invite landing")
     b.get_by_role("link", name="Create an account").click()
-    invite_path = invite_link[len(base):]
+    invite_path = invite_link[len(base) :]
     expect(b).to_have_url(re.compile(r"/register\?next="))
     assert parse_qs(urlsplit(b.url).query)["next"] == [invite_path], b.url
     register(b, live_server, "sam@example.test", "Sam")

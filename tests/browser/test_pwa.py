@@ -4,6 +4,7 @@ the service worker offline, drafts and offline sending, and a push into the real
 SECURITY.md HEADERS and SEAL: the service worker's caches may hold only the static shell and
 the offline page, never a personal page or an API response.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,6 +12,7 @@ import re
 import struct
 import time
 import urllib.request
+from datetime import UTC
 
 import pytest
 import sqlalchemy as sa
@@ -207,7 +209,9 @@ def test_offline_page_and_nothing_personal_cached(live_server, phone):
     page.goto(base + "/history?offline-check")
     expect(page.get_by_role("heading", level=1)).to_have_text("You're offline")
     expect(page.locator("nav.site-nav")).to_have_count(0)
-    assert css_responses and all(r.from_service_worker for r in css_responses), "the CSS should come from the service worker"
+    assert css_responses and all(r.from_service_worker for r in css_responses), (
+        "the CSS should come from the service worker"
+    )
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background == "rgb(250, 248, 252)", f"the cached CSS was not applied: {background}"
     expect(page.locator("#sync-status")).to_contain_text("You're offline")
@@ -240,7 +244,9 @@ def test_draft_survives_reload_and_offline_answer_is_sent_once(live_server, phon
     text = "I noticed how patient you were with me on Tuesday.\nIt meant a lot 💛"
 
     sent_keys = []
-    page.on("request", lambda r: sent_keys.append(r.headers.get("idempotency-key")) if r.url == base + put_path else None)
+    page.on(
+        "request", lambda r: sent_keys.append(r.headers.get("idempotency-key")) if r.url == base + put_path else None
+    )
 
     log_in(page, base, pair.a.email)
     wait_for_controller(page)
@@ -285,7 +291,9 @@ def test_draft_survives_reload_and_offline_answer_is_sent_once(live_server, phon
         ).all()
         assert [row.body for row in rows] == [text]
         db.session.remove()
-    remaining = page.evaluate("() => Object.keys(localStorage).filter((k) => k.includes(':queue') || k.includes(':draft:'))")
+    remaining = page.evaluate(
+        "() => Object.keys(localStorage).filter((k) => k.includes(':queue') || k.includes(':draft:'))"
+    )
     assert remaining == [], remaining
 
     # A further reload sends nothing again.
@@ -356,7 +364,9 @@ def test_offline_reflection_is_sent_when_back_online(live_server, phone):
     expect(page.locator("#sync-status")).to_contain_text("Your reflection was sent and saved.")
     expect(page.locator("#listening .reflection-body")).to_contain_text(reflection)
     assert counter.count("POST", f"/api/v1/prompts/{prompt_id}/reflections") == 1
-    remaining = page.evaluate("() => Object.keys(localStorage).filter((k) => k.includes(':queue') || k.includes(':draft:'))")
+    remaining = page.evaluate(
+        "() => Object.keys(localStorage).filter((k) => k.includes(':queue') || k.includes(':draft:'))"
+    )
     assert remaining == [], remaining
     device.assert_no_problems()
 
@@ -434,7 +444,7 @@ NOTIFICATIONS = """async () => (await (await navigator.serviceWorker.ready).getN
 def test_prompt_from_the_scheduler_arrives_as_a_notification(live_server, app_profile):
     """Scheduler delivers, the sender signs and encrypts with pywebpush, the loopback push service
     checks VAPID and decrypts, and that plaintext goes into the real service worker."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from jobs import scheduler
     from models import Couple, PromptInstance
@@ -454,10 +464,17 @@ def test_prompt_from_the_scheduler_arrives_as_a_notification(live_server, app_pr
     with PushService() as push:
         browser_like = push.subscribe(vapid.application_server_key(app.extensions["attune.vapid"]))
         with factory.session():
-            devices.subscribe(factory.load(pair.b), browser_like["endpoint"], browser_like["keys"]["p256dh"],
-                              browser_like["keys"]["auth"], "Test phone")
-            db.session.execute(sa.update(PromptInstance).values(revealed_at=datetime.now(timezone.utc)))
-            db.session.execute(sa.update(Couple).values(next_delivery_at=datetime.now(timezone.utc) - timedelta(minutes=1)))
+            devices.subscribe(
+                factory.load(pair.b),
+                browser_like["endpoint"],
+                browser_like["keys"]["p256dh"],
+                browser_like["keys"]["auth"],
+                "Test phone",
+            )
+            db.session.execute(sa.update(PromptInstance).values(revealed_at=datetime.now(UTC)))
+            db.session.execute(
+                sa.update(Couple).values(next_delivery_at=datetime.now(UTC) - timedelta(minutes=1))
+            )
         assert scheduler.tick(app)["delivered"] == 1
         sender = PushSender(app, workers=4)
         try:
@@ -508,9 +525,7 @@ IPHONE_SAFARI = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
 )
-ANDROID_CHROME = (
-    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36"
-)
+ANDROID_CHROME = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36"
 
 
 def test_turning_on_notifications_subscribes_this_device(live_server, phone):
@@ -551,8 +566,9 @@ def test_turning_on_notifications_subscribes_this_device(live_server, phone):
 def test_iphone_safari_gets_home_screen_steps_instead(live_server, browser):
     base = live_server.url
     pair = Factory(live_server.app).pair()
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                                  user_agent=IPHONE_SAFARI)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, user_agent=IPHONE_SAFARI
+    )
     try:
         page = context.new_page()
         log_in(page, base, pair.a.email)

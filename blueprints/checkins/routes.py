@@ -1,0 +1,66 @@
+"""Check-in routes: the page shows this week, earlier weeks and the chart; posting validates, saves and redirects."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from blueprints.checkins import bp
+from blueprints.checkins.forms import CheckInForm
+from blueprints.forms import show_error
+from extensions import db
+from services import checkins
+from services.errors import ServiceError
+
+
+@bp.before_request
+@login_required
+def require_partner():
+    """Check-ins are a couple's own: a therapist has no couple to check in with."""
+    if not current_user.is_partner:
+        abort(403)
+
+
+def _render(form: CheckInForm | None = None, status: int = 200):
+    page = checkins.overview(current_user)
+    if form is None:
+        mine = page.this_week.mine if page.this_week else None
+        form = CheckInForm(
+            connection=str(mine.connection) if mine else None,
+            safety=str(mine.safety) if mine else None,
+            feeling=mine.feeling if mine else None,
+            appreciation=mine.appreciation if mine else None,
+            need=mine.need if mine else None,
+        )
+    return render_template("checkins/show.html", page=page, form=form, weekday_name=checkins.weekday_name), status
+
+
+@bp.get("/checkin")
+def show():
+    """This week's check-in (or when it opens), the weeks you've both shared, and the chart."""
+    return _render()
+
+
+@bp.post("/checkin")
+def submit():
+    """Save or change my check-in for this week; the second partner's reveals both."""
+    form = CheckInForm()
+    if form.validate_on_submit():
+        membership = current_user.active_membership
+        if membership is None:
+            flash("Check-ins start once you and your partner are paired.", "error")
+            return redirect(url_for("checkins.show"))
+        try:
+            outcome = checkins.submit(current_user, membership.couple, form.values())
+        except ServiceError as error:
+            db.session.rollback()
+            for problem in getattr(error, "problems", [error]):
+                show_error(form, problem)
+        else:
+            db.session.commit()
+            if outcome.revealed_now:
+                flash("You've both checked in. Here's this week, side by side.", "success")
+            else:
+                flash("Saved. It stays private until you've both checked in.", "success")
+            return redirect(url_for("checkins.show"))
+    return _render(form, 422)

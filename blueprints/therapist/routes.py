@@ -1,0 +1,212 @@
+"""Therapist routes. Every read goes through care.therapist_access (the link and its scope, as of this
+request) and is written to the couple's access log."""
+
+from __future__ import annotations
+
+import json
+
+import sqlalchemy as sa
+from flask import Response, abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from blueprints.forms import show_error
+from blueprints.therapist import bp
+from blueprints.therapist.forms import AssignmentForm, NoteForm
+from extensions import db
+from models import Couple, Prompt
+from services import care, checkins, progress, reading
+from services.errors import ServiceError
+
+
+@bp.before_request
+@login_required
+def require_therapist():
+    """Only therapist accounts have a dashboard."""
+    if not current_user.is_therapist:
+        abort(404)
+
+
+def _summary(access: care.TherapistAccess) -> dict:
+    couple = db.session.get(Couple, access.couple_id)
+    return {"progress": progress.of_couple(access.couple_id), "chart": checkins.chart(couple)}
+
+
+@bp.get("/")
+def dashboard():
+    """Every couple linked to me: status, and progress for those who consented."""
+    code = care.link_code(current_user)
+    rows = []
+    for state in care.links_of_therapist(current_user):
+        access = care.TherapistAccess(state)
+        summary = None
+        if state.scope:
+            summary = _summary(access)
+            care.log_read(access, "progress")
+        rows.append((state, summary))
+    db.session.commit()
+    return render_template("therapist/dashboard.html", rows=rows, code=code)
+
+
+@bp.post("/code")
+def new_code():
+    """Replace my link code (couples already linked stay linked)."""
+    care.new_link_code(current_user)
+    db.session.commit()
+    flash("Here's your new code. The old one no longer works.", "success")
+    return redirect(url_for("therapist.dashboard"))
+
+
+def _library_prompts():
+    return db.session.scalars(
+        sa.select(Prompt).where(Prompt.retired.is_(False)).order_by(Prompt.theme_id, Prompt.depth, Prompt.seq)
+    ).all()
+
+
+def _couple_page(link_id: int, assignment_form=None, note_form=None, status=200):
+    access = care.therapist_access(current_user, link_id)
+    summary = conversations = None
+    if access.allows("progress"):
+        summary = _summary(access)
+        care.log_read(access, "progress")
+    if access.allows("conversations"):
+        conversations = reading.revealed_instances(access.couple_id)
+        care.log_read(access, "conversations")
+    assignment_form = assignment_form or AssignmentForm()
+    assignment_form.set_library(_library_prompts())
+    page = render_template(
+        "therapist/couple.html",
+        access=access,
+        summary=summary,
+        conversations=conversations,
+        waiting=care.waiting_assignments(access) if access.state.scope else [],
+        notes=care.notes(access),
+        assignment_form=assignment_form,
+        note_form=note_form or NoteForm(),
+    )
+    db.session.commit()
+    return page, status
+
+
+@bp.get("/couples/<int(min=1, max=2147483647):link_id>")
+def couple(link_id: int):
+    """One couple: progress and check-ins, conversations if both allow it, assignments and my notes."""
+    return _couple_page(link_id)
+
+
+@bp.post("/couples/<int(min=1, max=2147483647):link_id>/assignments")
+def assign(link_id: int):
+    """Assign a library prompt, or one in my words, for the couple's next slot."""
+    form = AssignmentForm()
+    form.set_library(_library_prompts())
+    if form.validate_on_submit():
+        try:
+            care.assign(
+                care.therapist_access(current_user, link_id),
+                prompt_id=form.prompt_id.data or None,
+                text=form.text.data or None,
+                note=form.note.data,
+            )
+        except ServiceError as error:
+            db.session.rollback()
+            if error.status == 404:
+                raise
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash("Assigned. It arrives at the couple's next prompt time, ahead of the library.", "success")
+            return redirect(url_for("therapist.couple", link_id=link_id))
+    return _couple_page(link_id, assignment_form=form, status=422)
+
+
+@bp.post("/couples/<int(min=1, max=2147483647):link_id>/assignments/<int(min=1, max=2147483647):assignment_id>/cancel")
+def cancel_assignment(link_id: int, assignment_id: int):
+    """Take back an assignment that hasn't been delivered yet."""
+    care.cancel_assignment(care.therapist_access(current_user, link_id), assignment_id)
+    db.session.commit()
+    flash("Assignment removed.", "success")
+    return redirect(url_for("therapist.couple", link_id=link_id))
+
+
+@bp.post("/couples/<int(min=1, max=2147483647):link_id>/notes")
+def add_note(link_id: int):
+    """A private note about this couple (only I can read it)."""
+    form = NoteForm()
+    if form.validate_on_submit():
+        try:
+            care.add_note(care.therapist_access(current_user, link_id), form.body.data)
+        except ServiceError as error:
+            db.session.rollback()
+            if error.status == 404:
+                raise
+            show_error(form, error)
+        else:
+            db.session.commit()
+            return redirect(url_for("therapist.couple", link_id=link_id, _anchor="notes"))
+    return _couple_page(link_id, note_form=form, status=422)
+
+
+@bp.post("/couples/<int(min=1, max=2147483647):link_id>/end")
+def end(link_id: int):
+    """Stop working with this couple in Attune."""
+    care.end_link(current_user, link_id)
+    db.session.commit()
+    flash("The link is ended. The couple has been told in their settings.", "success")
+    return redirect(url_for("therapist.dashboard"))
+
+
+@bp.get("/couples/<int(min=1, max=2147483647):link_id>/conversations/<int(min=1, max=2147483647):instance_id>")
+def conversation(link_id: int, instance_id: int):
+    """A revealed conversation, when both partners allow conversations."""
+    access = care.therapist_access(current_user, link_id)
+    care.require(access, "conversations")
+    shared = reading.shared_conversation(access.couple_id, instance_id)
+    care.log_read(access, "conversation", instance_id)
+    db.session.commit()
+    return render_template("therapist/conversation.html", access=access, shared=shared)
+
+
+@bp.get("/couples/<int(min=1, max=2147483647):link_id>/export.json")
+def export(link_id: int):
+    """What I may see of this couple, as JSON (for my records)."""
+    access = care.therapist_access(current_user, link_id)
+    care.require(access, "progress")
+    couple_row = db.session.get(Couple, access.couple_id)
+    summary = progress.of_couple(access.couple_id)
+    data = {
+        "couple": access.state.partner_names,
+        "scope": access.state.scope,
+        "progress_last_28_days": {
+            "status": summary.status,
+            "delivered": summary.delivered,
+            "answered": summary.answered,
+            "revealed": summary.revealed,
+            "felt_heard_rate": summary.felt_heard_rate,
+        },
+        "checkins": [
+            {"week": p.week.isoformat(), "connection": p.connection, "safety": p.safety}
+            for p in checkins.series(couple_row)
+        ],
+    }
+    if access.allows("conversations"):
+        data["conversations"] = [
+            {
+                "prompt": shared.instance.text,
+                "revealed_at": shared.instance.revealed_at.isoformat(),
+                "answers": [{"by": name, "text": body} for name, body in shared.answers],
+                "reflections": [
+                    {"by": name, "text": r.body, "response": r.response, "addition": r.addition}
+                    for name, r in shared.rounds
+                ],
+            }
+            for shared in (
+                reading.shared_conversation(access.couple_id, i.id)
+                for i in reading.revealed_instances(access.couple_id, limit=200)
+            )
+        ]
+    care.log_read(access, "export")
+    db.session.commit()
+    return Response(
+        json.dumps(data, indent=2, ensure_ascii=False),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="attune-couple-{link_id}.json"'},
+    )

@@ -1,0 +1,327 @@
+"""A person's rights over their data: a copy of it (export) and its erasure (account deletion).
+
+The export holds what the person wrote, and what their partner wrote only
+where the person has already seen it: answers after the reveal, check-ins
+for weeks both of them answered. Nothing sealed, and no secrets (password
+hash, tokens, session ids, push endpoints or keys).
+
+Deletion removes everything the person wrote, and everything that quotes
+their side (reflections on their answers); the prompts the couple received
+stay, so the partner keeps their own answers with the other side shown as
+removed. Every foreign key to users also cascades or sets null in the
+database, so a row written concurrently can't keep the account alive.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, time
+from typing import Any
+
+import sqlalchemy as sa
+
+from extensions import db
+from models import (
+    AccessEntry,
+    Answer,
+    Assignment,
+    CheckIn,
+    Consent,
+    Couple,
+    Invite,
+    LoginSession,
+    Membership,
+    PromptInstance,
+    PushMessage,
+    PushSubscription,
+    Reflection,
+    RequestKey,
+    TherapistLink,
+    TherapistNote,
+    User,
+    utcnow,
+)
+from services import activity, pairing
+
+EXPORT_FORMAT = "attune-export/1"
+
+
+def _iso(moment: datetime | date | time | None) -> str | None:
+    if moment is None:
+        return None
+    if isinstance(moment, time):
+        return moment.strftime("%H:%M")
+    return moment.isoformat()
+
+
+# Export --------------------------------------------------------------------------
+
+
+def export(user: User) -> dict[str, Any]:
+    """Everything Attune holds that this person wrote or may read, as JSON-ready data."""
+    data: dict[str, Any] = {
+        "format": EXPORT_FORMAT,
+        "exported_at": _iso(utcnow()),
+        "account": _account(user),
+        "couples": _couples(user),
+        "push_devices": [
+            {"label": label, "created_at": _iso(created_at)}
+            for label, created_at in db.session.execute(
+                sa.select(PushSubscription.label, PushSubscription.created_at)
+                .where(PushSubscription.user_id == user.id)
+                .order_by(PushSubscription.id)
+            )
+        ],
+    }
+    if user.is_therapist:
+        data["therapist"] = _therapist(user)
+    return data
+
+
+def _account(user: User) -> dict[str, Any]:
+    quiet = (
+        {"start": _iso(user.quiet_start), "end": _iso(user.quiet_end)} if user.quiet_start and user.quiet_end else None
+    )
+    account = {
+        "email": user.email,
+        "display_name": user.display_name,
+        "role": user.role,
+        "created_at": _iso(user.created_at),
+        "timezone": user.timezone,
+        "max_depth": user.max_depth,
+        "notifications": {
+            "new_prompt": user.notify_new_prompt,
+            "partner_answered": user.notify_partner_answered,
+            "reveal": user.notify_reveal,
+            "reflection": user.notify_reflection,
+            "reminder": user.notify_reminder,
+            "discreet": user.discreet,
+            "quiet_hours": quiet,
+        },
+    }
+    if user.is_therapist:
+        account["practice_name"] = user.practice_name
+    return account
+
+
+def _answer(answer: Answer | None, *, mine: bool) -> dict[str, Any] | None:
+    if answer is None:
+        return None
+    if not mine:
+        # When the partner last edited before the reveal was never theirs to show; the words and the day are.
+        return {"body": answer.body, "created_at": _iso(answer.created_at)}
+    return {"body": answer.body, "created_at": _iso(answer.created_at), "updated_at": _iso(answer.updated_at)}
+
+
+def _couples(user: User) -> list[dict[str, Any]]:
+    memberships = list(
+        db.session.scalars(sa.select(Membership).where(Membership.user_id == user.id).order_by(Membership.joined_at))
+    )
+    if not memberships:
+        return []
+    couple_ids = [m.couple_id for m in memberships]
+    partners = {
+        couple_id: name
+        for couple_id, name in db.session.execute(
+            sa.select(Membership.couple_id, User.display_name)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.couple_id.in_(couple_ids), Membership.user_id != user.id)
+        )
+    }
+    instances = list(
+        db.session.scalars(
+            sa.select(PromptInstance)
+            .where(PromptInstance.couple_id.in_(couple_ids))
+            .order_by(PromptInstance.slot_at, PromptInstance.id)
+        )
+    )
+    answers: dict[int, list[Answer]] = defaultdict(list)
+    reflections: dict[int, list[Reflection]] = defaultdict(list)
+    if instances:
+        instance_ids = [i.id for i in instances]
+        for answer in db.session.scalars(sa.select(Answer).where(Answer.instance_id.in_(instance_ids))):
+            answers[answer.instance_id].append(answer)
+        revealed_ids = [i.id for i in instances if _revealed(i)]
+        if revealed_ids:
+            for reflection in db.session.scalars(
+                sa.select(Reflection).where(Reflection.instance_id.in_(revealed_ids)).order_by(Reflection.id)
+            ):
+                reflections[reflection.instance_id].append(reflection)
+    prompts_by_couple: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for instance in instances:
+        prompts_by_couple[instance.couple_id].append(
+            _prompt(user, instance, answers[instance.id], reflections[instance.id])
+        )
+    checkins = _checkins(user, couple_ids)
+    access_log = _access_log(couple_ids)
+    couples = {c.id: c for c in db.session.scalars(sa.select(Couple).where(Couple.id.in_(couple_ids)))}
+    return [
+        {
+            "started_at": _iso(couples[m.couple_id].created_at),
+            "ended_at": _iso(couples[m.couple_id].ended_at),
+            "joined_at": _iso(m.joined_at),
+            "left_at": _iso(m.left_at),
+            "partner": {"display_name": partners[m.couple_id]} if m.couple_id in partners else None,
+            "prompts": prompts_by_couple[m.couple_id],
+            "checkins": checkins[m.couple_id],
+            "therapist_access_log": access_log[m.couple_id],
+        }
+        for m in memberships
+    ]
+
+
+def _revealed(instance: PromptInstance) -> bool:
+    # Set-aside prompts are never revealed; the second test keeps it so even if that ever changed.
+    return instance.revealed_at is not None and instance.set_aside_at is None
+
+
+def _prompt(
+    user: User, instance: PromptInstance, answers: list[Answer], reflections: list[Reflection]
+) -> dict[str, Any]:
+    revealed = _revealed(instance)
+    mine = next((a for a in answers if a.user_id == user.id), None)
+    partner = next((a for a in answers if a.user_id != user.id), None) if revealed else None
+    return {
+        "text": instance.text,
+        "follow_up": instance.follow_up,
+        "source": instance.source,
+        "therapist_note": instance.note,
+        "delivered_at": _iso(instance.delivered_at),
+        "revealed_at": _iso(instance.revealed_at),
+        "set_aside_at": _iso(instance.set_aside_at),
+        "completed_at": _iso(instance.completed_at),
+        "my_answer": _answer(mine, mine=True),
+        "partner_answer": _answer(partner, mine=False),
+        "reflections": [_reflection(user, r) for r in reflections] if revealed else [],
+    }
+
+
+def _reflection(user: User, reflection: Reflection) -> dict[str, Any]:
+    listener = "me" if reflection.listener_id == user.id else "partner"
+    return {
+        "by": listener,
+        "round": reflection.round,
+        "body": reflection.body,
+        "created_at": _iso(reflection.created_at),
+        # The speaker's answer to the reflection: "heard", or "partly" with what they'd add.
+        "response_by": "partner" if listener == "me" else "me",
+        "response": reflection.response,
+        "addition": reflection.addition,
+        "responded_at": _iso(reflection.responded_at),
+    }
+
+
+def _checkins(user: User, couple_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    rows = list(
+        db.session.scalars(
+            sa.select(CheckIn).where(CheckIn.couple_id.in_(couple_ids)).order_by(CheckIn.week, CheckIn.id)
+        )
+    )
+    # A partner's check-in is sealed until both answered that week, like an answer.
+    my_weeks = {(c.couple_id, c.week) for c in rows if c.user_id == user.id}
+    result: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for c in rows:
+        if c.user_id != user.id and (c.couple_id, c.week) not in my_weeks:
+            continue
+        result[c.couple_id].append(
+            {
+                "week": _iso(c.week),
+                "by": "me" if c.user_id == user.id else "partner",
+                "connection": c.connection,
+                "safety": c.safety,
+                "feeling": c.feeling,
+                "appreciation": c.appreciation,
+                "need": c.need,
+                "created_at": _iso(c.created_at),
+            }
+        )
+    return result
+
+
+def _access_log(couple_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    result: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for couple_id, name, kind, created_at in db.session.execute(
+        sa.select(AccessEntry.couple_id, AccessEntry.therapist_name, AccessEntry.kind, AccessEntry.created_at)
+        .where(AccessEntry.couple_id.in_(couple_ids))
+        .order_by(AccessEntry.id)
+    ):
+        result[couple_id].append({"therapist_name": name, "kind": kind, "created_at": _iso(created_at)})
+    return result
+
+
+def _therapist(user: User) -> dict[str, Any]:
+    """A therapist's own writing: private notes and the prompts they set."""
+    return {
+        "notes": [
+            {"body": body, "created_at": _iso(created_at)}
+            for body, created_at in db.session.execute(
+                sa.select(TherapistNote.body, TherapistNote.created_at)
+                .where(TherapistNote.therapist_id == user.id)
+                .order_by(TherapistNote.id)
+            )
+        ],
+        "assignments": [
+            {"prompt_id": prompt_id, "text": text, "note": note, "created_at": _iso(created_at)}
+            for prompt_id, text, note, created_at in db.session.execute(
+                sa.select(Assignment.prompt_id, Assignment.text, Assignment.note, Assignment.created_at)
+                .join(TherapistLink, TherapistLink.id == Assignment.link_id)
+                .where(TherapistLink.therapist_id == user.id)
+                .order_by(Assignment.id)
+            )
+        ],
+    }
+
+
+# Deletion ------------------------------------------------------------------------
+
+
+def delete_account(user: User) -> None:
+    """Erase the account and everything written under it; the caller commits, then logs out.
+
+    An active couple ends first, as if the person had left it. The partner
+    keeps the couple's prompts and their own answers; the other side reads
+    as removed.
+    """
+    if pairing.active_membership(user) is not None:
+        pairing.leave(user)
+    uid = user.id
+    couple_ids = set(db.session.scalars(sa.select(Membership.couple_id).where(Membership.user_id == uid)))
+    link_ids = list(db.session.scalars(sa.select(TherapistLink.id).where(TherapistLink.therapist_id == uid)))
+    couple_ids |= set(db.session.scalars(sa.select(TherapistLink.couple_id).where(TherapistLink.id.in_(link_ids))))
+
+    def delete(model, *conditions) -> None:
+        db.session.execute(sa.delete(model).where(*conditions).execution_options(synchronize_session=False))
+
+    def clear(model, column) -> None:
+        db.session.execute(
+            sa.update(model)
+            .where(column == uid)
+            .values({column.key: None})
+            .execution_options(synchronize_session=False)
+        )
+
+    # What they wrote, and reflections that quote their answers.
+    delete(RequestKey, RequestKey.user_id == uid)
+    delete(Reflection, sa.or_(Reflection.listener_id == uid, Reflection.speaker_id == uid))
+    delete(Answer, Answer.user_id == uid)
+    delete(CheckIn, CheckIn.user_id == uid)
+    # Devices and logins.
+    subscriptions = sa.select(PushSubscription.id).where(PushSubscription.user_id == uid).scalar_subquery()
+    delete(PushMessage, PushMessage.subscription_id.in_(subscriptions))
+    delete(PushSubscription, PushSubscription.user_id == uid)
+    delete(LoginSession, LoginSession.user_id == uid)
+    # Consent they gave; as a therapist, their links, notes and assignments (the access log stays, with their name).
+    delete(Consent, sa.or_(Consent.user_id == uid, Consent.link_id.in_(link_ids)))
+    delete(Assignment, Assignment.link_id.in_(link_ids))
+    delete(TherapistNote, TherapistNote.therapist_id == uid)
+    delete(TherapistLink, TherapistLink.id.in_(link_ids))
+    clear(AccessEntry, AccessEntry.therapist_id)
+    clear(TherapistLink, TherapistLink.created_by_id)
+    # Pairing traces.
+    delete(Invite, Invite.created_by_id == uid)
+    clear(Invite, Invite.used_by_id)
+    clear(Couple, Couple.paused_by_id)
+    delete(Membership, Membership.user_id == uid)
+    for couple_id in sorted(couple_ids):
+        activity.couple_changed(couple_id)
+    db.session.execute(sa.delete(User).where(User.id == uid))

@@ -1,0 +1,555 @@
+"""The weekly check-in: weeks and opening days by time zone, validation, sealing, locking, races, the page."""
+
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+import time_machine
+from sqlalchemy.exc import IntegrityError
+
+from database import writing
+from extensions import db
+from models import CheckIn, Couple, User
+from services import checkins, pairing
+from services.errors import Conflict, Invalid, NotFound
+from tests.helpers import page_text
+
+# Sunday 9 March 2025, midday UTC: a check-in day (the default, Sunday) everywhere from UTC-11 to UTC+11.
+SUNDAY = datetime(2025, 3, 9, 12, tzinfo=UTC)
+WEEK = date(2025, 3, 3)
+VALID = {
+    "connection": "7",
+    "safety": "6",
+    "feeling": "hopeful",
+    "appreciation": "You made tea.",
+    "need": "A walk together.",
+}
+
+
+def _setup(factory, pair, *, tz: str = "UTC", day: int = 6) -> None:
+    with factory.session():
+        couple = db.session.get(Couple, pair.couple_id)
+        couple.timezone = tz
+        couple.checkin_day = day
+
+
+def _submit(factory, person, couple_id: int, now: datetime = SUNDAY, **overrides) -> checkins.Outcome:
+    with factory.session():
+        return checkins.submit(factory.load(person), db.session.get(Couple, couple_id), {**VALID, **overrides}, now)
+
+
+def _checked(html: str, name: str) -> str | None:
+    """The value of the checked radio button named name, if any."""
+    for tag in re.findall(rf'<input[^>]*name="{name}"[^>]*>', html):
+        if re.search(r"\schecked[\s>]", tag):
+            return re.search(r'value="([^"]*)"', tag).group(1)
+    return None
+
+
+def _rows(app, couple_id: int) -> list[CheckIn]:
+    with app.app_context():
+        return list(db.session.scalars(sa.select(CheckIn).where(CheckIn.couple_id == couple_id).order_by(CheckIn.id)))
+
+
+# Weeks and opening days -------------------------------------------------------------------
+
+
+def _utc(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "tz, moment, monday",
+    [
+        # Sunday 9 March, 16:00 UTC: still Sunday in London, already Monday 01:00 in Tokyo.
+        ("UTC", _utc(2025, 3, 9, 16), date(2025, 3, 3)),
+        ("Asia/Tokyo", _utc(2025, 3, 9, 16), date(2025, 3, 10)),
+        # Monday 10 March, 05:00 UTC: still Sunday evening in Los Angeles.
+        ("America/Los_Angeles", _utc(2025, 3, 10, 5), date(2025, 3, 3)),
+        ("UTC", _utc(2025, 3, 10, 5), date(2025, 3, 10)),
+        # Around a daylight-saving change (Europe, 30 March 2025) the week is still Monday to Sunday.
+        ("Europe/Berlin", _utc(2025, 3, 30, 21, 59), date(2025, 3, 24)),
+        ("Europe/Berlin", _utc(2025, 3, 30, 22, 0), date(2025, 3, 31)),
+        # A year boundary.
+        ("Pacific/Auckland", _utc(2024, 12, 31, 12), date(2024, 12, 30)),
+    ],
+)
+def test_the_week_is_the_local_monday(tz, moment, monday):
+    couple = Couple(timezone=tz, checkin_day=6)
+    assert checkins.week_of(couple, moment) == monday
+    assert checkins.current_week(couple, moment) == monday
+
+
+def test_a_sunday_evening_in_tokyo_and_in_utc():
+    tokyo, london = Couple(timezone="Asia/Tokyo", checkin_day=6), Couple(timezone="UTC", checkin_day=6)
+    sunday_evening_tokyo = _utc(2025, 3, 9, 11)  # 20:00 in Tokyo, 11:00 in UTC: Sunday for both
+    assert checkins.is_open(tokyo, sunday_evening_tokyo) and checkins.is_open(london, sunday_evening_tokyo)
+    after_midnight_tokyo = _utc(2025, 3, 9, 15, 30)  # Monday 00:30 in Tokyo, still Sunday in UTC
+    assert not checkins.is_open(tokyo, after_midnight_tokyo)
+    assert checkins.next_opening(tokyo, after_midnight_tokyo) == date(2025, 3, 16)
+    assert checkins.is_open(london, after_midnight_tokyo)
+    assert checkins.next_opening(london, after_midnight_tokyo) == date(2025, 3, 9)
+
+
+def test_the_check_in_opens_on_the_chosen_day_and_closes_when_the_week_ends():
+    sunday = Couple(timezone="UTC", checkin_day=6)
+    assert not checkins.is_open(sunday, _utc(2025, 3, 8, 23, 59, 59))
+    assert checkins.next_opening(sunday, _utc(2025, 3, 8, 23, 59, 59)) == date(2025, 3, 9)
+    assert checkins.is_open(sunday, _utc(2025, 3, 9, 0, 0))
+    assert checkins.is_open(sunday, _utc(2025, 3, 9, 23, 59, 59))
+    assert not checkins.is_open(sunday, _utc(2025, 3, 10, 0, 0))
+    assert checkins.next_opening(sunday, _utc(2025, 3, 10, 0, 0)) == date(2025, 3, 16)
+
+    wednesday = Couple(timezone="America/New_York", checkin_day=2)
+    assert not checkins.is_open(wednesday, _utc(2025, 3, 12, 3, 59))  # Tuesday 23:59 in New York
+    assert checkins.is_open(wednesday, _utc(2025, 3, 12, 4, 0))  # Wednesday 00:00
+    assert checkins.is_open(wednesday, _utc(2025, 3, 15, 12))  # Saturday: still open
+    assert checkins.opens_on(wednesday, date(2025, 3, 10)) == date(2025, 3, 12)
+
+    monday = Couple(timezone="UTC", checkin_day=0)
+    assert all(checkins.is_open(monday, _utc(2025, 3, 3 + d, 12)) for d in range(7))
+
+
+def test_submitting_before_the_day_is_refused_and_says_when_it_opens(factory):
+    pair = factory.pair()
+    _setup(factory, pair, day=6)
+    with pytest.raises(Conflict, match="opens on Sunday"):
+        _submit(factory, pair.a, pair.couple_id, now=_utc(2025, 3, 8, 12))
+    assert _submit(factory, pair.a, pair.couple_id, now=_utc(2025, 3, 9, 0, 1)).week == WEEK
+
+
+def test_a_sunday_evening_in_tokyo_is_that_week_and_midnight_starts_the_next(factory, app):
+    pair = factory.pair()
+    _setup(factory, pair, tz="Asia/Tokyo")
+    assert _submit(factory, pair.a, pair.couple_id, now=_utc(2025, 3, 9, 14, 59)).week == WEEK  # 23:59 Sunday
+    with pytest.raises(Conflict, match="opens on Sunday"):
+        _submit(factory, pair.b, pair.couple_id, now=_utc(2025, 3, 9, 15, 0))  # 00:00 Monday in Tokyo
+    assert [(r.user_id, r.week) for r in _rows(app, pair.couple_id)] == [(pair.a.id, WEEK)]
+
+
+# Validation ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("connection", "", "Choose how connected you felt, from 1 to 10."),
+        ("connection", None, "Choose how connected you felt, from 1 to 10."),
+        ("connection", "0", "Choose a whole number from 1 to 10 for how connected you felt."),
+        ("connection", "11", "Choose a whole number from 1 to 10 for how connected you felt."),
+        ("connection", "-1", "Choose a whole number from 1 to 10 for how connected you felt."),
+        ("connection", "7.5", "Choose a whole number from 1 to 10 for how connected you felt."),
+        ("connection", "seven", "Choose a whole number from 1 to 10 for how connected you felt."),
+        ("connection", True, "Choose a whole number from 1 to 10 for how connected you felt."),
+        ("safety", "   ", "Choose how safe you felt to be open, from 1 to 10."),
+        ("safety", 0, "Choose a whole number from 1 to 10 for how safe you felt to be open."),
+        ("safety", "100", "Choose a whole number from 1 to 10 for how safe you felt to be open."),
+        ("feeling", "", "Write something first: your feeling word can't be empty."),
+        ("feeling", "   ", "Write something first: your feeling word can't be empty."),
+        ("feeling", "a" * 41, "Your feeling word is 41 characters; the limit is 40."),
+        ("feeling", "happy!", "letters, spaces, hyphens and apostrophes only"),
+        ("feeling", "10/10", "letters, spaces, hyphens and apostrophes only"),
+        ("feeling", "-calm", "letters, spaces, hyphens and apostrophes only"),
+        ("feeling", "<script>", "letters, spaces, hyphens and apostrophes only"),
+        ("feeling", "calm\x00", "contains a character that can't be stored"),
+        ("appreciation", "", "Write something first: your appreciation can't be empty."),
+        ("appreciation", " \n ", "Write something first: your appreciation can't be empty."),
+        ("appreciation", "x" * 501, "Your appreciation is 501 characters; the limit is 500."),
+        ("appreciation", "thanks \ud800", "contains a character that can't be stored"),
+        ("need", None, "Write something first: your need can't be empty."),
+        ("need", "y" * 501, "Your need is 501 characters; the limit is 500."),
+        ("need", "rest\x00", "contains a character that can't be stored"),
+    ],
+)
+def test_each_field_is_checked(field, value, message):
+    with pytest.raises(Invalid) as caught:
+        checkins.check_values({**VALID, field: value})
+    assert caught.value.field == field
+    assert message in caught.value.message
+    assert [p.field for p in caught.value.problems] == [field]
+
+
+@pytest.mark.parametrize(
+    "field, value, stored",
+    [
+        ("connection", "1", 1),
+        ("connection", "10", 10),
+        ("safety", 1, 1),
+        ("safety", " 10 ", 10),
+        ("feeling", "  calm  ", "calm"),
+        ("feeling", "let-down", "let-down"),
+        ("feeling", "heart\u2019s ease", "heart\u2019s ease"),
+        ("feeling", "épuisé", "épuisé"),
+        ("feeling", "a" * 40, "a" * 40),
+        ("feeling", "a bit   lost", "a bit lost"),
+        ("appreciation", "x" * 500, "x" * 500),
+        ("appreciation", "  You stayed.\nThank you 💛 ", "  You stayed.\nThank you 💛 "),
+        ("need", "n", "n"),
+    ],
+)
+def test_valid_values_are_kept(field, value, stored):
+    assert checkins.check_values({**VALID, field: value})[field] == stored
+
+
+def test_every_problem_is_reported_at_once():
+    with pytest.raises(Invalid) as caught:
+        checkins.check_values({"connection": "", "safety": "12", "feeling": "ok", "appreciation": "", "need": "x"})
+    assert [p.field for p in caught.value.problems] == ["connection", "safety", "appreciation"]
+
+
+def test_the_form_comes_back_with_422_keeping_what_was_typed(factory, client, auth):
+    pair = factory.pair()
+    with time_machine.travel(SUNDAY, tick=False):
+        auth.login_as(pair.a)
+        response = client.post(
+            "/checkin",
+            data={"connection": "8", "safety": "", "feeling": "happy!", "appreciation": "Your patience <3", "need": ""},
+        )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    text = page_text(response)
+    assert "Choose how safe you felt to be open, from 1 to 10." in text
+    assert "letters, spaces, hyphens and apostrophes only" in text
+    assert "Write something first: your need can't be empty." in text
+    assert _checked(html, "connection") == "8" and _checked(html, "safety") is None
+    assert 'value="happy!"' in html
+    assert ">Your patience &lt;3</textarea>" in html
+    assert 'aria-invalid="true"' in html
+    assert _rows(client.application, pair.couple_id) == []
+
+
+# Sealing ------------------------------------------------------------------------------------
+
+
+def test_the_partners_check_in_is_sealed_until_both_have_answered(factory, client, auth, app):
+    pair = factory.pair()
+    canary = f"canary{uuid.uuid4().hex}"
+    feeling_canary = "zanzibarish"
+    _submit(
+        factory,
+        pair.b,
+        pair.couple_id,
+        appreciation=f"B appreciates {canary}",
+        need=f"B needs {canary}",
+        feeling=feeling_canary,
+        connection="3",
+        safety="2",
+    )
+
+    with factory.session():
+        seen = checkins.view(factory.load(pair.a), db.session.get(Couple, pair.couple_id), WEEK)
+    assert seen.partner is None and seen.partner_answered and not seen.revealed and seen.mine is None
+    with factory.session():
+        assert checkins.series(db.session.get(Couple, pair.couple_id), now=SUNDAY)[-1] == checkins.WeekPoint(
+            WEEK, None, None
+        )
+        page = checkins.overview(factory.load(pair.a), SUNDAY)
+    assert page.chart is None and page.earlier == [] and page.this_week.partner is None
+
+    def responses():
+        yield client.get("/checkin")
+        yield client.post("/checkin", data={})
+        yield client.post("/checkin", data={**VALID, "connection": "42"})
+        yield client.post("/checkin", data={**VALID, "appreciation": "x" * 501})
+        yield client.post("/checkin", json={"appreciation": "probe"})
+
+    with time_machine.travel(SUNDAY, tick=False):
+        auth.login_as(pair.a)
+        for response in responses():
+            text = page_text(response)
+            assert canary not in text and feeling_canary not in text, response.request
+        first = client.get("/checkin")
+        assert "Sam has checked in \u2014 your turn." in page_text(first)
+
+        # A checks in: that reveals both, and now A sees B's words side by side with their own.
+        response = client.post("/checkin", data=VALID, follow_redirects=True)
+        text = page_text(response)
+        assert canary in text and feeling_canary in text
+        assert "You've both checked in." in text
+    with factory.session():
+        seen = checkins.view(factory.load(pair.a), db.session.get(Couple, pair.couple_id), WEEK)
+    assert seen.revealed and seen.partner.appreciation == f"B appreciates {canary}"
+
+
+def test_my_own_check_in_is_shown_and_prefilled_while_waiting(factory, client, auth):
+    pair = factory.pair()
+    _submit(factory, pair.a, pair.couple_id, appreciation="A private thank you", feeling="tender", connection="9")
+    with time_machine.travel(SUNDAY, tick=False):
+        auth.login_as(pair.a)
+        response = client.get("/checkin")
+    html, text = response.get_data(as_text=True), page_text(response)
+    assert "Your check-in is saved and private. Sam hasn't checked in yet" in text
+    assert ">A private thank you</textarea>" in html
+    assert 'value="tender"' in html
+    assert _checked(html, "connection") == "9"
+    assert "Update my check-in" in text
+
+
+def test_the_partner_learns_only_that_i_answered(factory, client, auth):
+    pair = factory.pair()
+    _submit(factory, pair.a, pair.couple_id, feeling="tender", connection="9", safety="4")
+    with time_machine.travel(SUNDAY, tick=False):
+        auth.login_as(pair.b)
+        response = client.get("/checkin")
+    text = page_text(response)
+    assert "Alex has checked in \u2014 your turn." in text
+    assert "tender" not in text and "You made tea." not in text
+    assert '<svg class="chart-svg"' not in text
+
+
+# One per partner per week, and locking after the reveal -----------------------------------------
+
+
+def test_a_second_submission_edits_mine_until_both_have_answered(factory, app):
+    pair = factory.pair()
+    first = _submit(factory, pair.a, pair.couple_id, feeling="tired")
+    again = _submit(factory, pair.a, pair.couple_id, now=SUNDAY + timedelta(hours=3), feeling="hopeful", connection="9")
+    assert not first.revealed_now and not again.revealed_now
+    rows = _rows(app, pair.couple_id)
+    assert [(r.user_id, r.week, r.feeling, r.connection) for r in rows] == [(pair.a.id, WEEK, "hopeful", 9)]
+
+
+def test_after_the_reveal_both_check_ins_are_locked(factory, app, client, auth):
+    pair = factory.pair()
+    assert not _submit(factory, pair.a, pair.couple_id, feeling="tired").revealed_now
+    assert _submit(factory, pair.b, pair.couple_id, feeling="calm").revealed_now
+    for person in (pair.a, pair.b):
+        with pytest.raises(Conflict, match="can't be changed"):
+            _submit(factory, person, pair.couple_id, feeling="different")
+    with time_machine.travel(SUNDAY, tick=False):
+        auth.login_as(pair.a)
+        response = client.post("/checkin", data={**VALID, "feeling": "different"})
+        assert response.status_code == 422
+        assert "can't be changed" in page_text(response)
+        assert '<form method="post" action="/checkin"' not in response.get_data(as_text=True)
+    assert sorted(r.feeling for r in _rows(app, pair.couple_id)) == ["calm", "tired"]
+
+
+def test_each_week_gets_its_own_check_in_and_the_database_allows_one_per_partner(factory, app):
+    pair = factory.pair()
+    _submit(factory, pair.a, pair.couple_id)
+    _submit(factory, pair.a, pair.couple_id, now=SUNDAY + timedelta(days=7))
+    assert [r.week for r in _rows(app, pair.couple_id)] == [WEEK, WEEK + timedelta(days=7)]
+    with pytest.raises(IntegrityError):
+        with app.app_context(), writing():
+            db.session.add(
+                CheckIn(
+                    couple_id=pair.couple_id,
+                    week=WEEK,
+                    user_id=pair.a.id,
+                    connection=1,
+                    safety=1,
+                    feeling="x",
+                    appreciation="x",
+                    need="x",
+                )
+            )
+            db.session.commit()
+
+
+def test_a_write_marks_the_couple_changed(factory, app):
+    pair = factory.pair()
+    with app.app_context():
+        before = db.session.get(Couple, pair.couple_id).version
+    _submit(factory, pair.a, pair.couple_id)
+    with app.app_context():
+        assert db.session.get(Couple, pair.couple_id).version == before + 1
+
+
+def test_strangers_and_the_unpaired_cannot_check_in_to_a_couple(factory):
+    pair = factory.pair()
+    stranger = factory.user("Stranger")
+    with pytest.raises(NotFound):
+        _submit(factory, stranger, pair.couple_id)
+    with factory.session(), pytest.raises(NotFound):
+        checkins.view(factory.load(stranger), db.session.get(Couple, pair.couple_id), WEEK)
+    lonely = factory.user("Lonely")
+    with factory.session():
+        pairing.create_couple(factory.load(lonely))
+    with factory.session():
+        couple = factory.load(lonely).active_membership.couple
+        with pytest.raises(Conflict, match="partner has joined"):
+            checkins.submit(factory.load(lonely), couple, VALID, SUNDAY)
+
+
+# Both at the same instant -----------------------------------------------------------------------
+
+
+def test_both_partners_checking_in_at_the_same_instant(factory, app):
+    pairs = [factory.pair(factory.user(f"A{i}"), factory.user(f"B{i}")) for i in range(3)]
+    outcomes, errors = [], []
+    lock = threading.Lock()
+
+    def submit(person_id: int, couple_id: int, barrier: threading.Barrier):
+        try:
+            with app.test_request_context(), writing():
+                barrier.wait(timeout=30)
+                user = db.session.get(User, person_id)
+                outcome = checkins.submit(user, db.session.get(Couple, couple_id), VALID, SUNDAY)
+                db.session.commit()
+                with lock:
+                    outcomes.append((couple_id, outcome.revealed_now))
+        except BaseException as error:  # collected and asserted below
+            with lock:
+                errors.append(error)
+
+    for pair in pairs:
+        barrier = threading.Barrier(2)
+        threads = [threading.Thread(target=submit, args=(p.id, pair.couple_id, barrier)) for p in (pair.a, pair.b)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+
+    assert not errors, errors
+    for pair in pairs:
+        assert sorted(revealed for couple_id, revealed in outcomes if couple_id == pair.couple_id) == [False, True]
+        assert sorted(r.user_id for r in _rows(app, pair.couple_id)) == sorted([pair.a.id, pair.b.id])
+
+
+# The chart's series ---------------------------------------------------------------------------
+
+
+def test_the_series_averages_revealed_weeks_and_leaves_gaps_for_the_rest(factory):
+    pair = factory.pair()
+    weeks_ago = lambda n: SUNDAY - timedelta(weeks=n)  # noqa: E731
+    _submit(factory, pair.a, pair.couple_id, now=weeks_ago(3), connection="7", safety="4")
+    _submit(factory, pair.b, pair.couple_id, now=weeks_ago(3), connection="8", safety="5")
+    _submit(factory, pair.a, pair.couple_id, now=weeks_ago(1), connection="2", safety="2")  # only one: sealed
+    _submit(factory, pair.a, pair.couple_id, connection="10", safety="9")
+    _submit(factory, pair.b, pair.couple_id, connection="6", safety="9")
+    with factory.session():
+        couple = db.session.get(Couple, pair.couple_id)
+        points = checkins.series(couple, weeks=5, now=SUNDAY)
+        chart = checkins.chart(couple, weeks=5, now=SUNDAY)
+    assert points == [
+        checkins.WeekPoint(WEEK - timedelta(weeks=4), None, None),
+        checkins.WeekPoint(WEEK - timedelta(weeks=3), 7.5, 4.5),
+        checkins.WeekPoint(WEEK - timedelta(weeks=2), None, None),
+        checkins.WeekPoint(WEEK - timedelta(weeks=1), None, None),
+        checkins.WeekPoint(WEEK, 8.0, 9.0),
+    ]
+    connection = chart.lines[0]
+    assert [p.value for p in connection.points] == [7.5, 8.0]
+    assert len(connection.segments) == 2
+    assert [r.is_gap for r in chart.rows] == [True, False, True, True, False]
+
+
+def test_history_stays_readable_after_the_couple_ends(factory, client, auth):
+    pair = factory.pair()
+    _submit(factory, pair.a, pair.couple_id, now=SUNDAY - timedelta(weeks=1), appreciation="Last week's thanks")
+    _submit(factory, pair.b, pair.couple_id, now=SUNDAY - timedelta(weeks=1), appreciation="Sam's thanks")
+    _submit(factory, pair.b, pair.couple_id, appreciation=f"sealed {uuid.uuid4().hex}", connection="1")
+    with time_machine.travel(SUNDAY + timedelta(days=2), tick=False), factory.session():
+        pairing.leave(factory.load(pair.a))
+    later = SUNDAY + timedelta(weeks=3)
+    with factory.session():
+        couple = db.session.get(Couple, pair.couple_id)
+        points = checkins.series(couple, weeks=3, now=later)
+        weeks = checkins.revealed(factory.load(pair.a), couple, now=later)
+        with pytest.raises(Conflict, match="ended"):
+            checkins.submit(factory.load(pair.b), couple, VALID, SUNDAY)
+    # The weeks run up to the week the couple ended, however much later they are read.
+    assert points == [
+        checkins.WeekPoint(WEEK - timedelta(weeks=1), 7.0, 6.0),
+        checkins.WeekPoint(WEEK, None, None),  # only Sam answered: sealed for good, so a gap
+        checkins.WeekPoint(WEEK + timedelta(weeks=1), None, None),  # the week the couple ended
+    ]
+    assert [w.week for w in weeks] == [WEEK - timedelta(weeks=1)]
+    with time_machine.travel(later, tick=False):
+        auth.login_as(pair.a)
+        text = page_text(client.get("/checkin"))
+    assert "Your couple has ended" in text
+    assert "Sam's thanks" in text and "sealed " not in text
+    assert 'role="img"' in text
+
+
+# The page ------------------------------------------------------------------------------------
+
+
+def test_the_page_shows_when_the_next_check_in_opens(factory, client, auth):
+    pair = factory.pair()
+    _setup(factory, pair, day=6)
+    with time_machine.travel(_utc(2025, 3, 5, 9), tick=False):
+        auth.login_as(pair.a)
+        response = client.get("/checkin")
+        text = page_text(response)
+        assert response.status_code == 200
+        assert "Your next check-in opens on Sunday, 9 Mar 2025." in text
+        assert 'name="connection"' not in text
+        response = client.post("/checkin", data=VALID)
+        assert response.status_code == 422 and "opens on Sunday" in page_text(response)
+
+
+def test_the_page_as_a_tokyo_partner_on_a_sunday_night(factory, client, auth, app):
+    pair = factory.pair()
+    _setup(factory, pair, tz="Asia/Tokyo")
+    with time_machine.travel(_utc(2025, 3, 9, 14, 30), tick=False):  # 23:30 Sunday in Tokyo
+        auth.login_as(pair.a)
+        assert 'name="connection"' in page_text(client.get("/checkin"))
+        assert client.post("/checkin", data=VALID).status_code == 302
+    with time_machine.travel(_utc(2025, 3, 9, 15, 30), tick=False):  # 00:30 Monday: a new week
+        text = page_text(client.get("/checkin"))
+        assert "Week of 10 Mar 2025" in text and "opens on Sunday, 16 Mar 2025" in text
+    assert [r.week for r in _rows(app, pair.couple_id)] == [WEEK]
+
+
+def test_the_page_form_is_accessible(factory, client, auth):
+    pair = factory.pair()
+    with time_machine.travel(SUNDAY, tick=False):
+        auth.login_as(pair.a)
+        html = client.get("/checkin").get_data(as_text=True)
+    for name in ("feeling", "appreciation", "need"):
+        assert f'<label for="{name}">' in html and f'id="{name}"' in html
+    for name in ("connection", "safety"):
+        assert len(re.findall(rf'<input[^>]*name="{name}"[^>]*type="radio"', html)) == 10
+        for n in range(1, 11):
+            assert f'<label for="{name}-{n}">{n}</label>' in html
+    assert "<legend>How connected did you feel this week?</legend>" in html
+    levels = [int(level) for level in re.findall(r"<h([1-6])", html[html.index("<main") : html.index("</main>")])]
+    assert levels[0] == 1 and all(b <= a + 1 for a, b in zip(levels, levels[1:], strict=False))
+    assert 'aria-current="page">Check-in</a>' in html
+    assert "style=" not in html
+
+
+def test_the_feeling_word_never_reaches_the_chart(factory, client, auth):
+    pair = factory.pair()
+    _submit(factory, pair.a, pair.couple_id, feeling="wistful")
+    _submit(factory, pair.b, pair.couple_id, feeling="luminous")
+    with time_machine.travel(SUNDAY, tick=False):
+        auth.login_as(pair.a)
+        html = client.get("/checkin").get_data(as_text=True)
+    assert "wistful" in html and "luminous" in html  # side by side
+    start = html.index('<div class="chart" id="checkin-chart">')
+    chart = html[start : html.index("</details>", start)]
+    assert '<title id="checkin-chart-title">' in chart and '<desc id="checkin-chart-desc">' in chart
+    assert "wistful" not in chart and "luminous" not in chart and "You made tea." not in chart
+    assert chart.count("no check-in</td>") == 11
+
+
+def test_pages_for_the_unpaired_and_for_therapists(factory, client, auth):
+    single = factory.user("Single")
+    with time_machine.travel(SUNDAY, tick=False):
+        auth.login_as(single)
+        text = page_text(client.get("/checkin"))
+        assert "once you're paired" in text and 'href="/couple"' in text
+        response = client.post("/checkin", data=VALID)
+        assert response.status_code == 302
+        assert "once you and your partner are paired" in page_text(client.get("/checkin"))
+        with factory.session():
+            pairing.create_couple(factory.load(single))
+        assert "Check-ins start once your partner has joined." in page_text(client.get("/checkin"))
+        auth.logout()
+
+        therapist = factory.user("Dr Lee", role="therapist")
+        auth.login_as(therapist)
+        assert client.get("/checkin").status_code == 403
+        assert client.post("/checkin", data=VALID).status_code == 403
+        assert 'href="/checkin"' not in client.get("/settings").get_data(as_text=True)
+        auth.logout()
+    assert client.get("/checkin").status_code in (302, 401)
