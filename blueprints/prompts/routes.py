@@ -11,7 +11,7 @@ from blueprints.prompts import bp
 from blueprints.prompts.forms import AnswerForm, CloseForm, ReflectionForm, ResponseForm
 from blueprints.prompts.page_cache import CSRF_SLOT, PageCache
 from extensions import db
-from services import coach, conversation, reading
+from services import coach, conversation, pacing, reading
 from services.errors import ServiceError
 
 
@@ -153,6 +153,30 @@ def close(instance_id: int):
         db.session.commit()
         flash("Closed. It's kept in your history.", "success")
     return redirect(url_for("prompts.today"))
+
+
+@bp.post("/prompts/<int(min=1, max=2147483647):instance_id>/set-aside")
+def set_aside(instance_id: int):
+    """Set a prompt aside, no reason needed: it will come round again another day."""
+    if not CloseForm().validate_on_submit():
+        abort(400)
+    pacing.set_aside(current_user, instance_id)
+    db.session.commit()
+    flash("Set aside \u2014 it will keep.", "success")
+    return redirect(url_for("prompts.today"))
+
+
+@bp.post("/prompts/<int(min=1, max=2147483647):instance_id>/break")
+def take_break(instance_id: int):
+    """Step away from this conversation for now (or come back to it), without penalty."""
+    if not CloseForm().validate_on_submit():
+        abort(400)
+    stepping_away = request.form.get("back") != "1"
+    pacing.take_break(current_user, instance_id, stepping_away)
+    db.session.commit()
+    if stepping_away:
+        flash("Take all the time you need. It will be here when you're ready.", "success")
+    return redirect(url_for("prompts.show", instance_id=instance_id))
 
 
 @bp.get("/history")

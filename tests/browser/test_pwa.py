@@ -472,9 +472,7 @@ def test_prompt_from_the_scheduler_arrives_as_a_notification(live_server, app_pr
                 "Test phone",
             )
             db.session.execute(sa.update(PromptInstance).values(revealed_at=datetime.now(UTC)))
-            db.session.execute(
-                sa.update(Couple).values(next_delivery_at=datetime.now(UTC) - timedelta(minutes=1))
-            )
+            db.session.execute(sa.update(Couple).values(next_delivery_at=datetime.now(UTC) - timedelta(minutes=1)))
         assert scheduler.tick(app)["delivered"] == 1
         sender = PushSender(app, workers=4)
         try:
