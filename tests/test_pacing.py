@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -10,12 +10,10 @@ import time_machine
 
 from extensions import db
 from jobs import scheduler
-from models import Couple, PromptInstance, User
+from models import Couple, PromptInstance
 from services import delivery, pacing
 from services.errors import Conflict
 from tests.helpers import PASSWORD, page_text
-
-UTC = timezone.utc
 
 
 def on_schedule(factory, pair, first_due):
