@@ -69,6 +69,7 @@ def next_opening(couple: Couple, now: datetime | None = None) -> date:
 
 
 def weekday_name(day: date) -> str:
+    """The day's name, as the page says when a check-in opens ("Sunday")."""
     return WEEKDAY_NAMES[day.weekday()]
 
 

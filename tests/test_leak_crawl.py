@@ -1,25 +1,29 @@
 """Sealed until both (SECURITY.md SEAL): crawl every route as the partner and as a stranger.
 
-A unique canary is planted in partner B's answer. Before the reveal, no
-route (HTML or JSON, any method, any sensible path argument) may show it to
-partner A or to a stranger. After the reveal A sees it, the stranger still not.
+A unique canary is planted in partner B's answer, and another in B's weekly
+check-in. Before the reveal, no route (HTML or JSON, any method, any
+sensible path argument) may show either to partner A or to a stranger.
+After the reveal A sees the answer, the stranger still not.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
 
 from extensions import db
-from models import Invite, Reflection
+from models import Couple, Invite, Reflection
+from services import checkins
 from tests.helpers import PASSWORD
 
 # Routes a crawl must not call with a valid body, because doing so is the legitimate
-# way to take part (A answering reveals the prompt) or ends the crawler's own session.
-PARTICIPATING = {"prompts.answer", "api.put_answer"}
-ENDS_SESSION = {"auth.logout", "auth.sign_out_everywhere"}
+# way to take part (A answering reveals the prompt, A checking in reveals the week) ...
+PARTICIPATING = {"prompts.answer", "api.put_answer", "checkins.submit"}
+# ... or ends what the walk needs: the crawler's session, or the prompt under test (set aside).
+ENDS_SESSION = {"auth.logout", "auth.sign_out_everywhere", "prompts.set_aside", "auth.delete_account"}
 
 
 def _argument_values(rule, ids: dict) -> list[dict]:
@@ -75,6 +79,14 @@ def planted(factory, app):
     other_pair = factory.pair()  # the stranger may also be paired elsewhere
     canary = f"CANARY-{uuid.uuid4().hex}"
     factory.answer(pair.b, pair.first_prompt_id, f"My sealed words {canary} stay mine")
+    with factory.session():
+        couple = db.session.get(Couple, pair.couple_id)
+        couple.checkin_day = datetime.now(UTC).weekday()  # the check-in is open today
+        checkins.submit(
+            factory.load(pair.b),
+            couple,
+            {"connection": 7, "safety": 6, "feeling": "hopeful", "appreciation": f"Thanks {canary}", "need": "time"},
+        )
     with app.app_context():
         token = db.session.scalar(sa.select(Invite.token))
     return pair, stranger, other_pair, canary, {"instance": pair.first_prompt_id, "reflection": 1, "token": token}
