@@ -103,7 +103,10 @@ def test_output_is_deterministic(app):
 
 def test_svg_has_title_desc_and_a_table_listing_every_week(app):
     html = _render(app, _small())
-    assert '<svg class="chart-svg" viewBox="0 0 360 230" role="img" aria-labelledby="c-title c-desc">' in html
+    assert (
+        '<svg class="chart-svg" viewBox="0 0 360 230" role="img" aria-labelledby="c-title" aria-describedby="c-desc">'
+        in html
+    )
     assert '<title id="c-title">Connection and safety</title>' in html
     assert re.search(r'<desc id="c-desc">Connection and Safety, on a scale of 1 to 10, .*</desc>', html)
     # The lines as drawn: one polyline per unbroken run, markers only where there are values.

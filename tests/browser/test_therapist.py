@@ -90,7 +90,8 @@ def desktop(browser):
 def no_horizontal_overflow(page: Page, label: str) -> None:
     scroll_width, inner_width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
     assert scroll_width <= inner_width, (
-        f"{label} scrolls sideways at {inner_width}px: scrollWidth {scroll_width} > innerWidth {inner_width}"
+        f"{label} scrolls sideways: scrollWidth {scroll_width} > innerWidth {inner_width}"
+        " (on a phone, a too-wide page also makes Chromium zoom out, so innerWidth can exceed 390)"
     )
 
 
@@ -386,8 +387,7 @@ def test_therapist_links_sees_only_what_both_allow_and_is_logged(live_server, ph
     expect(t.locator(".device-list")).to_contain_text(ASSIGNED)
     therapist_looks(t)
     check_both(rivera, "therapist couple page (assignment waiting)", lead="desktop")
-    rivera.phone.page.locator("#assign-title").scroll_into_view_if_needed()
-    save_screenshot(rivera.phone.page, "therapist-couple-phone.png")
+    save_screenshot(rivera.phone.page, "therapist-couple-phone.png", full_page=True)
 
     reveal_everything(factory, pair)
     deliver_now(live_server, pair)
@@ -419,7 +419,7 @@ def test_therapist_links_sees_only_what_both_allow_and_is_logged(live_server, ph
     for content in (REVEALED_A, REVEALED_B, ASSIGNED, NOTE, "7.5"):
         assert content not in log_text, f"the access log shows content: {content!r}"
     check_both(alex, "settings (therapist linked, access log)")
-    section.scroll_into_view_if_needed()
+    a.locator("#therapists-title").evaluate("heading => heading.scrollIntoView({block: 'start'})")
     save_screenshot(a, "settings-therapist-phone.png")
 
     # --- 6. Account pages and safety at both widths ----------------------------------------------
@@ -443,3 +443,84 @@ def test_therapist_links_sees_only_what_both_allow_and_is_logged(live_server, ph
     for person in (rivera, alex, sam):
         person.assert_no_problems()
     stranger.assert_no_problems()
+
+
+# With both partners allowing conversations: the conversation pages, a library assignment, long words ----
+
+LONG_WORD = "s" + "o" * 160
+
+
+def test_conversation_scope_pages_fit_a_phone_and_pass_axe(live_server, phone, desktop):
+    from services import care
+
+    base, app = live_server.url, live_server.app
+    factory = Factory(app)
+    pair = factory.pair()
+    factory.reveal(pair, f"I was {LONG_WORD} glad", "Sam's answer,\nover two lines")
+    therapist = factory.user(THERAPIST_NAME, role="therapist")
+    with factory.session():
+        link_id = care.link_by_code(factory.load(pair.a), care.link_code(factory.load(therapist))).id
+        for person in (pair.a, pair.b):
+            care.consent(factory.load(person), link_id, "conversations")
+
+    handset = phone(THERAPIST_NAME)
+    t = handset.page
+    t.goto(base + "/login")
+    t.get_by_label("Email").fill(therapist.email)
+    t.get_by_label("Password").fill(PASSWORD)
+    t.get_by_role("button", name="Log in").click()
+    expect(t).to_have_url(base + "/therapist/")
+    rivera = Person(THERAPIST_NAME, handset, desktop(THERAPIST_NAME, handset.context.storage_state()))
+
+    t.goto(f"{base}/therapist/couples/{link_id}")
+    expect(t.locator("main .tag")).to_have_text("Progress and conversations")
+
+    # An empty assignment: the error is shown, and the page stays accessible and phone-wide.
+    before = len(handset.problems)
+    t.get_by_role("button", name="Assign").click()
+    expect(t.locator("main .error").first).to_be_visible()
+    assert_accessible(t, "therapist couple page (assignment error) at 390px")
+    no_horizontal_overflow(t, "therapist couple page (assignment error)")
+    expected_error_status(handset, before, 422)
+
+    # A library prompt with a long unbroken note: shown as the prompt's words, wrapped inside the phone.
+    library = t.get_by_label("A prompt from the library")
+    option = library.locator("option").nth(3)
+    prompt_id, prompt_words = option.get_attribute("value"), option.inner_text()
+    library.select_option(prompt_id)
+    t.get_by_label("A note to the couple (optional)").fill(f"Read {LONG_WORD} first")
+    t.get_by_role("button", name="Assign").click()
+    expect(t.get_by_text("Assigned.")).to_be_visible()
+    waiting = t.locator("section[aria-labelledby=assign-title] .device")
+    expect(waiting).to_have_count(1)
+    expect(waiting.locator("> span")).to_contain_text(prompt_words)
+    assert waiting.locator("> span").inner_text().split(" (")[0].strip() == prompt_words.strip(), (
+        f"the waiting assignment shows {waiting.inner_text()!r}, not the prompt's words"
+    )
+    expect(waiting.get_by_role("button", name=re.compile(r"^Remove the assignment: "))).to_be_visible()
+    check_both(rivera, "therapist couple page (library assignment, long note)")
+    t.emulate_media(color_scheme="dark")
+    assert_accessible(t, "therapist couple page (dark) at 390px")
+    t.emulate_media(color_scheme="light")
+
+    # The revealed conversation: both answers, the long word wrapped.
+    t.locator(".conversation-list a").first.click()
+    expect(t).to_have_url(re.compile(rf"/therapist/couples/{link_id}/conversations/{pair.first_prompt_id}$"))
+    expect(t.locator(".answer-body").first).to_contain_text(LONG_WORD)
+    widths = t.eval_on_selector_all(".answer-body", "els => els.map(e => [e.scrollWidth, e.clientWidth])")
+    assert all(scroll <= client for scroll, client in widths), f"an answer is wider than its box: {widths}"
+    check_both(rivera, "therapist conversation page")
+
+    # Dark mode, where the danger buttons are (they were white on light red, 2:1).
+    alex = phone("Alex")
+    log_in(alex.page, base, pair.a.email)
+    alex.page.emulate_media(color_scheme="dark")
+    for path in (f"/settings/therapists/{link_id}", "/account/data", "/account/delete", "/settings"):
+        alex.page.goto(base + path)
+        confirm_if_asked(alex.page)
+        expect(alex.page).to_have_url(base + path)
+        assert_accessible(alex.page, f"{path} (dark) at 390px")
+        no_horizontal_overflow(alex.page, f"{path} (dark)")
+
+    rivera.assert_no_problems()
+    alex.assert_no_problems()
