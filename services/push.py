@@ -3,10 +3,13 @@
 Exactly once, as far as a network allows: rows are claimed for a short
 lease inside a transaction (SKIP LOCKED on PostgreSQL; SQLite serialises
 writers), so two senders never send the same row; each outcome is recorded
-within milliseconds of its response. Only a crash between the push service's
-reply and that record can repeat a message, and then it carries the same
-Topic (the push service replaces an undelivered copy) and the same
-notification tag (the device replaces a shown one).
+within milliseconds of its response. A sender only starts a request while
+there is time left in its lease for the request to time out and its outcome
+to be recorded; a row it could not start in time is released for the next
+claim rather than sent late, when another sender may already hold it. Only a
+crash between the push service's reply and that record can repeat a message,
+and then it carries the same Topic (the push service replaces an undelivered
+copy) and the same notification tag (the device replaces a shown one).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 import aiohttp
 import sqlalchemy as sa
@@ -76,8 +80,9 @@ def topic(event_key: str) -> str:
 class Outcome:
     message_id: int
     subscription_id: int
-    status: int | None  # None: no HTTP response (network error)
+    status: int | None  # None: no HTTP response (network error), or never sent
     retry_after: float | None = None
+    released_claim: str | None = None  # set when the lease ran short before the request could start
 
 
 @dataclass
@@ -87,6 +92,7 @@ class Report:
     retried: int = 0
     gone: int = 0
     failed: int = 0
+    released: int = 0
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -116,7 +122,13 @@ class PushSender:
         self.app = app
         self.batch = batch
         self.workers = workers
-        self.lease = timedelta(seconds=app.config["PUSH_LEASE_SECONDS"])
+        lease = app.config["PUSH_LEASE_SECONDS"]
+        self.lease = timedelta(seconds=lease)
+        # Every request must be answered (or time out) and recorded while its lease holds, so a
+        # request starts at most start_within seconds after the claim; a quarter of the lease is
+        # kept for recording the outcome.
+        self.request_timeout = aiohttp.ClientTimeout(total=min(REQUEST_TIMEOUT, lease / 4))
+        self.start_within = lease - self.request_timeout.total - lease / 4
         self.signer = Signer(app.extensions["attune.vapid"], app.config["VAPID_SUBJECT"])
         self._stopping = threading.Event()
         self._loop = asyncio.new_event_loop()
@@ -129,7 +141,7 @@ class PushSender:
 
     async def _open_session(self) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(limit=self.workers, limit_per_host=self.workers)
-        return aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT))
+        return aiohttp.ClientSession(connector=connector, timeout=self.request_timeout)
 
     def stop(self) -> None:
         """Finish the batch in hand and send no more (for a graceful shutdown)."""
@@ -176,6 +188,7 @@ class PushSender:
                     PushMessage.event_key,
                     PushMessage.url,
                     PushMessage.attempts,
+                    PushMessage.claim,
                     PushSubscription.endpoint,
                     PushSubscription.p256dh,
                     PushSubscription.auth,
@@ -197,19 +210,25 @@ class PushSender:
         headers["Urgency"] = "low" if row.kind == "reminder" else "normal"
         body = json.dumps(payload(row.kind, row.event_key, row.url, row.discreet), separators=(",", ":"))
         try:
+            # pywebpush passes its own 10,000-second default unless given one.
             response = await WebPusher(subscription, aiohttp_session=self._session).send_async(
-                body, headers=headers, ttl=TTL
+                body, headers=headers, ttl=TTL, timeout=self.request_timeout
             )
-        except (TimeoutError, aiohttp.ClientError, OSError):
+        except (TimeoutError, aiohttp.ClientError, OSError) as error:
+            # The endpoint is a bearer capability: only its host goes in the log.
+            log.warning("push to %s failed without an answer: %r", urlsplit(row.endpoint).hostname, error)
             return Outcome(row.id, row.subscription_id, None)
         return Outcome(row.id, row.subscription_id, response.status, _retry_after(response.headers.get("Retry-After")))
 
-    async def _send_all(self, rows, outcomes: queue.SimpleQueue) -> None:
+    async def _send_all(self, rows, outcomes: queue.SimpleQueue, start_by: float) -> None:
         gate = asyncio.Semaphore(self.workers)
 
         async def one(row):
             async with gate:
-                outcomes.put(await self._send(row))
+                if time.monotonic() > start_by:
+                    outcomes.put(Outcome(row.id, row.subscription_id, None, released_claim=row.claim))
+                else:
+                    outcomes.put(await self._send(row))
 
         await asyncio.gather(*(one(row) for row in rows))
 
@@ -217,10 +236,12 @@ class PushSender:
         if not outcomes:
             return
         now = utcnow()
-        sent, retry, failed, gone = [], [], [], set()
+        sent, retry, failed, released, gone = [], [], [], [], set()
         for outcome in outcomes:
             code = outcome.status
-            if code is not None and 200 <= code < 300:
+            if outcome.released_claim is not None:
+                released.append({"m_id": outcome.message_id, "m_claim": outcome.released_claim})
+            elif code is not None and 200 <= code < 300:
                 sent.append({"m_id": outcome.message_id, "m_status": code})
             elif code in (404, 410):
                 gone.add(outcome.subscription_id)
@@ -286,12 +307,21 @@ class PushSender:
                     ),
                     failed,
                 )
+            if released:
+                # Only while the lease is still ours: after it lapses another sender may hold the row.
+                db.session.execute(
+                    sa.update(table)
+                    .where(by_id, table.c.claim == sa.bindparam("m_claim"), table.c.status == "pending")
+                    .values(claimed_until=None, claim=None),
+                    released,
+                )
             if gone:
                 # The browser dropped this subscription: forget it (and everything queued for it) for good.
                 db.session.execute(sa.delete(PushSubscription).where(PushSubscription.id.in_(gone)))
             db.session.commit()
         report.sent += len(sent)
         report.retried += len(retry)
+        report.released += len(released)
         report.failed += len(failed)
         report.gone += len(gone)
 
@@ -313,29 +343,35 @@ class PushSender:
 
         def claim_more() -> bool:
             nonlocal in_flight
+            start_by = time.monotonic() + self.start_within
             rows = self.claim(now or utcnow())
             if not rows:
                 return False
             report.claimed += len(rows)
             attempts.update((row.id, row.attempts) for row in rows)
             in_flight += len(rows)
-            sending.append(asyncio.run_coroutine_threadsafe(self._send_all(rows, outcomes), self._loop))
+            sending.append(asyncio.run_coroutine_threadsafe(self._send_all(rows, outcomes, start_by), self._loop))
             return True
 
         def may_claim() -> bool:
             return not exhausted and not self._stopping.is_set() and time.monotonic() - started < max_seconds
 
         exhausted = not (may_claim() and claim_more())
-        while in_flight:
-            try:
-                noted.append(outcomes.get(timeout=RECORD_EVERY))
-                in_flight -= 1
-            except queue.Empty:
-                if any(f.done() and f.exception() is not None for f in sending):
-                    break
-            if len(noted) >= RECORD_BATCH or (noted and time.monotonic() - last_record >= RECORD_EVERY):
+        while in_flight or noted:
+            if in_flight:
+                try:
+                    noted.append(outcomes.get(timeout=RECORD_EVERY))
+                    in_flight -= 1
+                except queue.Empty:
+                    if any(f.done() and f.exception() is not None for f in sending):
+                        break
+            if noted and (
+                not in_flight or len(noted) >= RECORD_BATCH or time.monotonic() - last_record >= RECORD_EVERY
+            ):
+                released = report.released
                 self._record(noted, attempts, report)
                 noted, last_record = [], time.monotonic()
+                exhausted = exhausted and report.released == released  # handed-back rows are due again
             if in_flight <= self.workers and may_claim():
                 exhausted = not claim_more()
         self._record(noted, attempts, report)

@@ -266,6 +266,43 @@ def test_two_senders_at_once_send_each_message_once(app, factory, push):
     assert all(len(push.messages_for(e)) == 1 for e in endpoints)
 
 
+def test_a_slow_push_service_never_outlasts_the_lease(make_app, factory, push):
+    """Rows a sender cannot start in time are handed back, never sent after their lease may have passed."""
+    app = make_app(PUSH_LEASE_SECONDS=1.6)  # requests time out after 0.4 s and start within 0.8 s of the claim
+    pairs = [factory.pair(factory.user(), factory.user()) for _ in range(6)]
+    endpoints = []
+    for pair in pairs:
+        endpoints.append(device(app, factory, push, pair.b)[0]["endpoint"])
+        factory.answer(pair.a, pair.first_prompt_id, "hello")
+    push.delay = 0.3
+    sender = PushSender(app, workers=1, batch=6)
+    try:
+        report = sender.drain()
+    finally:
+        sender.close()
+    assert report.released >= 3  # one worker gets through about three in 0.8 s
+    assert report.sent == 6 and report.retried == 0
+    assert all(len(push.messages_for(e)) == 1 for e in endpoints)
+    assert {m.status for m in messages(app)} == {"sent"}
+
+
+def test_a_request_that_hangs_times_out_and_is_retried(make_app, factory, push):
+    app = make_app(PUSH_LEASE_SECONDS=2)  # a quarter of the lease: 0.5 s per request
+    pair = factory.pair()
+    device(app, factory, push, pair.b)
+    factory.answer(pair.a, pair.first_prompt_id, "hello")
+    push.delay = 1.5
+    sender = PushSender(app, workers=2)
+    try:
+        report = sender.drain()
+    finally:
+        sender.close()
+    assert report.retried == 1 and report.sent == 0
+    [row] = messages(app)
+    assert row.status == "pending" and row.last_status is None and row.claim is None
+    push.wait_for(1)  # the service answers after the sender gave up: the retry is what delivers
+
+
 def test_devices_are_listed_and_removable_from_settings(app, factory, push, client, auth):
     pair = factory.pair()
     _, row_id = device(app, factory, push, pair.b, "Pixel phone")

@@ -69,12 +69,12 @@ def seed_due_couples(app, push, n: int) -> tuple[list, datetime]:
 LOG = Path(os.environ.get("ATTUNE_INSTANCE_PATH", "/tmp")) / "scheduler-process.log"
 
 
-def start_scheduler(batch: int = 2000) -> subprocess.Popen:
+def start_scheduler(batch: int = 2000, lease: float = 60) -> subprocess.Popen:
     env = dict(
         os.environ,
         DATABASE_URL=DATABASE_URI,
         PUSH_INTERVAL_SECONDS="0.2",
-        PUSH_LEASE_SECONDS="2",
+        PUSH_LEASE_SECONDS=str(lease),
         DELIVERY_BATCH_SIZE=str(batch),
         PYTHONUNBUFFERED="1",
     )
@@ -135,18 +135,19 @@ def test_sigkill_mid_batch_then_restart(app):
     with PushService() as push:
         push.delay = 0.01
         pairs, due = seed_due_couples(app, push, n)
-        process = start_scheduler(batch=25)
+        # A short lease, so the restarted process takes over what the killed one held within seconds.
+        process = start_scheduler(batch=25, lease=6)
         try:
             # Kill while the first tick is part-way through its batches.
             wait_until(lambda: 0 < len(counts(app, pairs, due)[0]) < n, 60, "the tick to start delivering")
             stop(process, signal.SIGKILL)
             partial = len(counts(app, pairs, due)[0])
-            process = start_scheduler()
+            process = start_scheduler(lease=6)
             # Kill again while pushes are going out.
             wait_until(lambda: 200 < len(push.messages) < 2 * n - 200, 120, "pushes to be under way")
             stop(process, signal.SIGKILL)
             in_flight_at_kill = len(push.messages)
-            process = start_scheduler()
+            process = start_scheduler(lease=6)
             wait_until(lambda: counts(app, pairs, due)[1] == {"sent": 2 * n}, 180, "every push to be sent")
         finally:
             stop(process)
