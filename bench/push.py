@@ -35,6 +35,18 @@ def serve(key: str, count: int, delay: float, verify: bool, pipe) -> None:
         pipe.send({"accepted": len(service.messages), "rejected": len(service.rejections)})
 
 
+def encryption_alone_per_second(subscription: dict, seconds: float = 2.0) -> float:
+    """Payloads pywebpush encrypts per second on one core with no network: this machine's yardstick."""
+    from pywebpush import WebPusher
+
+    body = b'{"title":"Attune","body":"A new prompt is waiting for you both.","url":"/today","tag":"prompt:1:0"}'
+    done, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        WebPusher(subscription).encode(body, "aes128gcm")
+        done += 1
+    return done / (time.perf_counter() - started)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=5000)
@@ -79,6 +91,7 @@ def main() -> None:
             ]
         )
         db.session.commit()
+    yardstick = encryption_alone_per_second(subscriptions[0])
     sender = PushSender(app, workers=args.workers, **({"batch": args.batch} if args.batch else {}))
     started = time.perf_counter()
     report = sender.drain(max_seconds=600)
@@ -95,6 +108,7 @@ def main() -> None:
         "seconds": round(elapsed, 2),
         "per_second": round(report.sent / elapsed),
         "sent": report.sent,
+        "encryption_alone_per_second_one_core": round(yardstick),
         "retried": report.retried,
         "failed": report.failed,
         "push_service": received,

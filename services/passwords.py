@@ -28,6 +28,7 @@ def hasher(profile: str = "owasp") -> PasswordHasher:
 
 @lru_cache(maxsize=1)
 def _common_passwords() -> frozenset[str]:
+    # Imported on first use: zxcvbn's word lists are large and only registration needs them.
     from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
     return frozenset(FREQUENCY_LISTS["passwords"])
