@@ -132,6 +132,7 @@ def main() -> None:
         env={**os.environ, **env},
         start_new_session=True,
     )
+    scripts: dict[str, Path] = {}
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
@@ -142,7 +143,6 @@ def main() -> None:
                 time.sleep(0.2)
         # Both routes are requested the same way, by the same logged-in clients, so the
         # load generator's own cost is identical and only the route differs.
-        scripts = {}
         for path in ("/livez", "/today"):
             script = scripts[path] = Path(tempfile.mkstemp(suffix=".lua")[1])
             script.write_text(
@@ -164,6 +164,8 @@ def main() -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+        for script in scripts.values():
+            script.unlink(missing_ok=True)
 
     backend = "postgresql" if args.postgres else "sqlite"
     result = {
