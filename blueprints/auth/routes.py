@@ -126,8 +126,15 @@ def logout():
     if current_user.is_authenticated:
         accounts.end_login_session(current_user)
         db.session.commit()
+    return _signed_out_to("home.index")
+
+
+def _signed_out_to(endpoint: str, message: str | None = None):
+    """Log out of this browser and have it drop everything it holds for the site (cache, cookies, drafts)."""
     logout_user()
-    response = make_response(redirect(url_for("home.index")))
+    if message:
+        flash(message, "success")
+    response = make_response(redirect(url_for(endpoint)))
     response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
     return response
 
@@ -163,11 +170,7 @@ def sign_out_everywhere():
     """End every login of this account, this one included."""
     accounts.end_all_sessions(current_user)
     db.session.commit()
-    logout_user()
-    flash("You've been signed out everywhere.", "success")
-    response = make_response(redirect(url_for("auth.login")))
-    response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
-    return response
+    return _signed_out_to("auth.login", "You've been signed out everywhere.")
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
@@ -249,11 +252,7 @@ def delete_account():
     if form.validate_on_submit():
         data_rights.delete_account(current_user)
         db.session.commit()
-        logout_user()
-        flash("Your account and everything you wrote in Attune have been deleted.", "success")
-        response = make_response(redirect(url_for("home.index")))
-        response.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
-        return response
+        return _signed_out_to("home.index", "Your account and everything you wrote in Attune have been deleted.")
     return render_template(
         "auth/delete_account.html",
         form=form,
