@@ -93,4 +93,7 @@
     setUpInstallHint();
     setUpReload();
   }
+
+  // push.js (loaded after this file) asks the same questions about the device.
+  window.AttuneInstall = { standalone: standalone, appleMobile: appleMobile };
 })();

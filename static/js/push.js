@@ -50,16 +50,6 @@
     return (os ? browser + " on " + os : browser).slice(0, 80);
   }
 
-  function standalone() {
-    return (window.matchMedia && window.matchMedia("(display-mode: standalone)").matches) ||
-      navigator.standalone === true;
-  }
-
-  function appleMobile() {
-    var ua = navigator.userAgent || "";
-    return /iPhone|iPad|iPod/.test(ua) || (/Macintosh/.test(ua) && navigator.maxTouchPoints > 1);
-  }
-
   function supported() {
     return "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
   }
@@ -100,7 +90,7 @@
       if (status) status.textContent = message;
     }
 
-    if (appleMobile() && !standalone()) {
+    if (window.AttuneInstall.appleMobile() && !window.AttuneInstall.standalone()) {
       // Safari only delivers notifications to the home-screen app.
       button.hidden = true;
       if (iosHelp) iosHelp.hidden = false;
