@@ -12,6 +12,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from flask import Flask
@@ -19,6 +20,10 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from tests.conftest import empty_tables, test_settings
+from tests.helpers import PASSWORD
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -118,6 +123,30 @@ class Phone:
         assert not self.problems, "the browser reported problems:\n" + "\n".join(self.problems)
 
 
+def watch(device: Phone, name: str) -> Phone:
+    """Collect the page's script errors and CSP refusals ("Refused to ...") as the device's problems."""
+    device.page.on("pageerror", lambda error: device.problems.append(f"{name}: page error: {error}"))
+    device.page.on(
+        "console",
+        lambda message: (
+            device.problems.append(f"{name}: console {message.type}: {message.text}")
+            if message.type == "error"
+            else None
+        ),
+    )
+    return device
+
+
+def log_in(page: Page, base: str, email: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(base + "/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(base + "/today")
+
+
 @pytest.fixture
 def phone(browser):
     """phone(name) opens a new 390x844 touch phone context; all are closed after the test."""
@@ -128,18 +157,7 @@ def phone(browser):
         context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()
-        device = Phone(context, page)
-        # Script errors and CSP refusals ("Refused to ...") show up here.
-        page.on("pageerror", lambda error: device.problems.append(f"{name}: page error: {error}"))
-        page.on(
-            "console",
-            lambda message: (
-                device.problems.append(f"{name}: console {message.type}: {message.text}")
-                if message.type == "error"
-                else None
-            ),
-        )
-        return device
+        return watch(Phone(context, page), name)
 
     yield open_phone
     for context in contexts:

@@ -20,8 +20,8 @@ from playwright.sync_api import Page, expect
 
 from extensions import db
 from models.conversation import Answer
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, assert_accessible
-from tests.helpers import PASSWORD, Factory
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, assert_accessible, log_in
+from tests.helpers import Factory
 
 pytestmark = pytest.mark.browser
 
@@ -38,14 +38,6 @@ def png_size(data: bytes) -> tuple[int, int]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     assert data[12:16] == b"IHDR", "the PNG's first chunk is not IHDR"
     return struct.unpack(">II", data[16:24])
-
-
-def log_in(page: Page, base: str, email: str) -> None:
-    page.goto(base + "/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(base + "/today")
 
 
 def poll(page: Page, script: str, *, seconds: float = 10):

@@ -20,7 +20,7 @@ from playwright.sync_api import Page, expect
 
 from extensions import db
 from models import Couple, PromptInstance
-from tests.browser.conftest import Phone, assert_accessible, save_screenshot
+from tests.browser.conftest import Phone, assert_accessible, log_in, save_screenshot, watch
 from tests.helpers import PASSWORD, Factory
 
 pytestmark = pytest.mark.browser
@@ -58,19 +58,6 @@ class Person:
         self.desktop.assert_no_problems()
 
 
-def _watch(device: Phone, name: str) -> Phone:
-    device.page.on("pageerror", lambda error: device.problems.append(f"{name}: page error: {error}"))
-    device.page.on(
-        "console",
-        lambda message: (
-            device.problems.append(f"{name}: console {message.type}: {message.text}")
-            if message.type == "error"
-            else None
-        ),
-    )
-    return device
-
-
 @pytest.fixture
 def desktop(browser):
     """desktop(name, storage_state=None) opens a 1280x800 context; all are closed after the test."""
@@ -80,7 +67,7 @@ def desktop(browser):
         context = browser.new_context(**DESKTOP, storage_state=storage_state)
         context.set_default_timeout(10_000)
         contexts.append(context)
-        return _watch(Phone(context, context.new_page()), f"{name} (desktop)")
+        return watch(Phone(context, context.new_page()), f"{name} (desktop)")
 
     yield open_desktop
     for context in contexts:
@@ -109,14 +96,6 @@ def check_both(person: Person, label: str, *, lead: str = "phone") -> None:
 def expected_error_status(device: Phone, since: int, status: int) -> None:
     """Chromium logs an error status it was deliberately asked for: drop that one line, keep any other."""
     device.problems[since:] = [p for p in device.problems[since:] if f"status of {status} " not in p]
-
-
-def log_in(page: Page, base: str, email: str) -> None:
-    page.goto(base + "/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(base + "/today")
 
 
 def confirm_if_asked(page: Page) -> None:
