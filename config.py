@@ -74,6 +74,10 @@ def settings(instance_path: str) -> dict:
         "FRESH_LOGIN_WINDOW": timedelta(minutes=10),
         # Remember-me is off: the session cookie itself carries the (server-checked) login.
         "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
+        # The largest body Attune needs is a 5,000-character answer of emoji (4 bytes each, 12 once
+        # percent-encoded) with its form fields; anything larger is refused with 413 before it is read.
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(96 * 1024))),
+        "MAX_FORM_MEMORY_SIZE": int(os.environ.get("MAX_CONTENT_LENGTH", str(96 * 1024))),
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_CSRF_HEADERS": ["X-CSRFToken", "X-CSRF-Token"],
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),

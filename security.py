@@ -1,8 +1,21 @@
-"""Response headers that keep pages private and the browser strict (SECURITY.md HEADERS)."""
+"""Response headers that keep pages private and the browser strict (SECURITY.md HEADERS), and the limits
+on what a request may carry (SECURITY.md INPUT): a body size cap (MAX_CONTENT_LENGTH), JSON of bounded
+depth and numbers, and path and query arguments that can be stored. Text fields are checked one by one
+by services.text, through the forms' base class and the API's schemas, so each refusal names its field."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+import json
+import math
+from typing import Any
+
+from flask import Flask, Response, abort, request
+from flask.json.provider import DefaultJSONProvider
+
+from services.text import unstorable
+
+JSON_MAX_DEPTH = 16
+JSON_MAX_NUMBER_LENGTH = 24  # far past any id, score or count; Python's int() refuses 4,300+ digits with a 500
 
 CONTENT_SECURITY_POLICY = "; ".join(
     (
@@ -45,8 +58,84 @@ def secure_headers(response: Response, *, production: bool) -> Response:
     return response
 
 
+class UnacceptableJSON(json.JSONDecodeError):
+    """A body that parses but that Attune refuses: too deep, an outsized number, or an unstorable string.
+
+    A JSONDecodeError, so every JSON reader (Flask's and the API's argument parser) turns it into a 400.
+    """
+
+    def __init__(self, reason: str):
+        super().__init__(reason, "(refused)", 0)  # webargs reads an empty doc as "no body"
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+def _number(text: str, parse):
+    if len(text) > JSON_MAX_NUMBER_LENGTH:
+        raise UnacceptableJSON(f"A number in the body is longer than {JSON_MAX_NUMBER_LENGTH} characters.")
+    value = parse(text)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise UnacceptableJSON("Numbers in the body must be finite.")
+    return value
+
+
+def _refuse_constant(name: str):
+    raise UnacceptableJSON(f"{name} is not a number Attune accepts.")
+
+
+def _check_parsed(node: Any, depth: int = 1) -> None:
+    if depth > JSON_MAX_DEPTH:
+        raise UnacceptableJSON(f"The body is nested more than {JSON_MAX_DEPTH} levels deep.")
+    if isinstance(node, dict):
+        for key, value in node.items():
+            _check_parsed(key, depth + 1)
+            _check_parsed(value, depth + 1)
+    elif isinstance(node, list):
+        for item in node:
+            _check_parsed(item, depth + 1)
+
+
+def strict_loads(text: str | bytes) -> Any:
+    """json.loads with Attune's limits; every refusal is an UnacceptableJSON (a JSONDecodeError) saying why."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise UnacceptableJSON("The body is not valid UTF-8.") from None
+    try:
+        parsed = json.loads(
+            text,
+            parse_int=lambda t: _number(t, int),
+            parse_float=lambda t: _number(t, float),
+            parse_constant=_refuse_constant,
+        )
+    except RecursionError:
+        raise UnacceptableJSON(f"The body is nested more than {JSON_MAX_DEPTH} levels deep.") from None
+    _check_parsed(parsed)
+    return parsed
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """Flask's JSON with strict_loads for everything a request carries."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return strict_loads(s)
+
+
+def refuse_unstorable_arguments() -> None:
+    """A path or query argument no database can keep (NUL, a lone surrogate) names nothing: 404, or 400."""
+    if any(isinstance(value, str) and unstorable(value) for value in (request.view_args or {}).values()):
+        abort(404)
+    if any(unstorable(value) for value in request.args.values()):
+        abort(400)
+
+
 def init_app(app: Flask) -> None:
     production = app.config["ATTUNE_ENV"] == "production"
+    app.before_request(refuse_unstorable_arguments)
+    app.json = StrictJSONProvider(app)
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:

@@ -22,6 +22,8 @@ from services.delivery import MAX_OPEN_PROMPTS
 from services.errors import NotFound
 
 HISTORY_PAGE_SIZE = 20
+# Past this a page number is nonsense (two million conversations), and a bound keeps OFFSET inside a 64-bit integer.
+HISTORY_MAX_PAGE = 100_000
 TODAY_CONVERSATIONS = 3
 
 
@@ -221,7 +223,7 @@ class HistoryPage:
 
 def history(user: User, page: int = 1) -> HistoryPage:
     """Revealed conversations from every couple user has been in, newest first, a page at a time."""
-    page = max(1, page)
+    page = min(max(1, page), HISTORY_MAX_PAGE)
     my_couples = sa.select(Membership.couple_id).where(Membership.user_id == user.id)
     instances = (
         db.session.scalars(

@@ -3,6 +3,8 @@
 from marshmallow import Schema, ValidationError, fields, validate
 
 from services.conversation import ANSWER_MAX, REFLECTION_MAX
+from services.reading import HISTORY_MAX_PAGE
+from services.text import unstorable
 
 
 class ApiErrorSchema(Schema):
@@ -110,14 +112,11 @@ class InputSchema(Schema):
     }
 
 
-# NUL can't be stored in a PostgreSQL text column, and a lone surrogate (JSON allows "\ud800") can't be
-# encoded as UTF-8 by any database driver: both would fail at the database as a 500, so they are refused here.
-NO_NUL_PATTERN = r"^[^\x00]*$"
+def _storable(message: str):
+    """The one text check (services.text.unstorable) as a field validator: NUL or a lone surrogate is a 422."""
 
-
-def _no_lone_surrogates(message: str):
     def check(text: str) -> None:
-        if any("\ud800" <= ch <= "\udfff" for ch in text):
+        if unstorable(text):
             raise ValidationError(message)
 
     return check
@@ -130,8 +129,7 @@ def _text_field(what: str, limit: int, **kwargs) -> fields.String:
         validate=[
             validate.Length(min=1, error=f"Write something first: your {what} can't be empty."),
             validate.Length(max=limit, error=f"Your {what} is too long; the limit is {limit:,} characters."),
-            validate.Regexp(NO_NUL_PATTERN, error=unsavable),
-            _no_lone_surrogates(unsavable),
+            _storable(unsavable),
         ],
         error_messages={
             "required": f"Write something first: your {what} can't be empty.",
@@ -145,8 +143,10 @@ def _text_field(what: str, limit: int, **kwargs) -> fields.String:
 class HistoryQuerySchema(InputSchema):
     page = fields.Integer(
         load_default=1,
-        validate=validate.Range(min=1, max=100000, error="The page must be a whole number from {min} to {max}."),
-        error_messages={"invalid": "The page must be a whole number from 1 to 100000."},
+        validate=validate.Range(
+            min=1, max=HISTORY_MAX_PAGE, error="The page must be a whole number from {min} to {max}."
+        ),
+        error_messages={"invalid": f"The page must be a whole number from 1 to {HISTORY_MAX_PAGE}."},
     )
 
 

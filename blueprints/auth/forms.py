@@ -1,21 +1,21 @@
 """Account forms."""
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from blueprints.forms import Form
 from services.passwords import MAX_LENGTH
 
 TOO_LONG = f"Use at most {MAX_LENGTH} characters."
 PASSWORD_HELP = "At least 8 characters. A few unrelated words make a strong, memorable password."
 
 
-class EmailForm(FlaskForm):
+class EmailForm(Form):
     email = EmailField("Email", validators=[DataRequired("Enter your email address."), Length(max=254)])
     next = HiddenField()
 
 
-class FinishRegistrationForm(FlaskForm):
+class FinishRegistrationForm(Form):
     display_name = StringField(
         "Your name", validators=[DataRequired("Enter the name your partner knows you by."), Length(max=60)]
     )
@@ -29,7 +29,7 @@ class FinishRegistrationForm(FlaskForm):
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField("Email", validators=[DataRequired("Enter your email address."), Length(max=254)])
     password = PasswordField(
         "Password", validators=[DataRequired("Enter your password."), Length(max=MAX_LENGTH, message=TOO_LONG)]
@@ -37,7 +37,7 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField("Current password", validators=[DataRequired("Enter your current password.")])
     password = PasswordField(
         "New password",
@@ -46,7 +46,7 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = PasswordField(
         "New password",
         validators=[DataRequired("Choose a new password."), Length(max=MAX_LENGTH, message=TOO_LONG)],
@@ -54,7 +54,7 @@ class ResetPasswordForm(FlaskForm):
     )
 
 
-class ConfirmPasswordForm(FlaskForm):
+class ConfirmPasswordForm(Form):
     password = PasswordField("Your password", validators=[DataRequired("Enter your password.")])
     next = HiddenField()
 
@@ -62,7 +62,7 @@ class ConfirmPasswordForm(FlaskForm):
 DELETE_PHRASE = "delete my account"
 
 
-class DeleteAccountForm(FlaskForm):
+class DeleteAccountForm(Form):
     """Deleting is for good, so the person types what they mean rather than clicking past it."""
 
     phrase = StringField(

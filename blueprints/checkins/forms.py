@@ -1,15 +1,15 @@
 """The weekly check-in form; services.checkins decides what is valid, so the messages live in one place."""
 
-from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
+from blueprints.forms import Form
 from services.checkins import FEELING_MAX, FIELDS, SCALE_MAX, SCALE_MIN, TEXT_MAX
 
 SCALE = [SelectChoice(str(n), str(n)) for n in range(SCALE_MIN, SCALE_MAX + 1)]
 
 
-class CheckInForm(FlaskForm):
+class CheckInForm(Form):
     # Ten radio buttons, laid out as a grid of 44px targets: one tap on a phone, no keyboard to summon.
     connection = RadioField(
         "How connected did you feel this week?",

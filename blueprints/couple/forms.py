@@ -1,9 +1,10 @@
 """Pairing forms."""
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length
+
+from blueprints.forms import Form
 
 DEPTH_CHOICES = [
     SelectChoice("1", "Light — easy, everyday questions"),
@@ -12,7 +13,7 @@ DEPTH_CHOICES = [
 ]
 
 
-class JoinCodeForm(FlaskForm):
+class JoinCodeForm(Form):
     code = StringField(
         "Invite code",
         validators=[DataRequired("Enter the code your partner gave you."), Length(max=20)],
@@ -21,18 +22,18 @@ class JoinCodeForm(FlaskForm):
     )
 
 
-class DepthForm(FlaskForm):
+class DepthForm(Form):
     max_depth = RadioField("How deep can prompts go for you?", choices=DEPTH_CHOICES, validators=[InputRequired()])
 
 
-class LeaveForm(FlaskForm):
+class LeaveForm(Form):
     confirm = BooleanField(
         "I understand this ends our couple for both of us",
         validators=[InputRequired("Tick the box to confirm.")],
     )
 
 
-class StartCoupleForm(FlaskForm):
+class StartCoupleForm(Form):
     """No fields beyond CSRF; the browser's time zone rides along when JavaScript is on."""
 
     timezone = StringField("Time zone", validators=[Length(max=64)])

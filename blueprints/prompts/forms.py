@@ -1,14 +1,14 @@
 """Forms of the answer and reflect loop."""
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
+from blueprints.forms import Form
 from services.conversation import ANSWER_MAX, REFLECTION_MAX
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(Form):
     body = TextAreaField(
         "Your answer",
         validators=[Length(max=ANSWER_MAX)],
@@ -18,7 +18,7 @@ class AnswerForm(FlaskForm):
     client_key = HiddenField()
 
 
-class ReflectionForm(FlaskForm):
+class ReflectionForm(Form):
     body = TextAreaField(
         "What you heard",
         validators=[Length(max=REFLECTION_MAX)],
@@ -27,7 +27,7 @@ class ReflectionForm(FlaskForm):
     client_key = HiddenField()
 
 
-class ResponseForm(FlaskForm):
+class ResponseForm(Form):
     response = RadioField(
         "Did that reflection leave you feeling heard?",
         choices=[SelectChoice("heard", "I feel heard"), SelectChoice("partly", "Partly \u2014 here's what I'd add")],
@@ -40,5 +40,5 @@ class ResponseForm(FlaskForm):
     )
 
 
-class CloseForm(FlaskForm):
+class CloseForm(Form):
     """Only CSRF: closing a conversation needs no fields."""

@@ -1,11 +1,11 @@
 """Settings forms."""
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField, StringField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from blueprints.forms import Form
 from services.care import SCOPE_WORDS
 from services.schedule import WEEKDAY_NAMES, timezone_choices
 
@@ -21,7 +21,7 @@ def _zones():
     return [SelectChoice(name, name.replace("_", " ")) for name in timezone_choices()]
 
 
-class ScheduleForm(FlaskForm):
+class ScheduleForm(Form):
     timezone = SelectField("Time zone", choices=_zones, validators=[InputRequired("Choose your time zone.")])
     delivery_time = TimeField(
         "Time of day",
@@ -44,7 +44,7 @@ class ScheduleForm(FlaskForm):
     )
 
 
-class NotificationsForm(FlaskForm):
+class NotificationsForm(Form):
     notify_new_prompt = BooleanField("A new prompt arrives")
     notify_partner_answered = BooleanField("My partner has answered (my turn)")
     notify_reveal = BooleanField("Our answers are revealed")
@@ -61,7 +61,7 @@ class NotificationsForm(FlaskForm):
     )
 
 
-class TherapistCodeForm(FlaskForm):
+class TherapistCodeForm(Form):
     code = StringField(
         "Therapist's code",
         validators=[InputRequired("Enter the code your therapist gave you."), Length(max=20)],
@@ -70,7 +70,7 @@ class TherapistCodeForm(FlaskForm):
     )
 
 
-class ConsentForm(FlaskForm):
+class ConsentForm(Form):
     scope = RadioField(
         "What may your therapist see?",
         choices=[SelectChoice(key, words) for key, words in SCOPE_WORDS.items()],
@@ -79,7 +79,7 @@ class ConsentForm(FlaskForm):
     )
 
 
-class PauseForm(FlaskForm):
+class PauseForm(Form):
     length = RadioField(
         "Pause prompts for",
         choices=[

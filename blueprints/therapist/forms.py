@@ -1,14 +1,14 @@
 """Therapist forms."""
 
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
+from blueprints.forms import Form
 from services.text import ANSWER_MAX
 
 
-class AssignmentForm(FlaskForm):
+class AssignmentForm(Form):
     prompt_id = SelectField("A prompt from the library", choices=[], validate_choice=False)
     text = TextAreaField(
         "Or write your own",
@@ -29,7 +29,7 @@ class AssignmentForm(FlaskForm):
         ]
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     body = TextAreaField(
         "Private note",
         validators=[Length(max=5000)],
