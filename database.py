@@ -41,6 +41,8 @@ def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        # Deleted rows are overwritten with zeros rather than left in free pages (SECURITY.md RESIDUE).
+        cursor.execute("PRAGMA secure_delete = ON")
         cursor.execute("PRAGMA cache_size = -65536")
         cursor.close()
 
@@ -50,6 +52,20 @@ def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
         # occasional write from a read request (touching a login) then waits its turn like any other.
         if _write_intent.get():
             connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def forget_deleted(engine: Engine) -> None:
+    """After a deletion is committed, leave no copy of the deleted writing in the database's files.
+
+    With secure_delete the main file keeps zeros where the rows were, but the write-ahead log still
+    holds every earlier version of those pages until it is checkpointed; TRUNCATE copies it into the
+    main file and empties it. PostgreSQL keeps dead row versions until VACUUM (see the README).
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    # Straight through the driver: SQLAlchemy would open a transaction first, inside which SQLite refuses.
+    with engine.connect() as connection:
+        connection.connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
 
 
 def init_app(app: Flask, engine: Engine) -> None:

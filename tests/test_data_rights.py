@@ -12,10 +12,12 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 import time_machine
+from sqlalchemy.engine import make_url
 
 from extensions import db
 from models import (
@@ -37,6 +39,7 @@ from models import (
     utcnow,
 )
 from services import conversation, pairing
+from tests.conftest import IS_POSTGRES
 from tests.helpers import PASSWORD, AuthActions, Person, page_text
 
 CANARY = "zqcanary7731"
@@ -518,3 +521,17 @@ def test_the_database_alone_erases_a_user_row(app, factory):
     with factory.session() as session:
         session.execute(sa.delete(User).where(User.id == world.me.id))
     assert scan(app, world.me.id, CANARY) == []
+
+
+def _database_file_bytes(app) -> bytes:
+    """Every byte SQLite keeps for the database: the main file, and its write-ahead log if any."""
+    path = Path(make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database)
+    return b"".join(p.read_bytes() for p in (path, path.with_name(path.name + "-wal")) if p.exists())
+
+
+@pytest.mark.skipif(IS_POSTGRES, reason="PostgreSQL keeps dead row versions until VACUUM; see the README")
+def test_deleted_writing_is_gone_from_the_database_files(app, factory, client):
+    world = build_world(factory)
+    assert CANARY.encode() in _database_file_bytes(app)  # the scan can see it before deletion
+    _delete_through_the_page(app, client, world.me)
+    assert CANARY.encode() not in _database_file_bytes(app)

@@ -178,6 +178,9 @@ def test_access_log_one_entry_per_read_no_content_none_for_the_couple(app, facto
     therapist.get(f"/therapist/couples/{world['link']}/export.json")
     therapist.get("/therapist/")
     assert [kind for kind, _ in entries()] == ["conversation", "export", "progress"]
+    # One view of the couple page, which shows progress and the list of conversations, is one entry.
+    therapist.get(f"/therapist/couples/{world['link']}")
+    assert [kind for kind, _ in entries()] == ["conversation", "export", "progress", "conversations"]
     with app.app_context():
         rows = db.session.execute(sa.select(AccessEntry)).scalars().all()
         stored = " ".join(f"{r.therapist_name} {r.kind} {r.instance_id}" for r in rows)
@@ -304,3 +307,11 @@ def test_therapist_is_never_a_partner_and_is_labelled(app, factory, world):
         from models import Membership
 
         assert db.session.scalar(sa.select(Membership).where(Membership.user_id == world["therapist"].id)) is None
+
+
+def test_guessing_therapist_codes_is_rate_limited(make_app, factory):
+    app = make_app(RATELIMIT_ENABLED=True)
+    alex = factory.user("Alex")
+    client = client_for(app, alex)
+    codes = [client.post("/settings/therapists", data={"code": "ZZZZ-ZZZZ"}).status_code for _ in range(12)]
+    assert codes[:10] == [422] * 10 and codes[10:] == [429, 429]

@@ -10,9 +10,14 @@ from blueprints.couple.forms import DepthForm
 from blueprints.forms import show_error
 from blueprints.settings import bp
 from blueprints.settings.forms import ConsentForm, NotificationsForm, PauseForm, ScheduleForm, TherapistCodeForm
-from extensions import db
+from extensions import db, limiter
 from services import care, delivery, devices, notify, pacing, vapid
 from services.errors import ServiceError
+
+
+# A therapist's link code, like a couple's join code, can only be guessed by trying: limit the tries
+# (per client, shared by every worker through the limiter's storage).
+THERAPIST_CODE_LIMIT = "10 per minute;40 per hour"
 
 
 @bp.before_request
@@ -150,6 +155,7 @@ def resume():
 
 
 @bp.post("/settings/therapists")
+@limiter.limit(THERAPIST_CODE_LIMIT)
 def add_therapist():
     """Add a therapist by their code: a pending link that shows them nothing yet."""
     form = TherapistCodeForm()

@@ -67,10 +67,12 @@ def _couple_page(link_id: int, assignment_form=None, note_form=None, status=200)
     summary = conversations = None
     if access.allows("progress"):
         summary = _summary(access)
-        care.log_read(access, "progress")
+    # One view is one entry in the couple's log, named by the widest thing it showed.
     if access.allows("conversations"):
         conversations = reading.revealed_instances(access.couple_id)
         care.log_read(access, "conversations")
+    elif access.allows("progress"):
+        care.log_read(access, "progress")
     assignment_form = assignment_form or AssignmentForm()
     assignment_form.set_library(_library_prompts())
     page = render_template(
