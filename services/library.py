@@ -4,6 +4,12 @@ Loading is idempotent: running it twice changes nothing, edits to the file
 update the rows, and prompts dropped from the file are retired rather than
 deleted. Delivered prompts keep their own copy of the text, so an edit here
 never rewrites what a couple already answered.
+
+The file also names, in a top-level `retired` list, the ids of prompts taken
+out of the library for good: those ids are reserved forever, a file that uses
+one again as a prompt id is refused, and their rows are marked retired. Each
+theme carries the stage of the work it belongs to (`stage`, 1 to 3: steadiness,
+deepening, repair); it is checked and returned by read_library but not stored.
 """
 
 from __future__ import annotations
@@ -18,7 +24,10 @@ import sqlalchemy as sa
 from extensions import db
 from models import Prompt, Theme
 
+# The theme fields stored on each Theme row.
 THEME_FIELDS = ("name", "description", "mirror", "validate", "empathise", "avoid", "starters")
+# The stages of the work a theme may belong to: 1 steadiness, 2 deepening, 3 repair and consolidation.
+STAGES = (1, 2, 3)
 PROMPT_FIELDS = ("theme", "depth", "text")
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,38}$")
 MAX_PROMPT_LENGTH = 220
@@ -62,6 +71,23 @@ def read_library(path: str | Path) -> dict:
                 problems.append(f"theme {tid!r} is missing {name}")
         if not isinstance(theme.get("avoid", []), list) or not isinstance(theme.get("starters", []), list):
             problems.append(f"theme {tid!r}: avoid and starters must be lists")
+        stage = theme.get("stage")
+        if stage is None:
+            problems.append(f"theme {tid!r} is missing stage")
+        elif type(stage) is not int or stage not in STAGES:
+            problems.append(f"theme {tid!r} stage must be 1, 2 or 3")
+    retired = data.get("retired", [])
+    retired_ids: set[str] = set()
+    if not isinstance(retired, list):
+        problems.append("retired must be a list of prompt ids")
+        retired = []
+    for rid in retired:
+        if not isinstance(rid, str) or not ID_PATTERN.match(rid):
+            problems.append(f"retired id {rid!r} must be a lowercase slug")
+            continue
+        if rid in retired_ids:
+            problems.append(f"retired id {rid!r} appears twice")
+        retired_ids.add(rid)
     prompt_ids: set[str] = set()
     for prompt in prompts:
         pid = prompt.get("id", "")
@@ -69,6 +95,8 @@ def read_library(path: str | Path) -> dict:
             problems.append(f"prompt id {pid!r} must be a lowercase slug")
         if pid in prompt_ids:
             problems.append(f"prompt id {pid!r} appears twice")
+        if pid in retired_ids:
+            problems.append(f"prompt id {pid!r} is retired and reserved; give the prompt the next unused number")
         prompt_ids.add(pid)
         for name in PROMPT_FIELDS:
             if name not in prompt:
@@ -82,7 +110,8 @@ def read_library(path: str | Path) -> dict:
             problems.append(f"prompt {pid!r} text must be 1 to {MAX_PROMPT_LENGTH} characters")
     if problems:
         raise LibraryError("; ".join(problems))
-    return {"themes": themes, "prompts": prompts}
+    stages = {stage: [t["id"] for t in themes if t["stage"] == stage] for stage in STAGES}
+    return {"themes": themes, "prompts": prompts, "retired": list(retired), "stages": stages}
 
 
 def load_library(path: str | Path) -> LoadReport:
@@ -126,8 +155,11 @@ def load_library(path: str | Path) -> LoadReport:
             report.updated += 1
         else:
             report.unchanged += 1
+    # Prompts dropped from the file, and those whose ids the file lists as retired, stay as
+    # retired rows (delivery never picks them) for the instances that point at them.
+    retired_ids = set(data["retired"])
     for prompt_id, prompt in existing.items():
-        if prompt_id not in seen and not prompt.retired:
+        if (prompt_id not in seen or prompt_id in retired_ids) and not prompt.retired:
             prompt.retired = True
             report.retired += 1
     db.session.flush()
