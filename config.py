@@ -15,6 +15,26 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _names(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A comma-separated list from the environment, lowercased, blanks dropped."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return tuple(item.strip().lower() for item in value.split(",") if item.strip())
+
+
+# The push services browsers subscribe with: Chrome and Android (FCM, and its older name), Firefox
+# (Mozilla autopush), Safari (Apple) and Edge (Windows Push Notification Services). "*.x" means x's subdomains.
+PUSH_SERVICE_HOSTS = (
+    "fcm.googleapis.com",
+    "android.googleapis.com",
+    "updates.push.services.mozilla.com",
+    "*.push.services.mozilla.com",
+    "*.push.apple.com",
+    "*.notify.windows.com",
+)
+
+
 def database_url(instance_path: str) -> str:
     """The SQLAlchemy URL: DATABASE_URL when set (psycopg 3 for PostgreSQL), else SQLite in instance/."""
     url = os.environ.get("DATABASE_URL", "").strip()
@@ -106,6 +126,8 @@ def settings(instance_path: str) -> dict:
         "PUSH_LEASE_SECONDS": float(os.environ.get("PUSH_LEASE_SECONDS", "60")),
         # Only for local testing against a push service on this machine: never in production.
         "PUSH_ALLOW_LOCAL_ENDPOINTS": _bool("PUSH_ALLOW_LOCAL_ENDPOINTS", not production),
+        # Otherwise endpoints are https on port 443 to one of these: exact names, or "*.x" / ".x" for x's subdomains.
+        "PUSH_SERVICE_HOSTS": _names("PUSH_SERVICE_HOSTS", PUSH_SERVICE_HOSTS),
         # How long a rendered Today page may be reused while the couple's state is unchanged (0 turns it off).
         "TODAY_CACHE_SECONDS": float(os.environ.get("TODAY_CACHE_SECONDS", "60")),
         # Where "Leave quickly" goes: an ordinary, neutral page.

@@ -10,17 +10,25 @@ claim rather than sent late, when another sender may already hold it. Only a
 crash between the push service's reply and that record can repeat a message,
 and then it carries the same Topic (the push service replaces an undelivered
 copy) and the same notification tag (the device replaces a shown one).
+
+Whatever goes wrong with one message (a key that can't encrypt, an endpoint
+no longer allowed, a network or TLS error, an exception from pywebpush) is
+that row's outcome alone: the rest of the batch is still sent once
+(SECURITY.md ISOLATE). Outside local testing the sender posts only to the
+allowlisted push services, and only at public addresses (SECURITY.md SSRF).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import ipaddress
 import json
 import logging
 import queue
 import random
 import secrets
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -30,12 +38,16 @@ from urllib.parse import urlsplit
 
 import aiohttp
 import sqlalchemy as sa
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
 from flask import Flask
 from pywebpush import WebPusher
 
 from database import writing
 from extensions import db
 from models import PushMessage, PushSubscription, User, utcnow
+from services import devices
+from services.errors import Invalid
 from services.vapid import Signer
 
 log = logging.getLogger("attune.push")
@@ -76,6 +88,57 @@ def topic(event_key: str) -> str:
     return hashlib.sha256(event_key.encode()).hexdigest()[:32]
 
 
+NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052: the last 32 bits are an IPv4 address
+
+
+def public_address(text: str) -> bool:
+    """Whether an address is on the public internet: not loopback, private, link-local, multicast, reserved...
+
+    IPv6 spellings of an IPv4 address (mapped, 6to4, NAT64) are judged by that IPv4 address.
+    """
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    if address.version == 6:
+        if address in NAT64:
+            address = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        else:
+            address = address.ipv4_mapped or address.sixtofour or address
+    return address.is_global and not (
+        address.is_multicast
+        or address.is_reserved
+        or address.is_unspecified
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_private
+    )
+
+
+class PublicResolver(AbstractResolver):
+    """DNS answers with every non-public address removed, so a push host never resolves into our own network.
+
+    The check is made when connecting, not only when subscribing: a name that was public then may point
+    inward now. OSError when nothing public remains, which aiohttp reports as a connection (DNS) error.
+    """
+
+    def __init__(self, resolver: AbstractResolver | None = None):
+        self._resolver = resolver or DefaultResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        answers = await self._resolver.resolve(host, port, family)
+        public = [answer for answer in answers if public_address(answer["host"])]
+        if not public:
+            refused = ", ".join(sorted({answer["host"] for answer in answers}))
+            raise OSError(f"{host} resolves only to addresses that aren't public ({refused}); not connecting")
+        return public
+
+    async def close(self) -> None:
+        await self._resolver.close()
+
+
 @dataclass
 class Outcome:
     message_id: int
@@ -83,6 +146,7 @@ class Outcome:
     status: int | None  # None: no HTTP response (network error), or never sent
     retry_after: float | None = None
     released_claim: str | None = None  # set when the lease ran short before the request could start
+    unsendable: bool = False  # this row can never be sent as it stands (bad key, endpoint not allowed)
 
 
 @dataclass
@@ -93,6 +157,20 @@ class Report:
     gone: int = 0
     failed: int = 0
     released: int = 0
+
+
+def _host(endpoint: str) -> str:
+    """An endpoint's host, for the log: the rest of it is a bearer capability."""
+    try:
+        return urlsplit(endpoint).hostname or "?"
+    except ValueError:
+        return "?"
+
+
+def _describe(error: BaseException) -> str:
+    """An exception for the log without its text where that could hold the endpoint (a bearer capability)."""
+    cause = getattr(error, "os_error", None)  # aiohttp's connection errors wrap the OSError that explains them
+    return f"{type(error).__name__}: {cause}" if cause is not None else type(error).__name__
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -130,6 +208,9 @@ class PushSender:
         self.request_timeout = aiohttp.ClientTimeout(total=min(REQUEST_TIMEOUT, lease / 4))
         self.start_within = lease - self.request_timeout.total - lease / 4
         self.signer = Signer(app.extensions["attune.vapid"], app.config["VAPID_SUBJECT"])
+        # Outside local testing, only the browsers' push services, reached at public addresses (SECURITY.md SSRF).
+        self.allow_local = app.config["PUSH_ALLOW_LOCAL_ENDPOINTS"]
+        self.push_hosts = app.config["PUSH_SERVICE_HOSTS"]
         self._stopping = threading.Event()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="push-sender", daemon=True)
@@ -140,8 +221,22 @@ class PushSender:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
     async def _open_session(self) -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(limit=self.workers, limit_per_host=self.workers)
-        return aiohttp.ClientSession(connector=connector, timeout=self.request_timeout)
+        if self.allow_local:
+            connector = aiohttp.TCPConnector(limit=self.workers, limit_per_host=self.workers)
+            return aiohttp.ClientSession(connector=connector, timeout=self.request_timeout)
+        connector = aiohttp.TCPConnector(limit=self.workers, limit_per_host=self.workers, resolver=PublicResolver())
+        return aiohttp.ClientSession(
+            connector=connector, timeout=self.request_timeout, middlewares=(self._only_push_services,)
+        )
+
+    async def _only_push_services(self, request: aiohttp.ClientRequest, handler) -> aiohttp.ClientResponse:
+        """Every request the session makes, redirects included, goes to an allowed push service or not at all.
+
+        The resolver can't see IP literals (aiohttp connects to them without asking it): refusing them
+        here, as the allowlist does, is what keeps a redirect to one from reaching our network.
+        """
+        devices.check_push_service(str(request.url), self.push_hosts)
+        return await handler(request)
 
     def stop(self) -> None:
         """Finish the batch in hand and send no more (for a graceful shutdown)."""
@@ -204,19 +299,31 @@ class PushSender:
     # Sending ---------------------------------------------------------------
 
     async def _send(self, row) -> Outcome:
-        subscription = {"endpoint": row.endpoint, "keys": {"p256dh": row.p256dh, "auth": row.auth}}
-        headers = self.signer.headers_for(row.endpoint)
-        headers["Topic"] = topic(row.event_key)
-        headers["Urgency"] = "low" if row.kind == "reminder" else "normal"
-        body = json.dumps(payload(row.kind, row.event_key, row.url, row.discreet), separators=(",", ":"))
+        """Send one message; whatever goes wrong becomes this row's outcome, never the batch's."""
+        host = _host(row.endpoint)
         try:
+            # Rows stored before keys were validated may hold one that can never encrypt.
+            devices.check_keys(row.p256dh, row.auth)
+            if not self.allow_local:
+                devices.check_push_service(row.endpoint, self.push_hosts)
+            subscription = {"endpoint": row.endpoint, "keys": {"p256dh": row.p256dh, "auth": row.auth}}
+            headers = self.signer.headers_for(row.endpoint)
+            headers["Topic"] = topic(row.event_key)
+            headers["Urgency"] = "low" if row.kind == "reminder" else "normal"
+            body = json.dumps(payload(row.kind, row.event_key, row.url, row.discreet), separators=(",", ":"))
             # pywebpush passes its own 10,000-second default unless given one.
             response = await WebPusher(subscription, aiohttp_session=self._session).send_async(
                 body, headers=headers, ttl=TTL, timeout=self.request_timeout
             )
+        except Invalid as error:
+            log.warning("push %s to %s can't be sent: %s", row.id, host, error.message)
+            return Outcome(row.id, row.subscription_id, None, unsendable=True)
         except (TimeoutError, aiohttp.ClientError, OSError) as error:
-            # The endpoint is a bearer capability: only its host goes in the log.
-            log.warning("push to %s failed without an answer: %r", urlsplit(row.endpoint).hostname, error)
+            log.warning("push to %s failed without an answer: %s", host, _describe(error))
+            return Outcome(row.id, row.subscription_id, None)
+        except Exception as error:
+            # Anything else (pywebpush, encryption, a malformed answer): retried with backoff until it gives up.
+            log.error("push to %s failed: %s", host, _describe(error))
             return Outcome(row.id, row.subscription_id, None)
         return Outcome(row.id, row.subscription_id, response.status, _retry_after(response.headers.get("Retry-After")))
 
@@ -241,6 +348,8 @@ class PushSender:
             code = outcome.status
             if outcome.released_claim is not None:
                 released.append({"m_id": outcome.message_id, "m_claim": outcome.released_claim})
+            elif outcome.unsendable:
+                failed.append({"m_id": outcome.message_id, "m_status": None})
             elif code is not None and 200 <= code < 300:
                 sent.append({"m_id": outcome.message_id, "m_status": code})
             elif code in (404, 410):

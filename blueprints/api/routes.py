@@ -243,9 +243,14 @@ def push_devices():
 @login_required
 @bp.arguments(SubscriptionInputSchema)
 @bp.response(201, DeviceSchema)
+@bp.alt_response(409, description="The endpoint is registered to another account", schema=ApiErrorSchema)
 @documented_errors(400, 401, 422)
 def add_push_device(data: dict):
-    """Register this browser's push subscription (the PushSubscription JSON, plus a label)."""
+    """Register this browser's push subscription (the PushSubscription JSON, plus a label).
+
+    Posting my own endpoint again refreshes it and answers with the same id; an endpoint another
+    account holds is refused (409) until that account turns it off.
+    """
     subscription = devices.subscribe(
         current_user, data["endpoint"], data["keys"]["p256dh"], data["keys"]["auth"], data.get("label")
     )

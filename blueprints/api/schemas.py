@@ -3,6 +3,7 @@
 from marshmallow import Schema, ValidationError, fields, validate
 
 from services.conversation import ANSWER_MAX, REFLECTION_MAX
+from services.devices import ENDPOINT_MAX, LABEL_MAX
 from services.reading import HISTORY_MAX_PAGE
 from services.text import unstorable
 
@@ -206,9 +207,9 @@ class SubscriptionKeysSchema(InputSchema):
 
 
 class SubscriptionInputSchema(InputSchema):
-    endpoint = fields.String(required=True, validate=validate.Length(min=10, max=2000))
+    endpoint = fields.String(required=True, validate=validate.Length(min=10, max=ENDPOINT_MAX))
     keys = fields.Nested(SubscriptionKeysSchema, required=True)
-    label = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    label = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=LABEL_MAX))
 
 
 class DeviceSchema(Schema):

@@ -5,9 +5,16 @@
    /api/v1/push/subscriptions as {"endpoint", "keys": {"p256dh", "auth"}, "label"} with the
    X-CSRFToken header; on success the page reloads to list the device.
    iPhone and iPad only deliver notifications to the home-screen app, so Safari gets the
-   Add to Home Screen steps (#push-ios-help) instead. */
+   Add to Home Screen steps (#push-ios-help) instead.
+
+   Signing out (form[data-logout]) lets this device go first: its subscription is deleted on the
+   server and unsubscribed in the browser, so the next person to sign in here can turn
+   notifications on for themselves (the server refuses an endpoint another account holds). */
 (function () {
   "use strict";
+
+  var API = "/api/v1/push/subscriptions";
+  var SIGN_OUT_WAIT_MS = 3000;
 
   function meta(name) {
     var element = document.querySelector('meta[name="' + name + '"]');
@@ -69,6 +76,26 @@
     return error;
   }
 
+  function send(method, url, body) {
+    var headers = { Accept: "application/json", "X-CSRFToken": meta("csrf-token") };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    return fetch(url, {
+      method: method,
+      credentials: "same-origin",
+      headers: headers,
+      body: body === undefined ? undefined : JSON.stringify(body)
+    });
+  }
+
+  function postSubscription(subscription) {
+    var json = subscription.toJSON();
+    return send("POST", API, {
+      endpoint: json.endpoint,
+      keys: { p256dh: json.keys.p256dh, auth: json.keys.auth },
+      label: deviceLabel(navigator.userAgent)
+    });
+  }
+
   function subscribe(registration, key) {
     var options = { userVisibleOnly: true, applicationServerKey: base64UrlToBytes(key) };
     return registration.pushManager.getSubscription().then(function (existing) {
@@ -125,23 +152,7 @@
           return navigator.serviceWorker.ready;
         })
         .then(function (registration) { return subscribe(registration, key); })
-        .then(function (subscription) {
-          var json = subscription.toJSON();
-          return fetch("/api/v1/push/subscriptions", {
-            method: "POST",
-            credentials: "same-origin",
-            headers: {
-              "Content-Type": "application/json",
-              Accept: "application/json",
-              "X-CSRFToken": meta("csrf-token")
-            },
-            body: JSON.stringify({
-              endpoint: json.endpoint,
-              keys: { p256dh: json.keys.p256dh, auth: json.keys.auth },
-              label: deviceLabel(navigator.userAgent)
-            })
-          });
-        })
+        .then(postSubscription)
         .then(function (response) {
           if (response.ok) {
             say("Notifications are on for this device.");
@@ -160,8 +171,45 @@
     });
   }
 
+  /* Free this browser's endpoint on the server, then unsubscribe it. The API names devices by id,
+     and posting one's own subscription again answers with its id, so: POST, then DELETE that id.
+     A 409 means another account holds the endpoint; it is theirs to turn off, so it is left alone. */
+  function letThisDeviceGo() {
+    if (!supported()) return Promise.resolve();
+    return navigator.serviceWorker.getRegistration()
+      .then(function (registration) { return registration && registration.pushManager.getSubscription(); })
+      .then(function (subscription) {
+        if (!subscription) return null;
+        return postSubscription(subscription)
+          .then(function (response) { return response.ok ? response.json() : null; })
+          .then(function (device) { return device && send("DELETE", API + "/" + device.id); })
+          .then(function (response) { return response && response.ok ? subscription.unsubscribe() : null; });
+      });
+  }
+
+  function setUpSignOut() {
+    document.querySelectorAll("form[data-logout]").forEach(function (form) {
+      var leaving = false;
+      form.addEventListener("submit", function (event) {
+        if (!supported()) return;
+        event.preventDefault();
+        if (leaving) return;
+        leaving = true;
+        // submit() fires no submit event, so this runs once; sign-out never waits more than a few seconds.
+        function signOut() { HTMLFormElement.prototype.submit.call(form); }
+        var patience = new Promise(function (resolve) { window.setTimeout(resolve, SIGN_OUT_WAIT_MS); });
+        Promise.race([letThisDeviceGo(), patience]).then(signOut, signOut);
+      });
+    });
+  }
+
   window.AttunePush = { deviceLabel: deviceLabel, base64UrlToBytes: base64UrlToBytes };
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setUp);
-  else setUp();
+  function start() {
+    setUpSignOut();
+    setUp();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
 })();
