@@ -26,18 +26,24 @@
 
   function setUpCoach() {
     if (!window.AttuneCoach) return;
+    // Every coached field carries the same rules; parse them once for the page.
+    var parsed = new Map();
     document.querySelectorAll("textarea[data-coach]").forEach(function (area) {
       var box = document.getElementById(area.getAttribute("data-coach"));
-      var config;
-      try { config = JSON.parse(area.getAttribute("data-coach-rules")); } catch (e) { return; }
-      if (!box || !config) return;
+      var source = area.getAttribute("data-coach-rules");
+      var mode = area.getAttribute("data-coach-mode") || "speaker";
+      if (!parsed.has(source)) {
+        try { parsed.set(source, JSON.parse(source)); } catch (e) { parsed.set(source, null); }
+      }
+      var rules = parsed.get(source);
+      if (!box || !rules) return;
       var timer = null;
       // The box is a live region that stays in the page: only its contents change, and only when
       // the hint itself changes, so a screen reader hears each new hint once rather than every pause.
       var first = box.querySelector(".coach p");
       var shown = first ? first.textContent : "";
       function render() {
-        var found = window.AttuneCoach.suggestions(area.value, config.rules);
+        var found = window.AttuneCoach.suggestions(area.value, rules, mode);
         var next = found.length ? found[0].hint : "";
         if (next === shown) return;
         shown = next;
@@ -49,7 +55,7 @@
         var example = document.createElement("p");
         example.className = "coach-example";
         var em = document.createElement("em");
-        em.textContent = config.example;
+        em.textContent = found[0].example;
         example.append("Try: ", em);
         panel.append(hint, example);
         box.replaceChildren(panel);
