@@ -5,14 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import datetime
-from functools import lru_cache
 
-from flask import Flask, current_app
+from flask import Flask, current_app, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from markupsafe import escape
-
-from services import coach
 
 
 def when(moment: datetime | None) -> str:
@@ -22,10 +18,9 @@ def when(moment: datetime | None) -> str:
     return f"{moment.day} {moment:%b %Y}"
 
 
-@lru_cache(maxsize=1)
-def coach_rules_attribute() -> str:
-    """The coach's rules, escaped once for an HTML attribute (they are constant, and large)."""
-    return escape(coach.rules_json())
+def coach_rules_url() -> str:
+    """Where the browser fetches the coach's rules: one static file, fetched once and cached, never in each page."""
+    return url_for("static", filename="js/coach-rules.json")
 
 
 def device_key() -> str:
@@ -41,6 +36,6 @@ def device_key() -> str:
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(when, "when")
-    app.add_template_global(coach_rules_attribute, "coach_rules_json")
+    app.add_template_global(coach_rules_url, "coach_rules_url")
     app.add_template_global(generate_csrf, "csrf_token")
     app.add_template_global(device_key, "device_key")

@@ -7,9 +7,9 @@ fault") gets the "I felt … when …" form. "listener" reads reflections and
 because …") and minimising ("you're overreacting", "at least …") get a nudge
 back to what the other person said.
 
-The rules are data, in services/coach_rules.json: word lists and patterns, one
-source for this module and for static/js/coach.js, which gets the same file as
-JSON in a data attribute and reads a text in the same steps:
+The rules are data, in static/js/coach-rules.json: word lists and patterns, one
+source for this module and for static/js/coach.js, which fetches the same file
+(served as static, so a page never carries it) and reads a text in the same steps:
 
 1. Lower-case it and map curly quotes and dashes ("characters").
 2. Split it into words (letters and digits, with inner ' or -) and punctuation.
@@ -40,7 +40,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-RULES_PATH = Path(__file__).with_name("coach_rules.json")
+# Served to the browser as a static file (fetched once, kept by the service worker), read here from the same file.
+RULES_PATH = Path(__file__).resolve().parent.parent / "static" / "js" / "coach-rules.json"
 MODES = ("speaker", "listener")
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*|[.!?;,:()/\"'\n-]")

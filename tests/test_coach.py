@@ -213,7 +213,7 @@ def test_answer_field_is_coached_as_the_speaker(client, auth, factory):
     fields = _coached_fields(client.get(f"/prompts/{pair.first_prompt_id}").get_data(as_text=True))
     (field,) = fields.values()
     assert field.get("data-coach-mode", "speaker") == "speaker"
-    assert json.loads(field["data-coach-rules"]) == _rules()
+    assert client.get(field["data-coach-rules-url"]).get_json() == _rules()
 
 
 def test_reflection_and_addition_fields_are_coached_as_the_listener(client, auth, factory):
@@ -223,7 +223,7 @@ def test_reflection_and_addition_fields_are_coached_as_the_listener(client, auth
     page = client.get(f"/prompts/{instance}").get_data(as_text=True)
     reflection = _coached_fields(page)["reflection-body"]
     assert reflection["data-coach-mode"] == "listener"
-    assert json.loads(reflection["data-coach-rules"]) == _rules()
+    assert client.get(reflection["data-coach-rules-url"]).get_json() == _rules()
     assert _live_region(page, reflection["data-coach"])
 
     # Sam reflects Alex's answer, so Alex now has the "what you'd add" field.

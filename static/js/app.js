@@ -26,44 +26,46 @@
 
   function setUpCoach() {
     if (!window.AttuneCoach) return;
-    // Every coached field carries the same rules; parse them once for the page.
-    var parsed = new Map();
-    document.querySelectorAll("textarea[data-coach]").forEach(function (area) {
-      var box = document.getElementById(area.getAttribute("data-coach"));
-      var source = area.getAttribute("data-coach-rules");
-      var mode = area.getAttribute("data-coach-mode") || "speaker";
-      if (!parsed.has(source)) {
-        try { parsed.set(source, JSON.parse(source)); } catch (e) { parsed.set(source, null); }
-      }
-      var rules = parsed.get(source);
-      if (!box || !rules) return;
-      var timer = null;
-      // The box is a live region that stays in the page: only its contents change, and only when
-      // the hint itself changes, so a screen reader hears each new hint once rather than every pause.
-      var first = box.querySelector(".coach p");
-      var shown = first ? first.textContent : "";
-      function render() {
-        var found = window.AttuneCoach.suggestions(area.value, rules, mode);
-        var next = found.length ? found[0].hint : "";
-        if (next === shown) return;
-        shown = next;
-        if (!next) { box.replaceChildren(); return; }
-        var panel = document.createElement("div");
-        panel.className = "coach";
-        var hint = document.createElement("p");
-        hint.textContent = next;
-        var example = document.createElement("p");
-        example.className = "coach-example";
-        var em = document.createElement("em");
-        em.textContent = found[0].example;
-        example.append("Try: ", em);
-        panel.append(hint, example);
-        box.replaceChildren(panel);
-      }
-      area.addEventListener("input", function () {
-        clearTimeout(timer);
-        timer = setTimeout(render, 400);
-      });
+    // The rules are one static file: fetched once per page (and kept by the service worker), not
+    // carried in every page. Until they arrive, and if they never do, the fields simply have no coach.
+    var areas = document.querySelectorAll("textarea[data-coach][data-coach-rules-url]");
+    if (!areas.length) return;
+    fetch(areas[0].getAttribute("data-coach-rules-url"), { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (rules) { if (rules) areas.forEach(function (area) { coachField(area, rules); }); })
+      .catch(function () {});
+  }
+
+  function coachField(area, rules) {
+    var box = document.getElementById(area.getAttribute("data-coach"));
+    var mode = area.getAttribute("data-coach-mode") || "speaker";
+    if (!box) return;
+    var timer = null;
+    // The box is a live region that stays in the page: only its contents change, and only when
+    // the hint itself changes, so a screen reader hears each new hint once rather than every pause.
+    var first = box.querySelector(".coach p");
+    var shown = first ? first.textContent : "";
+    function render() {
+      var found = window.AttuneCoach.suggestions(area.value, rules, mode);
+      var next = found.length ? found[0].hint : "";
+      if (next === shown) return;
+      shown = next;
+      if (!next) { box.replaceChildren(); return; }
+      var panel = document.createElement("div");
+      panel.className = "coach";
+      var hint = document.createElement("p");
+      hint.textContent = next;
+      var example = document.createElement("p");
+      example.className = "coach-example";
+      var em = document.createElement("em");
+      em.textContent = found[0].example;
+      example.append("Try: ", em);
+      panel.append(hint, example);
+      box.replaceChildren(panel);
+    }
+    area.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(render, 400);
     });
   }
 
