@@ -1,4 +1,4 @@
-"""Flask CLI commands for operators (and the tests): load the library, deliver due prompts."""
+"""Flask CLI commands for operators (and the tests): load the library, deliver due prompts, send pushes and mail."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 from database import writing
 from extensions import db
 from jobs import scheduler
-from services import delivery, library
+from services import delivery, library, mail
 from services.push import PushSender
 
 
@@ -41,7 +41,7 @@ def deliver_due_command():
 @click.command("scheduler")
 @with_appcontext
 def scheduler_command():
-    """Run the scheduler process: the per-minute tick and the push sender (run exactly one)."""
+    """Run the scheduler process: the per-minute tick, the push sender and the mail sender (run exactly one)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     scheduler.run(current_app._get_current_object())
 
@@ -60,8 +60,17 @@ def send_pushes_command():
     )
 
 
+@click.command("send-mail")
+@with_appcontext
+def send_mail_command():
+    """Send every email waiting in the outbox (the scheduler process does this every few seconds)."""
+    report = mail.drain(current_app._get_current_object())
+    click.echo(f"Mail: {report.sent} sent, {report.retried} to retry, {report.failed} failed.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(load_prompts_command)
     app.cli.add_command(deliver_due_command)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(send_pushes_command)
+    app.cli.add_command(send_mail_command)

@@ -98,6 +98,9 @@ def settings(instance_path: str) -> dict:
         # percent-encoded) with its form fields; anything larger is refused with 413 before it is read.
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(96 * 1024))),
         "MAX_FORM_MEMORY_SIZE": int(os.environ.get("MAX_CONTENT_LENGTH", str(96 * 1024))),
+        # A device that has logged in to an account is not held back by the limits strangers trigger.
+        "KNOWN_DEVICE_COOKIE_NAME": "attune_device",
+        "KNOWN_DEVICE_LIFETIME": timedelta(days=int(os.environ.get("KNOWN_DEVICE_DAYS", "180"))),
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_CSRF_HEADERS": ["X-CSRFToken", "X-CSRF-Token"],
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
@@ -111,6 +114,11 @@ def settings(instance_path: str) -> dict:
         "SMTP_USERNAME": os.environ.get("SMTP_USERNAME", ""),
         "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
         "SMTP_STARTTLS": _bool("SMTP_STARTTLS", True),
+        "SMTP_TIMEOUT": float(os.environ.get("SMTP_TIMEOUT", "15")),
+        # Mail leaves the request through an outbox that the scheduler process drains this often.
+        "MAIL_INTERVAL_SECONDS": float(os.environ.get("MAIL_INTERVAL_SECONDS", "5")),
+        # How long a drainer holds claimed mail before another may take it over (after a crash).
+        "MAIL_LEASE_SECONDS": float(os.environ.get("MAIL_LEASE_SECONDS", "300")),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "PROMPT_LIBRARY_PATH": os.environ.get(
             "PROMPT_LIBRARY_PATH", str(Path(__file__).parent / "data" / "prompt_library.toml")

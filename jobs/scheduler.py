@@ -1,10 +1,11 @@
 """The scheduler process: one per deployment, beside any number of web workers.
 
-Two jobs with stable ids: the per-minute tick (deliver due prompts, queue
-reminders, tidy up) and the push sender, which drains the outbox every few
-seconds. Both coalesce missed runs and never overlap themselves; the grace
-time is generous because APScheduler 3's default of one second silently
-skips a run that starts late. Running a second copy by mistake is safe:
+Three jobs with stable ids: the per-minute tick (deliver due prompts, queue
+reminders, tidy up), the push sender, which drains the push outbox every few
+seconds, and the mail sender, which drains the mail outbox likewise (so no web
+request ever waits for a mail server). All coalesce missed runs and never
+overlap themselves; the grace time is generous because APScheduler 3's
+default of one second silently skips a run that starts late. Running a second copy by mistake is safe:
 every step claims its rows, but one is all that is needed.
 """
 
@@ -23,7 +24,7 @@ from flask import Flask
 from database import writing
 from extensions import db
 from models import PushMessage, RequestKey, utcnow
-from services import delivery, pacing, reminders
+from services import delivery, mail, pacing, reminders
 from services.push import PushSender
 
 log = logging.getLogger("attune.scheduler")
@@ -84,6 +85,15 @@ def build(app: Flask, sender: PushSender | None = None) -> BlockingScheduler:
         replace_existing=True,
         **JOB_DEFAULTS,
     )
+    scheduler.add_job(
+        mail.drain,
+        IntervalTrigger(seconds=app.config["MAIL_INTERVAL_SECONDS"]),
+        id="send-mail",
+        args=[app],
+        kwargs={"max_seconds": 50.0},
+        replace_existing=True,
+        **JOB_DEFAULTS,
+    )
     return scheduler
 
 
@@ -97,7 +107,11 @@ def run(app: Flask) -> None:
         scheduler.shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, stop)
-    log.info("Attune scheduler running: tick every minute, pushes every %ss", app.config["PUSH_INTERVAL_SECONDS"])
+    log.info(
+        "Attune scheduler running: tick every minute, pushes every %ss, mail every %ss",
+        app.config["PUSH_INTERVAL_SECONDS"],
+        app.config["MAIL_INTERVAL_SECONDS"],
+    )
     tick(app)  # catch up at once after downtime rather than waiting for the next minute
     try:
         scheduler.start()

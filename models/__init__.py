@@ -6,6 +6,7 @@ from models.conversation import Answer, PromptInstance, Reflection
 from models.couple import Couple, Invite, Membership
 from models.idempotency import RequestKey
 from models.library import Prompt, Theme
+from models.mail import MailMessage
 from models.push import NOTIFICATION_KINDS, PushMessage, PushSubscription
 from models.user import ROLE_PARTNER, ROLE_THERAPIST, LoginSession, User
 
@@ -21,6 +22,7 @@ __all__ = [
     "Couple",
     "Invite",
     "LoginSession",
+    "MailMessage",
     "Membership",
     "NOTIFICATION_KINDS",
     "Prompt",

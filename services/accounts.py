@@ -23,7 +23,7 @@ from models import ROLE_PARTNER, ROLE_THERAPIST, Couple, LoginSession, Membershi
 from services import passwords
 from services.care import check_practice
 from services.errors import Invalid
-from services.mail import send_mail
+from services.mail import queue_mail, queue_nothing
 from services.redirects import local_path
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
@@ -64,14 +64,25 @@ def _hash_profile() -> str:
 # Registration -----------------------------------------------------------------
 
 
-def start_registration(email: str, *, role: str = ROLE_PARTNER, next_path: str | None = None) -> None:
-    """Email a link to finish registering, or a notice that the address already has an account."""
+def start_registration(
+    email: str, *, role: str = ROLE_PARTNER, next_path: str | None = None, invite: str | None = None
+) -> None:
+    """Queue a link to finish registering, or a notice that the address already has an account.
+
+    Either way the same work: one lookup, one token, one row in the mail outbox (SECURITY.md TIMING).
+    invite is the token of an invite link being followed, carried inside the registration link so the
+    invite is waiting in whichever browser opens it.
+    """
     email = check_email(email)
     if role not in (ROLE_PARTNER, ROLE_THERAPIST):
         raise Invalid("Choose partner or therapist.", field="role")
     exists = db.session.scalar(sa.select(User.id).where(User.email == email)) is not None
+    claim = {"email": email, "role": role, "next": local_path(next_path)}
+    if invite:
+        claim["invite"] = invite
+    token = _serializer("register").dumps(claim)
     if exists:
-        send_mail(
+        queue_mail(
             email,
             "Your Attune account",
             "Someone (hopefully you) tried to create an Attune account with this address,\n"
@@ -82,12 +93,11 @@ def start_registration(email: str, *, role: str = ROLE_PARTNER, next_path: str |
             "If this wasn't you, you can ignore this email.\n",
         )
         return
-    token = _serializer("register").dumps({"email": email, "role": role, "next": local_path(next_path)})
-    send_mail(
+    queue_mail(
         email,
         "Finish creating your Attune account",
         "Welcome to Attune. Open this link to choose your name and password:\n\n"
-        f"{url_for('auth.finish_registration', token=token, _external=True)}\n\n"
+        f"{url_for('auth.registration_link', token=token, _external=True)}\n\n"
         "The link works for two days. If you didn't ask for it, ignore this email.\n",
     )
 
@@ -97,16 +107,20 @@ class RegistrationClaim:
     email: str
     role: str
     next_path: str | None
+    invite: str | None = None
 
 
-def read_registration_token(token: str) -> RegistrationClaim:
+def read_registration_token(token: str | None) -> RegistrationClaim:
+    if not token:
+        raise Invalid("Open the link in your email again to finish creating your account.")
     try:
         data = _serializer("register").loads(token, max_age=REGISTRATION_LINK_AGE)
     except SignatureExpired:
         raise Invalid("This link has expired. Start again and we'll send a new one.")
     except BadSignature:
         raise Invalid("This link isn't valid. Check you copied all of it, or start again.")
-    return RegistrationClaim(data["email"], data.get("role", ROLE_PARTNER), local_path(data.get("next")))
+    invite = data.get("invite") if isinstance(data.get("invite"), str) else None
+    return RegistrationClaim(data["email"], data.get("role", ROLE_PARTNER), local_path(data.get("next")), invite)
 
 
 def create_account(
@@ -241,34 +255,47 @@ def change_password(user: User, current: str, new: str) -> None:
     end_all_sessions(user, keep_current=True)
 
 
-def _reset_fingerprint(user: User) -> str:
+# Stands in for an account's hash when the address has none, so both cases derive a token alike.
+_NO_ACCOUNT_HASH = "$argon2id$v=19$m=19456,t=2,p=1$no-such-account$" + "0" * 43
+RESET_SUBJECT = "Reset your Attune password"
+
+
+def _reset_fingerprint(password_hash: str) -> str:
     # Ties a reset link to the current hash, so it stops working once used.
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
 def start_password_reset(email: str) -> None:
-    """Email a reset link when the account exists; the caller shows the same message either way."""
+    """Queue a reset link when the account exists; the caller shows the same message either way.
+
+    Both cases do the same work (one lookup of plain columns, one signed token, one body, one
+    outbox row of the same size), and no mail server is contacted inside the request
+    (SECURITY.md ENUM, TIMING; bench/reset_timing.py measures it).
+    """
     email = normalise_email(email)
-    user = db.session.scalar(sa.select(User).where(User.email == email))
-    if user is None:
-        return
-    token = _serializer("reset").dumps({"user": user.id, "fp": _reset_fingerprint(user)})
-    send_mail(
-        user.email,
-        "Reset your Attune password",
+    user = db.session.execute(sa.select(User.id, User.password_hash).where(User.email == email)).first()
+    user_id, password_hash = (user.id, user.password_hash) if user else (0, _NO_ACCOUNT_HASH)
+    token = _serializer("reset").dumps({"user": user_id, "fp": _reset_fingerprint(password_hash)})
+    body = (
         "Open this link to choose a new password. It works for one hour, once:\n\n"
-        f"{url_for('auth.reset_password', token=token, _external=True)}\n\n"
-        "If you didn't ask for this, ignore this email; your password stays as it is.\n",
+        f"{url_for('auth.reset_link', token=token, _external=True)}\n\n"
+        "If you didn't ask for this, ignore this email; your password stays as it is.\n"
     )
+    if user is None:
+        queue_nothing(RESET_SUBJECT, body)
+    else:
+        queue_mail(email, RESET_SUBJECT, body)
 
 
-def read_reset_token(token: str) -> User:
+def read_reset_token(token: str | None) -> User:
+    if not token:
+        raise Invalid("Open the reset link in your email again, or ask for a new one.")
     try:
         data = _serializer("reset").loads(token, max_age=RESET_LINK_AGE)
     except (BadSignature, SignatureExpired):
         raise Invalid("This reset link has expired or isn't valid. Ask for a new one.")
     user = db.session.get(User, data.get("user"))
-    if user is None or data.get("fp") != _reset_fingerprint(user):
+    if user is None or data.get("fp") != _reset_fingerprint(user.password_hash):
         raise Invalid("This reset link has already been used. Ask for a new one.")
     return user
 

@@ -1,4 +1,7 @@
-"""Accounts: registration by email link, login, logout, passwords, sessions (SECURITY.md PW, ENUM, SESS, LOGOUT, REDIRECT, RATE)."""
+"""Accounts: registration by email link, login, logout, passwords, sessions (SECURITY.md PW, ENUM, SESS, LOGOUT, REDIRECT, RATE).
+
+The outbox, lock-out and link-token rules have their own files: test_mail_outbox.py, test_lockout.py, test_link_tokens.py.
+"""
 
 from __future__ import annotations
 
@@ -22,13 +25,21 @@ def _link(app, index: int = -1) -> str:
     return re.search(r"https?://[^/\s]+(/\S+)", body).group(1)
 
 
+def open_link(client, link: str) -> str:
+    """Follow an emailed link the way a browser does: a 303 to the token-free page, whose path is returned."""
+    response = client.get(link)
+    assert response.status_code == 303, response.status_code
+    assert link.rsplit("/", 1)[1] not in response.location
+    return response.location
+
+
 def register(client, app, email="new@example.test", name="Robin", password=PASSWORD, next_path=None):
     data = {"email": email}
     if next_path:
         data["next"] = next_path
     client.post("/register", data=data)
-    link = _link(app)
-    return client.post(link, data={"display_name": name, "password": password})
+    page = open_link(client, _link(app))
+    return client.post(page, data={"display_name": name, "password": password})
 
 
 def test_registration_by_email_link_logs_in(client, app):
@@ -62,18 +73,19 @@ def test_registration_answers_the_same_for_existing_accounts(client, app, factor
 def test_registration_link_is_single_use_and_tamper_proof(client, app):
     client.post("/register", data={"email": "once@example.test"})
     link = _link(app)
-    assert client.post(link, data={"display_name": "A", "password": PASSWORD}).status_code == 302
+    page = open_link(client, link)
+    assert client.post(page, data={"display_name": "A", "password": PASSWORD}).status_code == 302
     client.post("/logout")
-    again = client.post(link, data={"display_name": "B", "password": PASSWORD})
+    again = client.post(open_link(client, link), data={"display_name": "B", "password": PASSWORD})
     assert "already been used" in page_text(again)
-    assert client.get(link[:-3] + "abc").status_code == 400
+    assert client.get(link[:-3] + "abc", follow_redirects=True).status_code == 400
 
 
 def test_registration_link_expires(client, app):
     client.post("/register", data={"email": "late@example.test"})
     link = _link(app)
     with time_machine.travel(datetime.now(UTC) + timedelta(days=3)):
-        response = client.get(link)
+        response = client.get(link, follow_redirects=True)
     assert response.status_code == 400
     assert "expired" in page_text(response)
 
@@ -141,9 +153,10 @@ def test_session_cookie_flags(make_app, factory):
     client = app.test_client()
     user = factory.user(email="cookie@example.test")
     response = client.post("/login", data={"email": user.email, "password": PASSWORD})
-    cookie = response.headers["Set-Cookie"]
-    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
-    assert "remember_token" not in cookie
+    cookies = response.headers.getlist("Set-Cookie")
+    assert {c.split("=", 1)[0] for c in cookies} == {"attune_session", "attune_device"}
+    for cookie in cookies:
+        assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
 def test_logout_kills_a_copied_cookie(client, factory, app):
@@ -210,8 +223,8 @@ def test_password_reset_is_silent_about_accounts_and_single_use(client, app, fac
     with app.app_context():
         assert [m.to for m in outbox()] == ["reset@example.test"]
     link = _link(app)
-    assert client.post(link, data={"password": "a fresh new phrase"}).status_code == 302
-    again = client.post(link, data={"password": "another new phrase"})
+    assert client.post(open_link(client, link), data={"password": "a fresh new phrase"}).status_code == 302
+    again = client.post(open_link(client, link), data={"password": "another new phrase"})
     assert again.status_code == 400
     assert (
         client.post("/login", data={"email": "reset@example.test", "password": "a fresh new phrase"}).status_code == 302

@@ -1,13 +1,22 @@
-"""Account routes. Messages never say whether an address has an account (SECURITY.md ENUM)."""
+"""Account routes. Messages never say whether an address has an account (SECURITY.md ENUM).
+
+Login limits stop guessing without handing anyone a lock-out button (SECURITY.md RATE, LOCKOUT):
+strangers are limited per client address and per account-and-address, so failures from elsewhere
+never block the owner's own connection; a known device (blueprints/auth/known_device.py) has a
+limit of its own instead. Emailed links hand their token to the session at once (blueprints/link_tokens.py).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 from flask import flash, make_response, redirect, render_template, request, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, logout_user
 
-from blueprints.auth import bp
+from blueprints import link_tokens
+from blueprints.auth import bp, known_device
 from blueprints.auth.forms import (
     ChangePasswordForm,
     ConfirmPasswordForm,
@@ -27,10 +36,16 @@ from services.errors import Invalid, ServiceError
 from services.redirects import local_path
 
 AUTH_LIMIT = "10 per minute;60 per hour"
+# Login attempts from strangers: per client address (AUTH_LIMIT) and per account at that address.
+ACCOUNT_CLIENT_LIMIT = "5 per minute;30 per hour"
+# Login attempts from a known device of the account, in a bucket of its own.
+KNOWN_DEVICE_LIMIT = "5 per minute;30 per hour"
 
 
-def _email_key() -> str:
-    return "email:" + accounts.normalise_email(request.form.get("email", ""))
+def _account_client_key() -> str:
+    """One account guessed at from one client address (the email hashed: no addresses in the limiter's store)."""
+    email = accounts.normalise_email(request.form.get("email", ""))
+    return f"login-account:{hashlib.sha256(email.encode()).hexdigest()[:32]}:{get_remote_address()}"
 
 
 def _after_login(next_path: str | None):
@@ -47,10 +62,11 @@ def register():
     form = EmailForm(next=request.args.get("next"))
     if form.validate_on_submit():
         try:
-            accounts.start_registration(form.email.data, next_path=form.next.data)
+            accounts.start_registration(form.email.data, next_path=form.next.data, invite=link_tokens.held("invite"))
         except ServiceError as error:
             show_error(form, error)
         else:
+            db.session.commit()
             return redirect(url_for("auth.check_inbox"))
     return render_template("auth/register.html", form=form)
 
@@ -68,6 +84,7 @@ def register_therapist():
         except ServiceError as error:
             show_error(form, error)
         else:
+            db.session.commit()
             return redirect(url_for("auth.check_inbox"))
     return render_template("auth/register_therapist.html", form=form)
 
@@ -78,12 +95,18 @@ def check_inbox():
     return render_template("auth/check_inbox.html")
 
 
-@bp.route("/register/finish/<token>", methods=["GET", "POST"])
+@bp.get("/register/finish/<token>")
+def registration_link(token: str):
+    """The link from the email: its token moves into the session, and the browser on to the form (303)."""
+    return link_tokens.hold_and_redirect("register", token, "auth.finish_registration")
+
+
+@bp.route("/register/finish", methods=["GET", "POST"])
 @limiter.limit(AUTH_LIMIT, methods=["POST"])
-def finish_registration(token: str):
-    """Step two: the link from the email, where the person picks a name and a password."""
+def finish_registration():
+    """Step two: where the person from the emailed link picks a name and a password."""
     try:
-        claim = accounts.read_registration_token(token)
+        claim = accounts.read_registration_token(link_tokens.held("register"))
     except Invalid as error:
         return render_template("auth/link_problem.html", message=error.message), 400
     form = FinishRegistrationForm()
@@ -96,6 +119,8 @@ def finish_registration(token: str):
         else:
             db.session.commit()
             log_in(user)
+            if claim.invite:
+                link_tokens.hold("invite", claim.invite)
             flash(f"Welcome, {user.display_name}.", "success")
             home = url_for("therapist.dashboard") if user.is_therapist else url_for("couple.show")
             return redirect(claim.next_path or home)
@@ -103,8 +128,11 @@ def finish_registration(token: str):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(AUTH_LIMIT, methods=["POST"])
-@limiter.limit("5 per minute;30 per hour", methods=["POST"], key_func=_email_key)
+@limiter.limit(AUTH_LIMIT, methods=["POST"], exempt_when=known_device.is_known)
+@limiter.limit(ACCOUNT_CLIENT_LIMIT, methods=["POST"], key_func=_account_client_key, exempt_when=known_device.is_known)
+@limiter.limit(
+    KNOWN_DEVICE_LIMIT, methods=["POST"], key_func=known_device.limit_key, exempt_when=known_device.is_stranger
+)
 def login():
     """Log in; wrong email and wrong password get the same answer."""
     if current_user.is_authenticated:
@@ -180,16 +208,23 @@ def forgot_password():
     form = EmailForm()
     if form.validate_on_submit():
         accounts.start_password_reset(form.email.data)
+        db.session.commit()
         return render_template("auth/reset_sent.html")
     return render_template("auth/forgot_password.html", form=form)
 
 
-@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@bp.get("/password/reset/<token>")
+def reset_link(token: str):
+    """The link from the reset email: its token moves into the session, and the browser on to the form (303)."""
+    return link_tokens.hold_and_redirect("reset", token, "auth.reset_password")
+
+
+@bp.route("/password/reset", methods=["GET", "POST"])
 @limiter.limit(AUTH_LIMIT, methods=["POST"])
-def reset_password(token: str):
+def reset_password():
     """Choose a new password from a reset link; every login of the account ends."""
     try:
-        user = accounts.read_reset_token(token)
+        user = accounts.read_reset_token(link_tokens.held("reset"))
     except Invalid as error:
         return render_template("auth/link_problem.html", message=error.message), 400
     form = ResetPasswordForm()
@@ -201,6 +236,7 @@ def reset_password(token: str):
             show_error(form, error)
         else:
             db.session.commit()
+            link_tokens.drop("reset")
             flash("Your password is changed. Log in with it now.", "success")
             return redirect(url_for("auth.login"))
     return render_template("auth/reset_password.html", form=form)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import abort, redirect, request, session, url_for
 from flask_login import login_user
 
+from blueprints import link_tokens
+from blueprints.auth import known_device
 from extensions import db
 from models import User
 from services import accounts
@@ -16,12 +18,19 @@ def load_user(token: str) -> User | None:
 
 
 def log_in(user: User) -> None:
-    """Start a brand-new session for user (never reusing one from before the login)."""
+    """Start a brand-new session for user (never reusing one from before the login), on a now-known device.
+
+    Only an invite being followed survives the reset, so logging in from an invite page leads back to it.
+    """
+    invite = link_tokens.held("invite")
     session.clear()
+    if invite is not None:
+        link_tokens.hold("invite", invite)
     accounts.begin_login_session(user)
     db.session.commit()
     session.permanent = True
     login_user(user)
+    known_device.remember(user)
 
 
 def unauthorized():

@@ -5,14 +5,17 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from blueprints import link_tokens
 from blueprints.couple import bp
 from blueprints.couple.forms import JoinCodeForm, LeaveForm, StartCoupleForm
 from blueprints.forms import show_error
 from extensions import db, limiter
 from services import pairing, reading, schedule
-from services.errors import ServiceError
+from services.errors import NotFound, ServiceError
 
 JOIN_LIMIT = "10 per minute;40 per hour"
+# The invite link and its page, per client address: enough for a person following one link, not for a crawler.
+INVITE_PAGE_LIMIT = "20 per minute;100 per hour"
 
 
 @bp.get("/couple")
@@ -90,16 +93,30 @@ def join_by_code():
     return render_template("couple/join.html", form=form)
 
 
-@bp.route("/join/<token>", methods=["GET", "POST"])
+@bp.get("/join/<token>")
+@limiter.shared_limit(INVITE_PAGE_LIMIT, scope="invite-page")
+def invite_link(token: str):
+    """The invite link: its token moves into the session, and the browser on to the invite page (303)."""
+    return link_tokens.hold_and_redirect("invite", token, "couple.join_by_link")
+
+
+@bp.route("/join/invite", methods=["GET", "POST"])
+@limiter.shared_limit(INVITE_PAGE_LIMIT, scope="invite-page")
 @limiter.limit(JOIN_LIMIT, methods=["POST"])
-def join_by_link(token: str):
-    """An invite link: explains what it is, then joins once the person is logged in and confirms."""
+def join_by_link():
+    """The invite being followed: what Attune is, then, once logged in, whose it is and a button to join.
+
+    Whose invite it is stays unsaid until the person signs in: anyone can hold a forwarded link.
+    """
+    token = link_tokens.held("invite")
     try:
+        if token is None:
+            raise NotFound("Open the invite link from your partner again.")
         invite = pairing.find_invite(token=token)
     except ServiceError as problem:
-        return render_template("couple/invite_landing.html", invite=None, error=problem.message), problem.status
+        return render_template("couple/invite_landing.html", error=problem.message), problem.status
     if not current_user.is_authenticated:
-        return render_template("couple/invite_landing.html", invite=invite, error=None, token=token)
+        return render_template("couple/invite_landing.html", error=None)
     form = StartCoupleForm()
     if form.validate_on_submit():
         try:
@@ -109,9 +126,10 @@ def join_by_link(token: str):
             flash(problem.message, "error")
         else:
             db.session.commit()
+            link_tokens.drop("invite")
             flash("You're paired. Your first prompt is waiting.", "success")
             return redirect(url_for("prompts.today"))
-    return render_template("couple/confirm_join.html", invite=invite, form=form, token=token)
+    return render_template("couple/confirm_join.html", invite=invite, form=form)
 
 
 @bp.route("/couple/leave", methods=["GET", "POST"])

@@ -19,6 +19,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from app import create_app
+from services.mail import outbox as drained_outbox
 from tests.conftest import empty_tables, test_settings
 from tests.helpers import PASSWORD
 
@@ -63,8 +64,9 @@ class LiveServer:
     app: Flask
 
     def outbox(self) -> list:
-        """Mail sent so far (SentMail(to, subject, body)), oldest first."""
-        return list(self.app.extensions.get("attune.outbox", []))
+        """Mail sent so far (SentMail(to, subject, body)), oldest first, once the mail outbox is drained."""
+        with self.app.app_context():
+            return list(drained_outbox())
 
     def mail_to(self, address: str):
         """The latest mail sent to address; fails clearly when there is none."""
