@@ -25,9 +25,9 @@ def test_invite_link_and_code_pair_and_deliver_first_prompt(client, auth, factor
     alex, sam = factory.user("Alex"), factory.user("Sam")
     _code, token = _invite(factory, alex)
     auth.login_as(sam)
-    landing = client.get(f"/join/{token}")
+    landing = client.get(f"/join/{token}", follow_redirects=True)
     assert "Join Alex?" in page_text(landing)
-    response = client.post(f"/join/{token}")
+    response = client.post("/join/invite")
     assert response.status_code == 302 and response.location.endswith("/today")
     with app.app_context():
         couple = db.session.scalar(sa.select(Couple))
@@ -135,7 +135,7 @@ def test_therapists_cannot_pair(factory):
 def test_join_page_errors_are_clear(client, auth, factory):
     sam = factory.user()
     auth.login_as(sam)
-    assert client.get("/join/not-a-real-token").status_code == 404
+    assert client.get("/join/not-a-real-token", follow_redirects=True).status_code == 404
     response = client.post("/join", data={"code": "zz"})
     assert response.status_code == 200
     assert "doesn't look right" in page_text(response)
@@ -144,9 +144,10 @@ def test_join_page_errors_are_clear(client, auth, factory):
 def test_invite_landing_for_strangers_offers_register_with_next(client, factory):
     alex = factory.user("Alex")
     _, token = _invite(factory, alex)
-    page = page_text(client.get(f"/join/{token}"))
-    assert "Alex invited you" in page
-    assert f"/register?next=/join/{token}" in page
+    page = page_text(client.get(f"/join/{token}", follow_redirects=True))
+    # Who sent it is said only after signing in (anyone may hold a forwarded link).
+    assert "You've been invited" in page and "Alex" not in page
+    assert "/register?next=/join/invite" in page and token not in page
 
 
 def test_join_is_rate_limited(make_app, factory):

@@ -274,7 +274,7 @@ def test_reminders_switched_off_or_quiet(app, factory):
 def test_scheduler_jobs_are_configured_for_reliability(app):
     built = scheduler.build(app)
     jobs = {job.id: job for job in built.get_jobs()}
-    assert set(jobs) == {"tick", "send-pushes"}
+    assert set(jobs) == {"tick", "send-pushes", "send-mail"}
     for job in jobs.values():
         assert job.coalesce is True and job.max_instances == 1 and job.misfire_grace_time >= 60
     again = scheduler.build(app)

@@ -15,6 +15,7 @@ from flask import flash, make_response, redirect, render_template, request, url_
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, logout_user
 
+import database
 from blueprints import link_tokens
 from blueprints.auth import bp, known_device
 from blueprints.auth.forms import (
@@ -288,6 +289,7 @@ def delete_account():
     if form.validate_on_submit():
         data_rights.delete_account(current_user)
         db.session.commit()
+        database.forget_deleted(db.engine)
         return _signed_out_to("home.index", "Your account and everything you wrote in Attune have been deleted.")
     return render_template(
         "auth/delete_account.html",

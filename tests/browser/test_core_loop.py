@@ -128,14 +128,15 @@ def test_two_partners_answer_reveal_and_feel_heard(live_server, phone):
 
     # --- B follows the invite, registers through it, and joins ---------------------------------
     b.goto(invite_link)
-    expect(b.get_by_role("heading", level=1)).to_have_text("Alex invited you to Attune")
+    # The link hands its token to the session and moves on; who sent it is said only after signing in.
+    expect(b).to_have_url(base + "/join/invite")
+    expect(b.get_by_role("heading", level=1)).to_have_text("You've been invited to Attune")
     check_page(b, "invite landing")
     b.get_by_role("link", name="Create an account").click()
-    invite_path = invite_link[len(base) :]
     expect(b).to_have_url(re.compile(r"/register\?next="))
-    assert parse_qs(urlsplit(b.url).query)["next"] == [invite_path], b.url
+    assert parse_qs(urlsplit(b.url).query)["next"] == ["/join/invite"], b.url
     register(b, live_server, "sam@example.test", "Sam")
-    expect(b).to_have_url(invite_link)  # next= carried through the email link
+    expect(b).to_have_url(base + "/join/invite")  # the invite carried through the email link
     expect(b.get_by_role("heading", level=1)).to_have_text("Join Alex?")
     check_page(b, "confirm join")
     b.get_by_role("button", name="Join Alex").click()

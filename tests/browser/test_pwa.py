@@ -497,7 +497,8 @@ def test_prompt_from_the_scheduler_arrives_as_a_notification(live_server, app_pr
 # stands in for it (an init script, so the page's CSP doesn't apply) and records what it was given.
 FAKE_PUSH_SERVICE = """(() => {
   const b64 = (bytes) => btoa(String.fromCharCode(...bytes)).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
-  const keys = { p256dh: b64([4].concat(Array(64).fill(7))), auth: b64(Array(16).fill(9)) };
+  // A real P-256 point (the curve's generator), since subscribing refuses keys that can't encrypt.
+  const keys = { p256dh: 'BGsX0fLhLEJH-Lzm5WOkQPJ3A32BLeszoPShOUXYmMKWT-NC4v4af5uO5-tKfA-eFivOM1drMV7Oy7ZAaDe_UfU', auth: b64(Array(16).fill(9)) };
   PushManager.prototype.getSubscription = function () { return Promise.resolve(null); };
   PushManager.prototype.subscribe = function (options) {
     sessionStorage.setItem('test:subscribe', JSON.stringify({
