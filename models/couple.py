@@ -93,6 +93,9 @@ class Membership(db.Model):
     seat: Mapped[int] = mapped_column()
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Moves on with changes only this person sees (editing a sealed answer), so the partner's cached
+    # pages, keyed on the couple's version, stay exactly as they were (SECURITY.md TIMING).
+    version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     couple: Mapped[Couple] = relationship(back_populates="memberships", lazy="joined", innerjoin=True)
     user: Mapped[User] = relationship(lazy="raise_on_sql")

@@ -317,14 +317,19 @@ def submit(user: User, couple: Couple, values: Mapping, now: datetime | None = N
     partner_answered = any(r.user_id != user.id for r in rows)
     if mine is not None and partner_answered:
         raise Conflict("You've both checked in this week, so your answers are shared and can't be changed.")
-    if mine is None:
+    first_check_in = mine is None
+    if first_check_in:
         mine = CheckIn(couple_id=locked.id, week=week, user_id=user.id, **checked)
         db.session.add(mine)
     else:
         for name, value in checked.items():
             setattr(mine, name, value)
     db.session.flush()
-    activity.couple_changed(locked.id)
+    if first_check_in:
+        activity.couple_changed(locked.id)
+    else:
+        # An edit while sealed changes nothing the partner may see, not even when it happened.
+        activity.person_changed(user.id, locked.id)
     return Outcome(Entry.of(mine), week, revealed_now=partner_answered)
 
 

@@ -68,15 +68,19 @@ def submit_answer(user: User, instance_id: int, body: str, client_key: str | Non
     revealed_now = len(answers) == 2
     db.session.flush()
     idempotency.remember(user, client_key, request_print, answer_id=mine.id)
-    activity.couple_changed(instance.couple_id)
+    if first_answer or revealed_now:
+        activity.couple_changed(instance.couple_id)
+    else:
+        # An edit while sealed: nothing the partner may see has changed, not even when it happened.
+        activity.person_changed(user.id, instance.couple_id)
     if revealed_now:
         instance.revealed_at = now
         instance.remind_at = None
         delivery.release_hold(instance.couple, now)
-        notify.queue([a.user_id for a in answers], "reveal", f"reveal:{instance.id}", f"/prompts/{instance.id}", now)
+        notify.queue([a.user_id for a in answers], notify.reveal(instance.id), now)
     elif first_answer:
         partners = [pid for pid in delivery.partner_ids(instance.couple_id) if pid != user.id]
-        notify.queue(partners, "partner_answered", f"answered:{instance.id}", f"/prompts/{instance.id}", now)
+        notify.queue(partners, notify.partner_answered(instance.id), now)
     db.session.flush()
     return AnswerOutcome(mine, revealed_now)
 
@@ -174,9 +178,7 @@ def reflect(user: User, instance_id: int, body: str, client_key: str | None = No
     db.session.flush()
     idempotency.remember(user, client_key, request_print, reflection_id=reflection.id)
     activity.couple_changed(instance.couple_id)
-    notify.queue(
-        [direction.speaker_id], "reflection", f"reflection:{reflection.id}", f"/prompts/{instance.id}#being-heard"
-    )
+    notify.queue([direction.speaker_id], notify.reflection(instance.id, reflection.id))
     db.session.flush()
     return reflection
 
@@ -200,9 +202,7 @@ def respond(user: User, instance_id: int, reflection_id: int, response: str, add
         raise Conflict("You can only respond to the latest reflection.")
     if response == "partly":
         reflection.addition = check_text(addition, limit=REFLECTION_MAX, field="addition", what="addition")
-        notify.queue(
-            [reflection.listener_id], "reflection", f"addition:{reflection.id}", f"/prompts/{instance.id}#listening"
-        )
+        notify.queue([reflection.listener_id], notify.addition(instance.id, reflection.id))
     reflection.response = response
     reflection.responded_at = utcnow()
     _maybe_complete(instance, answers, reflections)

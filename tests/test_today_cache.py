@@ -93,3 +93,22 @@ def test_each_serve_carries_a_working_csrf_token(make_app, factory):
     token = csrf_token(client.get("/today").get_data(as_text=True))
     response = client.post(f"/prompts/{pair.first_prompt_id}/answer", data={"body": "hello", "csrf_token": token})
     assert response.status_code == 302
+
+
+def test_a_sealed_edit_leaves_the_partners_cached_page_as_it_was(app, factory):
+    """Editing a sealed answer must not move the partner's cache (SECURITY.md TIMING): a re-render, even one
+    with identical bytes, would be measurably slower, and so would tell the partner *when* the edit happened."""
+    pair = factory.pair()
+    factory.answer(pair.b, pair.first_prompt_id, "Sam's first words")
+    alex = _phone(app, pair.a)
+    sam = _phone(app, pair.b)
+    alex.get("/today")
+    pages = app.extensions["attune.today_pages"]
+    rendered = []
+    original = pages.put
+    pages.put = lambda key, page: (rendered.append(key[0]), original(key, page))
+    factory.answer(pair.b, pair.first_prompt_id, "Sam's second thoughts")
+    alex.get("/today")
+    assert pair.a.id not in rendered  # served from the same cache entry
+    assert "second thoughts" in page_text(sam.get("/today"))  # the editor sees their own edit at once
+    assert pair.b.id in rendered

@@ -53,7 +53,7 @@ def _today_cache_key():
     membership = current_user.active_membership
     if membership is None or session.get("_flashes") or not current_app.config["TODAY_CACHE_SECONDS"]:
         return None
-    return current_user.id, membership.couple_id, membership.couple.version
+    return current_user.id, membership.couple_id, membership.couple.version, membership.version
 
 
 @bp.get("/today")
