@@ -10,7 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from extensions import db
 from models.base import UTCDateTime, utcnow
 
-NOTIFICATION_KINDS = ("new_prompt", "partner_answered", "reveal", "reflection", "reminder")
+# The kinds the outbox accepts (the table's constraint); services/notify.py defines what each one is.
+NOTIFICATION_KINDS = ("new_prompt", "partner_answered", "reveal", "reflection", "addition", "reminder")
 
 
 class PushSubscription(db.Model):
@@ -45,8 +46,7 @@ class PushMessage(db.Model):
     __table_args__ = (
         UniqueConstraint("subscription_id", "event_key", name="uq_push_messages_event"),
         CheckConstraint(
-            "kind IN ('new_prompt', 'partner_answered', 'reveal', 'reflection', 'reminder')",
-            name="ck_push_messages_kind",
+            "kind IN ({})".format(", ".join(f"'{kind}'" for kind in NOTIFICATION_KINDS)), name="ck_push_messages_kind"
         ),
         CheckConstraint("status IN ('pending', 'sent', 'failed')", name="ck_push_messages_status"),
         Index(

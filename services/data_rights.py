@@ -41,7 +41,7 @@ from models import (
     User,
     utcnow,
 )
-from services import activity, pairing
+from services import activity, notify, pairing
 
 EXPORT_FORMAT = "attune-export/1"
 
@@ -90,11 +90,7 @@ def _account(user: User) -> dict[str, Any]:
         "timezone": user.timezone,
         "max_depth": user.max_depth,
         "notifications": {
-            "new_prompt": user.notify_new_prompt,
-            "partner_answered": user.notify_partner_answered,
-            "reveal": user.notify_reveal,
-            "reflection": user.notify_reflection,
-            "reminder": user.notify_reminder,
+            **{switch.removeprefix("notify_"): getattr(user, switch) for switch in notify.SWITCHES},
             "discreet": user.discreet,
             "quiet_hours": quiet,
         },

@@ -122,11 +122,6 @@ def _instance_row(couple_id: int, slot_at: datetime, prompt: LibraryPrompt, sour
     }
 
 
-def new_prompt_event(couple_id: int, slot_at: datetime) -> str:
-    """One "new prompt" notification per couple and slot, however many times delivery is attempted."""
-    return f"prompt:{couple_id}:{int(slot_at.timestamp())}"
-
-
 def depth_ceiling(couple_id: int) -> int:
     """The couple's depth: the lower of the two partners' chosen maximums."""
     value = db.session.scalar(
@@ -173,9 +168,7 @@ def deliver(
     couple.used_prompts, couple.last_theme_id = used, prompt.theme_id
     instance_id = inserted[0].id
     activity.couple_changed(couple.id)
-    notify.queue(
-        partner_ids(couple.id), "new_prompt", new_prompt_event(couple.id, slot_at), f"/prompts/{instance_id}", now
-    )
+    notify.queue(partner_ids(couple.id), notify.new_prompt(couple.id, slot_at, instance_id), now)
     return db.session.get(PromptInstance, instance_id)
 
 
@@ -203,9 +196,7 @@ def deliver_assignment(couple: Couple, slot_at: datetime, assignment: Assignment
         return None
     assignment.instance_id = instance.id
     activity.couple_changed(couple.id)
-    notify.queue(
-        partner_ids(couple.id), "new_prompt", new_prompt_event(couple.id, slot_at), f"/prompts/{instance.id}", now
-    )
+    notify.queue(partner_ids(couple.id), notify.new_prompt(couple.id, slot_at, instance.id), now)
     return instance
 
 
@@ -286,14 +277,16 @@ INSERT INTO prompt_instances (couple_id, slot_at, source, prompt_id, theme_id, d
 VALUES (:couple_id, :slot_at, 'library', :prompt_id, :theme_id, :depth, :text, :follow_up, :now, :remind_at)
 ON CONFLICT (couple_id, slot_at) DO NOTHING
 """
+# The couple's newest prompt is the one this batch just delivered (ids only grow).
 _DEVICES = """
-SELECT m.couple_id, s.id, u.timezone, u.quiet_start, u.quiet_end
+SELECT m.couple_id, s.id, u.timezone, u.quiet_start, u.quiet_end,
+       (SELECT max(i.id) FROM prompt_instances i WHERE i.couple_id = m.couple_id)
   FROM memberships m JOIN users u ON u.id = m.user_id JOIN push_subscriptions s ON s.user_id = u.id
  WHERE m.left_at IS NULL AND u.notify_new_prompt AND m.couple_id IN {couples}
 """
 _INSERT_PUSH = """
 INSERT INTO push_messages (subscription_id, kind, event_key, url, created_at, next_attempt_at, status, attempts)
-VALUES (:subscription_id, 'new_prompt', :event_key, '/today', :now, :release, 'pending', 0)
+VALUES (:subscription_id, :kind, :event_key, :url, :created_at, :next_attempt_at, :status, :attempts)
 ON CONFLICT (subscription_id, event_key) DO NOTHING
 """
 
@@ -309,14 +302,13 @@ class _Plans:
         self.driver, self.now, self._slots, self._releases = driver, now, {}, {}
 
     def slots(self, tz_name, at, cadence, days):
-        """(slot as stored, slot's epoch second, following slot as stored) for a schedule."""
+        """(slot as stored, following slot as stored, slot) for a schedule."""
         key = (tz_name, at, cadence, days)
         if key not in self._slots:
             plan = (tz_name, _parse_time(at), cadence, days)
             slot = schedule.latest_slot_at_or_before(self.now, *plan)
             self._slots[key] = (
                 self.driver.stamp(slot),
-                int(slot.timestamp()) if slot else None,
                 self.driver.stamp(schedule.next_slot(self.now, *plan)),
                 slot,
             )
@@ -355,7 +347,7 @@ def deliver_due(now: datetime | None = None, batch_size: int = BATCH) -> int:
         assigned = _with_waiting_assignments(driver, [row[0] for row in due])
         advances, instances, events, by_hand = [], [], {}, []
         for couple_id, tz_name, at, cadence, days, due_at, used, last_theme, ceiling, open_count in due:
-            slot, epoch, following, slot_at = plans.slots(tz_name, at, cadence, days)
+            slot, following, slot_at = plans.slots(tz_name, at, cadence, days)
             advance = {
                 "id": couple_id,
                 "due": due_at,
@@ -386,7 +378,7 @@ def deliver_due(now: datetime | None = None, batch_size: int = BATCH) -> int:
                             "remind_at": stamp_remind,
                         }
                     )
-                    events[couple_id] = f"prompt:{couple_id}:{epoch}"
+                    events[couple_id] = slot_at
             advances.append(advance)
         driver.many(_ADVANCE, advances)
         delivered += driver.many(_INSERT_INSTANCE, instances)
@@ -411,21 +403,17 @@ def _with_waiting_assignments(driver: bulk.Driver, couple_ids: list[int]) -> set
     return found
 
 
-def _notify_new_prompts(driver: bulk.Driver, plans: _Plans, events: dict[int, str], stamp_now) -> None:
-    """Queue "a new prompt is waiting" for every device of both partners of these couples."""
+def _notify_new_prompts(driver: bulk.Driver, plans: _Plans, slots: dict[int, datetime], stamp_now) -> None:
+    """Queue "a new prompt is waiting" for every device of both partners of these couples: the same rows
+    notify.queue writes for a prompt delivered one at a time."""
     pushes = []
-    couple_ids = list(events)
+    couple_ids = list(slots)
     for start in range(0, len(couple_ids), 500):  # SQLite plans long IN lists poorly
         couples, params = driver.in_list("c", couple_ids[start : start + 500])
-        for couple_id, subscription_id, tz_name, quiet_start, quiet_end in driver.rows(
+        for couple_id, subscription_id, tz_name, quiet_start, quiet_end, instance_id in driver.rows(
             _DEVICES.format(couples=couples), params
         ):
-            pushes.append(
-                {
-                    "subscription_id": subscription_id,
-                    "event_key": events[couple_id],
-                    "now": stamp_now,
-                    "release": plans.release(tz_name, quiet_start, quiet_end),
-                }
-            )
+            event = notify.new_prompt(couple_id, slots[couple_id], instance_id)
+            release = plans.release(tz_name, quiet_start, quiet_end)
+            pushes.append(notify.outbox_row(subscription_id, event, stamp_now, release))
     driver.many(_INSERT_PUSH, pushes)

@@ -46,7 +46,7 @@ from pywebpush import WebPusher
 from database import writing
 from extensions import db
 from models import PushMessage, PushSubscription, User, utcnow
-from services import devices
+from services import devices, notify
 from services.errors import Invalid
 from services.vapid import Signer
 
@@ -61,26 +61,10 @@ BACKOFF_BASE = 15  # seconds; doubled per attempt, capped below
 BACKOFF_CAP = 3600
 TTL = 24 * 3600
 
-# The words on a lock screen: never an answer, never a name (SECURITY.md PUSH).
-TEXT = {
-    "new_prompt": ("Attune", "A new prompt is waiting for you both."),
-    "partner_answered": ("Attune", "Your partner has answered \u2014 your turn."),
-    "reveal": ("Attune", "You've both answered. Your answers are ready to read."),
-    "reflection": ("Attune", "Your partner reflected on what you shared."),
-    "addition": ("Attune", "Your partner would like to add something \u2014 have another listen."),
-    "reminder": ("Attune", "A gentle nudge: today's prompt is still waiting, whenever you're ready."),
-}
-DISCREET = ("You have a new update", "")
-
-
 def payload(kind: str, event_key: str, url: str, discreet: bool) -> dict:
     """What the service worker receives: title, body, where a tap goes, and a tag that collapses repeats."""
-    if discreet:
-        title, body = DISCREET
-        url = "/today"
-    else:
-        title, body = TEXT["addition" if event_key.startswith("addition:") else kind]
-    return {"title": title, "body": body, "url": url, "tag": event_key}
+    title, body = notify.words(kind, discreet)
+    return {"title": title, "body": body, "url": "/today" if discreet else url, "tag": event_key}
 
 
 def topic(event_key: str) -> str:

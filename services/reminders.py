@@ -49,13 +49,7 @@ def queue_due(now: datetime | None = None) -> int:
         chosen: dict[int, int] = {}
         for row in waiting:
             chosen.setdefault(row.user_id, row.id)  # one nudge per person per run
-        notify.queue_many(
-            (
-                (user_id, "reminder", f"reminder:{instance_id}", f"/prompts/{instance_id}")
-                for user_id, instance_id in chosen.items()
-            ),
-            now,
-        )
+        notify.queue_many(((user_id, notify.reminder(instance_id)) for user_id, instance_id in chosen.items()), now)
         if chosen:
             db.session.execute(sa.update(User).where(User.id.in_(list(chosen))).values(last_reminded_at=now))
         db.session.execute(
