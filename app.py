@@ -24,7 +24,7 @@ from blueprints.pwa import bp as pwa_bp
 from blueprints.settings import bp as settings_bp
 from blueprints.therapist import bp as therapist_bp
 from extensions import api, csrf, db, limiter, login_manager, migrate
-from services import vapid
+from services.notifications import vapid
 
 
 def create_app(test_config: dict | None = None) -> Flask:

@@ -11,8 +11,9 @@ from flask.cli import with_appcontext
 from database import writing
 from extensions import db
 from jobs import scheduler
-from services import delivery, library, mail
-from services.push import PushSender
+from services.accounts import mail
+from services.delivery import delivery, library
+from services.notifications.push import PushSender
 
 
 @click.command("load-prompts")

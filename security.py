@@ -1,7 +1,7 @@
 """Response headers that keep pages private and the browser strict (SECURITY.md HEADERS), and the limits
 on what a request may carry (SECURITY.md INPUT): a body size cap (MAX_CONTENT_LENGTH), JSON of bounded
 depth and numbers, and path and query arguments that can be stored. Text fields are checked one by one
-by services.text, through the forms' base class and the API's schemas, so each refusal names its field."""
+by services.common.text, through the forms' base class and the API's schemas, so each refusal names its field."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask, Response, abort, request
 from flask.json.provider import DefaultJSONProvider
 
-from services.text import unstorable
+from services.common.text import unstorable
 
 JSON_MAX_DEPTH = 16
 JSON_MAX_NUMBER_LENGTH = 24  # far past any id, score or count; Python's int() refuses 4,300+ digits with a 500

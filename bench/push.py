@@ -59,8 +59,8 @@ def main() -> None:
     from bench.tick import fresh_app, seed
     from extensions import db
     from models import PushMessage, PushSubscription
-    from services import vapid
-    from services.push import PushSender
+    from services.notifications import vapid
+    from services.notifications.push import PushSender
 
     app = fresh_app(False)
     key = vapid.application_server_key(app.extensions["attune.vapid"])

@@ -20,8 +20,8 @@ from flask import Flask
 from database import writing
 from extensions import db
 from models import LoginSession, Prompt
-from services import library
-from services.passwords import hash_password
+from services.accounts.passwords import hash_password
+from services.delivery import library
 
 HISTORY_DAYS = 365
 

@@ -50,7 +50,7 @@ def fresh_app(postgres: bool):
     from app import create_app
     from database import writing
     from extensions import db
-    from services import library
+    from services.delivery import library
 
     app = create_app({"PASSWORD_HASH_PROFILE": "fast-tests"})
     with app.app_context():

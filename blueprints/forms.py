@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import flash
 from flask_wtf import FlaskForm
 
-from services.errors import ServiceError
-from services.text import unstorable
+from services.common.errors import ServiceError
+from services.common.text import unstorable
 
 UNSTORABLE = (
     "This contains a character that can't be stored (NUL or half of a surrogate pair). Remove it and try again."

@@ -24,8 +24,10 @@ from flask import Flask
 from database import writing
 from extensions import db
 from models import PushMessage, RequestKey, utcnow
-from services import delivery, mail, pacing, reminders
-from services.push import PushSender
+from services.accounts import mail
+from services.couples import pacing
+from services.delivery import delivery, reminders
+from services.notifications.push import PushSender
 
 log = logging.getLogger("attune.scheduler")
 

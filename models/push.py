@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from extensions import db
 from models.base import UTCDateTime, utcnow
 
-# The kinds the outbox accepts (the table's constraint); services/notify.py defines what each one is.
+# The kinds the outbox accepts (the table's constraint); services/notifications/notify.py defines what each one is.
 NOTIFICATION_KINDS = ("new_prompt", "partner_answered", "reveal", "reflection", "addition", "reminder")
 
 

@@ -22,7 +22,7 @@ import config  # noqa: E402
 from app import create_app  # noqa: E402
 from database import writing  # noqa: E402
 from extensions import db  # noqa: E402
-from services import library  # noqa: E402
+from services.delivery import library  # noqa: E402
 from tests.helpers import AuthActions, Factory  # noqa: E402
 
 LIBRARY_TABLES = {"themes", "prompts"}

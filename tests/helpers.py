@@ -21,8 +21,10 @@ from flask.testing import FlaskClient
 from database import writing
 from extensions import db
 from models import PromptInstance, User
-from services import accounts, conversation, pairing
-from services.accounts import RegistrationClaim
+from services.accounts import accounts
+from services.accounts.accounts import RegistrationClaim
+from services.conversation import conversation
+from services.couples import pairing
 
 PASSWORD = "quiet harbour lantern"
 _counter = itertools.count(1)
@@ -133,7 +135,7 @@ def bulk_pairs(app: Flask, n: int, *, prefix: str = "bulk") -> list[Pair]:
     from datetime import datetime
 
     from models import Couple, Membership, Prompt
-    from services.passwords import hash_password
+    from services.accounts.passwords import hash_password
 
     now = datetime.now(UTC)
     with app.app_context(), writing():

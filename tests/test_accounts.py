@@ -14,8 +14,8 @@ import time_machine
 
 from extensions import db
 from models import LoginSession, User
-from services import passwords
-from services.mail import outbox
+from services.accounts import passwords
+from services.accounts.mail import outbox
 from tests.helpers import PASSWORD, csrf_token, page_text
 
 

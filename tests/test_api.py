@@ -16,7 +16,8 @@ from flask.testing import FlaskClient
 
 from extensions import db
 from models import Answer, Couple, Reflection, utcnow
-from services import delivery, pairing
+from services.couples import pairing
+from services.delivery import delivery
 from tests.helpers import PASSWORD, csrf_token
 
 API = "/api/v1"

@@ -7,7 +7,7 @@ import re
 import pytest
 from flask import render_template_string
 
-from services.charts import HEIGHT, MARGIN_BOTTOM, Series, line_chart
+from services.checkins.charts import HEIGHT, MARGIN_BOTTOM, Series, line_chart
 
 RENDER = '{% from "_chart.html" import line_chart %}{{ line_chart(chart, id="c") }}'
 # Where 0 would be drawn on a 1..10 scale whose 1 sits on the bottom edge: 20 units per step below it.

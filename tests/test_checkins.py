@@ -15,8 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from database import writing
 from extensions import db
 from models import CheckIn, Couple, User
-from services import checkins, pairing
-from services.errors import Conflict, Invalid, NotFound
+from services.checkins import checkins
+from services.common.errors import Conflict, Invalid, NotFound
+from services.couples import pairing
 from tests.helpers import page_text
 
 # Sunday 9 March 2025, midday UTC: a check-in day (the default, Sunday) everywhere from UTC-11 to UTC+11.

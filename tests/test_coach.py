@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from services import coach
+from services.conversation import coach
 from tests.helpers import PASSWORD, page_text
 
 ROOT = Path(__file__).resolve().parent.parent

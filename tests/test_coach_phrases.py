@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services import coach
+from services.conversation import coach
 from tests import coach_phrase_set
 
 PRECISION = 0.9

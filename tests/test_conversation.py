@@ -7,8 +7,8 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Answer, PromptInstance, Reflection
-from services import conversation, reading
-from services.errors import Conflict, Invalid, NotFound
+from services.common.errors import Conflict, Invalid, NotFound
+from services.conversation import conversation, reading
 from tests.helpers import page_text
 
 
@@ -201,7 +201,7 @@ def test_history_lists_revealed_newest_first_twenty_a_page(factory, client, auth
     from datetime import timedelta
 
     from models import Couple
-    from services import delivery
+    from services.delivery import delivery
 
     pair = factory.pair()
     factory.reveal(pair, "first-a", "first-b")

@@ -38,7 +38,8 @@ from models import (
     User,
     utcnow,
 )
-from services import conversation, pairing
+from services.conversation import conversation
+from services.couples import pairing
 from tests.conftest import IS_POSTGRES
 from tests.helpers import PASSWORD, AuthActions, Person, page_text
 

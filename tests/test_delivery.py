@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Couple, Prompt, PromptInstance
-from services import delivery, schedule
+from services.delivery import clock, delivery
 
 
 def _couple(factory, pair):
@@ -108,35 +108,33 @@ def test_pile_up_holds_the_next_prompt(factory, app):
 def test_next_slot_across_daylight_saving():
     ny = "America/New_York"
     # 2 a.m. never happens on 8 March 2026 in New York: the 02:30 slot still comes that day, once.
-    spring = schedule.next_slot(datetime(2026, 3, 8, 5, tzinfo=UTC), ny, time(2, 30), "daily", 0)
+    spring = clock.next_slot(datetime(2026, 3, 8, 5, tzinfo=UTC), ny, time(2, 30), "daily", 0)
     assert spring == datetime(2026, 3, 8, 7, 30, tzinfo=UTC)
     # 1:30 a.m. happens twice on 1 November 2026: only the first counts.
-    autumn = schedule.next_slot(datetime(2026, 11, 1, 4, tzinfo=UTC), ny, time(1, 30), "daily", 0)
+    autumn = clock.next_slot(datetime(2026, 11, 1, 4, tzinfo=UTC), ny, time(1, 30), "daily", 0)
     assert autumn == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)
-    after = schedule.next_slot(autumn, ny, time(1, 30), "daily", 0)
+    after = clock.next_slot(autumn, ny, time(1, 30), "daily", 0)
     assert after == datetime(2026, 11, 2, 6, 30, tzinfo=UTC)
 
 
 def test_cadences():
     monday = datetime(2026, 11, 23, 20, tzinfo=UTC)  # after 19:00 UTC
-    assert schedule.next_slot(monday, "UTC", time(19), "daily", 0).date().isoformat() == "2026-11-24"
+    assert clock.next_slot(monday, "UTC", time(19), "daily", 0).date().isoformat() == "2026-11-24"
     friday = datetime(2026, 11, 27, 20, tzinfo=UTC)
-    assert schedule.next_slot(friday, "UTC", time(19), "weekdays", 0).date().isoformat() == "2026-11-30"
+    assert clock.next_slot(friday, "UTC", time(19), "weekdays", 0).date().isoformat() == "2026-11-30"
     wednesdays_and_sundays = (1 << 2) | (1 << 6)
-    assert (
-        schedule.next_slot(monday, "UTC", time(19), "days", wednesdays_and_sundays).date().isoformat() == "2026-11-25"
-    )
-    assert schedule.next_slot(monday, "UTC", time(19), "days", 0) is None
+    assert clock.next_slot(monday, "UTC", time(19), "days", wednesdays_and_sundays).date().isoformat() == "2026-11-25"
+    assert clock.next_slot(monday, "UTC", time(19), "days", 0) is None
 
 
 @pytest.mark.parametrize("name", ["Europe/London", "Asia/Kolkata", "UTC", "America/Argentina/Buenos_Aires"])
 def test_valid_timezones(name):
-    assert schedule.check_timezone(name) == name
+    assert clock.check_timezone(name) == name
 
 
 @pytest.mark.parametrize("name", ["", "Mars/Olympus", "../etc", "EST5EDT;drop"])
 def test_invalid_timezones(name):
-    from services.errors import Invalid
+    from services.common.errors import Invalid
 
     with pytest.raises(Invalid):
-        schedule.check_timezone(name)
+        clock.check_timezone(name)

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Couple, Invite, Reflection
-from services import checkins
+from services.checkins import checkins
 from tests.helpers import PASSWORD
 
 # Routes a crawl must not call with a valid body, because doing so is the legitimate

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Prompt, PromptInstance
-from services import delivery, library
+from services.delivery import delivery, library
 
 LIBRARY = Path(__file__).resolve().parent.parent / "data" / "prompt_library.toml"
 

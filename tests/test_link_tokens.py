@@ -23,8 +23,8 @@ from werkzeug.serving import make_server
 from blueprints import link_tokens
 from extensions import db
 from models import Invite
-from services import pairing
-from services.mail import outbox
+from services.accounts.mail import outbox
+from services.couples import pairing
 from tests.helpers import PASSWORD, page_text
 
 LINK = re.compile(r"https?://\S+")

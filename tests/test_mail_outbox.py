@@ -24,8 +24,8 @@ from database import writing
 from extensions import db
 from jobs import scheduler
 from models import MailMessage, utcnow
-from services import mail
-from services.push import PushSender
+from services.accounts import mail
+from services.notifications.push import PushSender
 
 SMTP = {"MAIL_BACKEND": "smtp", "SMTP_HOST": "mail.example.test", "SMTP_STARTTLS": False}
 

@@ -9,7 +9,8 @@ import time_machine
 
 from extensions import db
 from models import NOTIFICATION_KINDS, Couple, PromptInstance, PushMessage, PushSubscription
-from services import delivery, notify, schedule
+from services.delivery import clock, delivery
+from services.notifications import notify
 
 NOW = datetime(2026, 3, 2, 19, 0, 30, tzinfo=UTC)
 
@@ -71,7 +72,7 @@ def test_both_delivery_paths_queue_identical_rows(app, factory):
     with time_machine.travel(NOW, tick=False):
         with factory.session():
             couple = db.session.get(Couple, one_by_one.couple_id)
-            slot_at = schedule.latest_slot_at_or_before(NOW, "Europe/London", time(19, 0), "daily", 0)
+            slot_at = clock.latest_slot_at_or_before(NOW, "Europe/London", time(19, 0), "daily", 0)
             assert delivery.deliver(couple, slot_at) is not None
             couple.next_delivery_at = None  # the bulk tick below takes only the other couple
         with factory.session():

@@ -27,7 +27,8 @@ from schemathesis.specs.openapi.checks import (
 
 from extensions import db
 from models import Couple, utcnow
-from services import conversation, delivery
+from services.conversation import conversation
+from services.delivery import delivery
 from tests.helpers import PASSWORD, csrf_token
 
 API = "/api/v1"

@@ -12,8 +12,9 @@ import time_machine
 from extensions import db
 from jobs import scheduler
 from models import Couple, PromptInstance
-from services import delivery, pacing
-from services.errors import Conflict
+from services.common.errors import Conflict
+from services.couples import pacing
+from services.delivery import delivery
 from tests.helpers import PASSWORD, page_text
 
 

@@ -10,8 +10,8 @@ import time_machine
 
 from extensions import db
 from models import Couple, Membership, PromptInstance
-from services import pairing
-from services.errors import Conflict, Invalid, NotFound
+from services.common.errors import Conflict, Invalid, NotFound
+from services.couples import pairing
 from tests.helpers import page_text
 
 
@@ -191,7 +191,7 @@ def test_leave_needs_confirmation(client, auth, factory):
 
 
 def test_depth_choice_sets_couple_ceiling(client, auth, factory, app):
-    from services.delivery import depth_ceiling
+    from services.delivery.delivery import depth_ceiling
 
     pair = factory.pair()
     auth.login_as(pair.a)

@@ -17,8 +17,9 @@ import time_machine
 
 from extensions import db
 from models import PushMessage, PushSubscription
-from services import conversation, devices, vapid
-from services.push import PushSender
+from services.conversation import conversation
+from services.notifications import devices, vapid
+from services.notifications.push import PushSender
 from tests.push_service import PushService
 
 SECRET_WORDS = "my secret words about us"
@@ -178,7 +179,7 @@ def test_429_is_retried_after_retry_after(app, factory, push, sender):
 
 
 def test_5xx_backs_off_and_gives_up_eventually(app, factory, push, sender):
-    from services.push import MAX_ATTEMPTS
+    from services.notifications.push import MAX_ATTEMPTS
 
     pair = factory.pair()
     sam_sub, _ = device(app, factory, push, pair.b)
@@ -343,7 +344,7 @@ def test_subscription_api_validates_and_is_idempotent_per_endpoint(app, factory,
 )
 def test_production_refuses_endpoints_inside_our_network(make_app, factory, endpoint):
     app = make_app(PUSH_ALLOW_LOCAL_ENDPOINTS=False)
-    from services.errors import Invalid
+    from services.common.errors import Invalid
 
     with app.test_request_context():
         with pytest.raises(Invalid):

@@ -30,9 +30,9 @@ import config
 from database import writing
 from extensions import db
 from models import PushMessage, PushSubscription, utcnow
-from services import devices, push, vapid
-from services.errors import Conflict, Invalid
-from services.push import PublicResolver, PushSender
+from services.common.errors import Conflict, Invalid
+from services.notifications import devices, push, vapid
+from services.notifications.push import PublicResolver, PushSender
 from tests.helpers import PASSWORD, AuthActions, csrf_token
 from tests.push_service import PushService
 

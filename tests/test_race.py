@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from database import writing
 from extensions import db
 from models import Answer, PromptInstance, User
-from services import conversation
+from services.conversation import conversation
 from tests.helpers import bulk_pairs
 
 COUPLES = 200

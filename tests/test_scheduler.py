@@ -14,7 +14,7 @@ import time_machine
 from extensions import db
 from jobs import scheduler
 from models import Couple, PromptInstance, PushMessage, User
-from services import delivery
+from services.delivery import delivery
 from tests.push_service import PushService
 from tests.test_push import device
 

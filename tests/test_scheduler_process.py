@@ -24,8 +24,8 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Couple, PromptInstance, PushMessage, PushSubscription
-from services import vapid
-from services.push import CLAIM_BATCH
+from services.notifications import vapid
+from services.notifications.push import CLAIM_BATCH
 from tests.conftest import DATABASE_URI
 from tests.helpers import bulk_pairs
 from tests.push_service import PushService

@@ -10,8 +10,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from extensions import db
 from models import Answer, PromptInstance, Reflection
-from services import conversation, reading
-from services.errors import ServiceError
+from services.common.errors import ServiceError
+from services.conversation import conversation, reading
 from tests.conftest import empty_tables
 from tests.helpers import Factory
 

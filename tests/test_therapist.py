@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import AccessEntry, Assignment, Couple, PromptInstance, TherapistNote
-from services import care, delivery
+from services.delivery import delivery
+from services.therapist import links
 from tests.helpers import PASSWORD, page_text
 from tests.test_leak_crawl import _crawl
 
@@ -32,10 +33,10 @@ def world(app, factory):
     with factory.session():
         couple = db.session.get(Couple, pair.couple_id)
         second = delivery.deliver(couple, datetime.now(UTC) + timedelta(days=1)).id
-        code = care.link_code(factory.load(therapist))
+        code = links.link_code(factory.load(therapist))
     factory.answer(pair.b, second, f"Sam's sealed {sealed}")
     with factory.session():
-        link = care.link_by_code(factory.load(pair.a), code)
+        link = links.link_by_code(factory.load(pair.a), code)
         link_id = link.id
     return {
         "pair": pair,
@@ -50,12 +51,12 @@ def world(app, factory):
 
 def consent(factory, person, link_id, scope):
     with factory.session():
-        care.consent(factory.load(person), link_id, scope)
+        links.consent(factory.load(person), link_id, scope)
 
 
 def revoke(factory, person, link_id):
     with factory.session():
-        care.revoke(factory.load(person), link_id)
+        links.revoke(factory.load(person), link_id)
 
 
 def therapist_pages(client, world):
@@ -125,7 +126,7 @@ def test_ending_the_link_removes_everything_at_once(app, factory, world):
     consent(factory, pair.b, world["link"], "conversations")
     therapist = client_for(app, world["therapist"])
     with factory.session():
-        care.end_link(factory.load(pair.b), world["link"])
+        links.end_link(factory.load(pair.b), world["link"])
     for path, response in therapist_pages(therapist, world).items():
         if path != "/therapist/":
             assert response.status_code == 404, path
@@ -197,7 +198,7 @@ def test_access_log_is_append_only_in_the_application(app):
     code = "\n".join(
         p.read_text() for folder in ("services", "blueprints", "jobs") for p in (root / folder).rglob("*.py")
     )
-    # The only write is care.log_read's add(); nothing updates or deletes an entry.
+    # The only write is links.log_read's add(); nothing updates or deletes an entry.
     assert "update(AccessEntry" not in code and "delete(AccessEntry" not in code
     assert code.count("AccessEntry(") == 1
     assert not [r for r in app.url_map.iter_rules() if "access" in r.rule and r.methods - {"GET", "HEAD", "OPTIONS"}]
@@ -239,7 +240,7 @@ def test_assignments_come_first_marked_from_the_therapist(app, factory, world, a
 def reveal_everything(factory, pair):
     with factory.session():
         ids = db.session.scalars(sa.select(PromptInstance.id).where(PromptInstance.revealed_at.is_(None))).all()
-    from services.errors import Conflict
+    from services.common.errors import Conflict
 
     for instance_id in ids:
         for person in (pair.a, pair.b):

@@ -6,7 +6,9 @@ from datetime import UTC
 
 import pytest
 
-from services import conversation, delivery, pairing
+from services.conversation import conversation
+from services.couples import pairing
+from services.delivery import delivery
 from tests.helpers import PASSWORD, page_text
 
 

@@ -25,8 +25,10 @@ from blueprints.api.schemas import (
     SubscriptionInputSchema,
 )
 from extensions import db
-from services import conversation, delivery, devices, reading, vapid
-from services.conversation import Direction
+from services.conversation import conversation, reading
+from services.conversation.conversation import Direction
+from services.delivery import delivery
+from services.notifications import devices, vapid
 
 # Ids are 32-bit integers in every database Attune runs on: a larger one names nothing (404), and is
 # refused by the URL converter before it could reach (and overflow) a query.

@@ -2,10 +2,10 @@
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from services.conversation import ANSWER_MAX, REFLECTION_MAX
-from services.devices import ENDPOINT_MAX, LABEL_MAX
-from services.reading import HISTORY_MAX_PAGE
-from services.text import unstorable
+from services.common.text import unstorable
+from services.conversation.conversation import ANSWER_MAX, REFLECTION_MAX
+from services.conversation.reading import HISTORY_MAX_PAGE
+from services.notifications.devices import ENDPOINT_MAX, LABEL_MAX
 
 
 class ApiErrorSchema(Schema):
@@ -114,7 +114,7 @@ class InputSchema(Schema):
 
 
 def _storable(message: str):
-    """The one text check (services.text.unstorable) as a field validator: NUL or a lone surrogate is a 422."""
+    """The one text check (services.common.text.unstorable) as a field validator: NUL or a lone surrogate is a 422."""
 
     def check(text: str) -> None:
         if unstorable(text):

@@ -4,7 +4,7 @@ from wtforms import EmailField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from blueprints.forms import Form
-from services.passwords import MAX_LENGTH
+from services.accounts.passwords import MAX_LENGTH
 
 TOO_LONG = f"Use at most {MAX_LENGTH} characters."
 PASSWORD_HELP = "At least 8 characters. A few unrelated words make a strong, memorable password."

@@ -8,7 +8,7 @@ from flask import abort, redirect, request, url_for
 from flask_login import current_user
 
 from extensions import login_manager
-from services import accounts
+from services.accounts import accounts
 
 
 def fresh_login_required(view):

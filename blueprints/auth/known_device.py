@@ -20,7 +20,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from extensions import db
 from models import User
-from services.accounts import normalise_email
+from services.accounts.accounts import normalise_email
 
 MAX_COOKIE_LENGTH = 512
 

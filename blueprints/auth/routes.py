@@ -32,9 +32,9 @@ from blueprints.auth.session import log_in
 from blueprints.forms import show_error
 from extensions import db, limiter
 from models import ROLE_THERAPIST, utcnow
-from services import accounts, data_rights
-from services.errors import Invalid, ServiceError
-from services.redirects import local_path
+from services.accounts import accounts, data_rights
+from services.common.errors import Invalid, ServiceError
+from services.common.redirects import local_path
 
 AUTH_LIMIT = "10 per minute;60 per hour"
 # Login attempts from strangers: per client address (AUTH_LIMIT) and per account at that address.

@@ -9,7 +9,7 @@ from blueprints import link_tokens
 from blueprints.auth import known_device
 from extensions import db
 from models import User
-from services import accounts
+from services.accounts import accounts
 
 
 def load_user(token: str) -> User | None:

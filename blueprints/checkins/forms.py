@@ -1,10 +1,10 @@
-"""The weekly check-in form; services.checkins decides what is valid, so the messages live in one place."""
+"""The weekly check-in form; services.checkins.checkins decides what is valid, so the messages live in one place."""
 
 from wtforms import RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from blueprints.forms import Form
-from services.checkins import FEELING_MAX, FIELDS, SCALE_MAX, SCALE_MIN, TEXT_MAX
+from services.checkins.checkins import FEELING_MAX, FIELDS, SCALE_MAX, SCALE_MIN, TEXT_MAX
 
 SCALE = [SelectChoice(str(n), str(n)) for n in range(SCALE_MIN, SCALE_MAX + 1)]
 

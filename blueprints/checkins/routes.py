@@ -9,8 +9,8 @@ from blueprints.checkins import bp
 from blueprints.checkins.forms import CheckInForm
 from blueprints.forms import show_error
 from extensions import db
-from services import checkins
-from services.errors import ServiceError
+from services.checkins import checkins
+from services.common.errors import ServiceError
 
 
 @bp.before_request

@@ -10,8 +10,10 @@ from blueprints.couple import bp
 from blueprints.couple.forms import JoinCodeForm, LeaveForm, StartCoupleForm
 from blueprints.forms import show_error
 from extensions import db, limiter
-from services import pairing, reading, schedule
-from services.errors import NotFound, ServiceError
+from services.common.errors import NotFound, ServiceError
+from services.conversation import reading
+from services.couples import pairing
+from services.delivery import clock
 
 JOIN_LIMIT = "10 per minute;40 per hour"
 # The invite link and its page, per client address: enough for a person following one link, not for a crawler.
@@ -45,7 +47,7 @@ def start():
     form = StartCoupleForm()
     if form.validate_on_submit():
         try:
-            tz = schedule.check_timezone(form.timezone.data) if form.timezone.data else "UTC"
+            tz = clock.check_timezone(form.timezone.data) if form.timezone.data else "UTC"
         except ServiceError:
             tz = "UTC"
         try:

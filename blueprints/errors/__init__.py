@@ -7,7 +7,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from extensions import db
-from services.errors import ServiceError
+from services.common.errors import ServiceError
 
 FRIENDLY = {
     400: ("That didn't work", "Something about that request wasn't right. Go back and try again."),

@@ -5,7 +5,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from blueprints.forms import Form
-from services.conversation import ANSWER_MAX, REFLECTION_MAX
+from services.conversation.conversation import ANSWER_MAX, REFLECTION_MAX
 
 
 class AnswerForm(Form):

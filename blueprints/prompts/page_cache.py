@@ -4,7 +4,7 @@ Today is the page people open most, and it changes only when their couple's
 state does. Each rendered page is kept against (person, couple, couple
 version, the person's own version): every change a partner could see moves
 the couple's version on in the same transaction, and a change only the person
-sees moves theirs (services/activity.py), so a stale page is never served
+sees moves theirs (services/couples/versions.py), so a stale page is never served
 after it, and a partner's page never moves for what is sealed from them; a short lifetime bounds anything else (a renamed theme). Pages are never
 shared between people, and the CSRF token is put back fresh on every serve.
 """

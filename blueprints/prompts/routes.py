@@ -1,4 +1,4 @@
-"""Routes of the loop: each validates, calls services.conversation, commits and redirects."""
+"""Routes of the loop: each validates, calls services.conversation.conversation, commits and redirects."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from blueprints.prompts import bp
 from blueprints.prompts.forms import AnswerForm, CloseForm, ReflectionForm, ResponseForm
 from blueprints.prompts.page_cache import CSRF_SLOT, PageCache
 from extensions import db
-from services import coach, conversation, pacing, reading
-from services.errors import ServiceError
+from services.common.errors import ServiceError
+from services.conversation import coach, conversation, reading
+from services.couples import pacing
 
 
 @bp.before_request

@@ -6,8 +6,8 @@ from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from blueprints.forms import Form
-from services.care import SCOPE_WORDS
-from services.schedule import WEEKDAY_NAMES, timezone_choices
+from services.delivery.clock import WEEKDAY_NAMES, timezone_choices
+from services.therapist.links import SCOPE_WORDS
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -11,9 +11,11 @@ from blueprints.forms import show_error
 from blueprints.settings import bp
 from blueprints.settings.forms import ConsentForm, NotificationsForm, PauseForm, ScheduleForm, TherapistCodeForm
 from extensions import db, limiter
-from services import care, delivery, devices, notify, pacing, vapid
-from services.errors import ServiceError
-
+from services.common.errors import ServiceError
+from services.couples import pacing
+from services.delivery import delivery
+from services.notifications import devices, notify, vapid
+from services.therapist import links
 
 # A therapist's link code, like a couple's join code, can only be guessed by trying: limit the tries
 # (per client, shared by every worker through the limiter's storage).
@@ -47,9 +49,9 @@ def _page(schedule_form=None, notifications_form=None, code_form=None, status=20
         couple=couple,
         paused_by_me=pacing.paused_by_me(user, couple) if couple else False,
         pause_form=PauseForm(),
-        therapists=care.links_of_couple(user),
+        therapists=links.links_of_couple(user),
         code_form=code_form or TherapistCodeForm(),
-        access_log=care.access_log(user),
+        access_log=links.access_log(user),
         schedule_form=schedule_form,
         notifications_form=notifications_form,
         depth_form=DepthForm(max_depth=str(user.max_depth)),
@@ -161,7 +163,7 @@ def add_therapist():
     form = TherapistCodeForm()
     if form.validate_on_submit():
         try:
-            link = care.link_by_code(current_user, form.code.data)
+            link = links.link_by_code(current_user, form.code.data)
         except ServiceError as error:
             db.session.rollback()
             show_error(form, error)
@@ -173,7 +175,7 @@ def add_therapist():
 
 
 def _link_state(link_id: int):
-    for state in care.links_of_couple(current_user):
+    for state in links.links_of_couple(current_user):
         if state.link.id == link_id:
             return state
     abort(404)
@@ -186,7 +188,7 @@ def therapist(link_id: int):
     state = _link_state(link_id)
     form = ConsentForm(scope=state.my_scope)
     if form.validate_on_submit():
-        care.consent(current_user, link_id, form.scope.data)
+        links.consent(current_user, link_id, form.scope.data)
         db.session.commit()
         flash("Your consent is saved. You can change or withdraw it at any time.", "success")
         return redirect(url_for("settings.therapist", link_id=link_id))
@@ -197,7 +199,7 @@ def therapist(link_id: int):
 @fresh_login_required
 def revoke(link_id: int):
     """Withdraw my consent: from their next request, the therapist sees nothing."""
-    care.revoke(current_user, link_id)
+    links.revoke(current_user, link_id)
     db.session.commit()
     flash("Consent withdrawn. Your therapist can no longer see anything.", "success")
     return redirect(url_for("settings.index", _anchor="therapists-title"))
@@ -207,7 +209,7 @@ def revoke(link_id: int):
 @fresh_login_required
 def end_link(link_id: int):
     """Remove the therapist from our couple altogether."""
-    care.end_link(current_user, link_id)
+    links.end_link(current_user, link_id)
     db.session.commit()
     flash("The therapist is removed.", "success")
     return redirect(url_for("settings.index", _anchor="therapists-title"))

@@ -5,7 +5,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from blueprints.forms import Form
-from services.text import ANSWER_MAX
+from services.common.text import ANSWER_MAX
 
 
 class AssignmentForm(Form):

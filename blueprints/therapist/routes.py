@@ -1,4 +1,4 @@
-"""Therapist routes. Every read goes through care.therapist_access (the link and its scope, as of this
+"""Therapist routes. Every read goes through links.therapist_access (the link and its scope, as of this
 request) and is written to the couple's access log."""
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from blueprints.therapist import bp
 from blueprints.therapist.forms import AssignmentForm, NoteForm
 from extensions import db
 from models import Couple, Prompt
-from services import care, checkins, progress, reading
-from services.errors import ServiceError
+from services.checkins import checkins
+from services.common.errors import ServiceError
+from services.conversation import reading
+from services.therapist import links, progress
 
 
 @bp.before_request
@@ -26,7 +28,7 @@ def require_therapist():
         abort(404)
 
 
-def _summary(access: care.TherapistAccess) -> dict:
+def _summary(access: links.TherapistAccess) -> dict:
     couple = db.session.get(Couple, access.couple_id)
     return {"progress": progress.of_couple(access.couple_id), "chart": checkins.chart(couple)}
 
@@ -34,14 +36,14 @@ def _summary(access: care.TherapistAccess) -> dict:
 @bp.get("/")
 def dashboard():
     """Every couple linked to me: status, and progress for those who consented."""
-    code = care.link_code(current_user)
+    code = links.link_code(current_user)
     rows = []
-    for state in care.links_of_therapist(current_user):
-        access = care.TherapistAccess(state)
+    for state in links.links_of_therapist(current_user):
+        access = links.TherapistAccess(state)
         summary = None
         if state.scope:
             summary = _summary(access)
-            care.log_read(access, "progress")
+            links.log_read(access, "progress")
         rows.append((state, summary))
     db.session.commit()
     return render_template("therapist/dashboard.html", rows=rows, code=code)
@@ -50,7 +52,7 @@ def dashboard():
 @bp.post("/code")
 def new_code():
     """Replace my link code (couples already linked stay linked)."""
-    care.new_link_code(current_user)
+    links.new_link_code(current_user)
     db.session.commit()
     flash("Here's your new code. The old one no longer works.", "success")
     return redirect(url_for("therapist.dashboard"))
@@ -63,16 +65,16 @@ def _library_prompts():
 
 
 def _couple_page(link_id: int, assignment_form=None, note_form=None, status=200):
-    access = care.therapist_access(current_user, link_id)
+    access = links.therapist_access(current_user, link_id)
     summary = conversations = None
     if access.allows("progress"):
         summary = _summary(access)
     # One view is one entry in the couple's log, named by the widest thing it showed.
     if access.allows("conversations"):
         conversations = reading.revealed_instances(access.couple_id)
-        care.log_read(access, "conversations")
+        links.log_read(access, "conversations")
     elif access.allows("progress"):
-        care.log_read(access, "progress")
+        links.log_read(access, "progress")
     assignment_form = assignment_form or AssignmentForm()
     assignment_form.set_library(_library_prompts())
     page = render_template(
@@ -80,8 +82,8 @@ def _couple_page(link_id: int, assignment_form=None, note_form=None, status=200)
         access=access,
         summary=summary,
         conversations=conversations,
-        waiting=care.waiting_assignments(access) if access.state.scope else [],
-        notes=care.notes(access),
+        waiting=links.waiting_assignments(access) if access.state.scope else [],
+        notes=links.notes(access),
         assignment_form=assignment_form,
         note_form=note_form or NoteForm(),
     )
@@ -102,8 +104,8 @@ def assign(link_id: int):
     form.set_library(_library_prompts())
     if form.validate_on_submit():
         try:
-            care.assign(
-                care.therapist_access(current_user, link_id),
+            links.assign(
+                links.therapist_access(current_user, link_id),
                 prompt_id=form.prompt_id.data or None,
                 text=form.text.data or None,
                 note=form.note.data,
@@ -123,7 +125,7 @@ def assign(link_id: int):
 @bp.post("/couples/<int(min=1, max=2147483647):link_id>/assignments/<int(min=1, max=2147483647):assignment_id>/cancel")
 def cancel_assignment(link_id: int, assignment_id: int):
     """Take back an assignment that hasn't been delivered yet."""
-    care.cancel_assignment(care.therapist_access(current_user, link_id), assignment_id)
+    links.cancel_assignment(links.therapist_access(current_user, link_id), assignment_id)
     db.session.commit()
     flash("Assignment removed.", "success")
     return redirect(url_for("therapist.couple", link_id=link_id))
@@ -135,7 +137,7 @@ def add_note(link_id: int):
     form = NoteForm()
     if form.validate_on_submit():
         try:
-            care.add_note(care.therapist_access(current_user, link_id), form.body.data)
+            links.add_note(links.therapist_access(current_user, link_id), form.body.data)
         except ServiceError as error:
             db.session.rollback()
             if error.status == 404:
@@ -150,7 +152,7 @@ def add_note(link_id: int):
 @bp.post("/couples/<int(min=1, max=2147483647):link_id>/end")
 def end(link_id: int):
     """Stop working with this couple in Attune."""
-    care.end_link(current_user, link_id)
+    links.end_link(current_user, link_id)
     db.session.commit()
     flash("The link is ended. The couple has been told in their settings.", "success")
     return redirect(url_for("therapist.dashboard"))
@@ -159,10 +161,10 @@ def end(link_id: int):
 @bp.get("/couples/<int(min=1, max=2147483647):link_id>/conversations/<int(min=1, max=2147483647):instance_id>")
 def conversation(link_id: int, instance_id: int):
     """A revealed conversation, when both partners allow conversations."""
-    access = care.therapist_access(current_user, link_id)
-    care.require(access, "conversations")
+    access = links.therapist_access(current_user, link_id)
+    links.require(access, "conversations")
     shared = reading.shared_conversation(access.couple_id, instance_id)
-    care.log_read(access, "conversation", instance_id)
+    links.log_read(access, "conversation", instance_id)
     db.session.commit()
     return render_template("therapist/conversation.html", access=access, shared=shared)
 
@@ -170,8 +172,8 @@ def conversation(link_id: int, instance_id: int):
 @bp.get("/couples/<int(min=1, max=2147483647):link_id>/export.json")
 def export(link_id: int):
     """What I may see of this couple, as JSON (for my records)."""
-    access = care.therapist_access(current_user, link_id)
-    care.require(access, "progress")
+    access = links.therapist_access(current_user, link_id)
+    links.require(access, "progress")
     couple_row = db.session.get(Couple, access.couple_id)
     summary = progress.of_couple(access.couple_id)
     data = {
@@ -205,7 +207,7 @@ def export(link_id: int):
                 for i in reading.revealed_instances(access.couple_id, limit=200)
             )
         ]
-    care.log_read(access, "export")
+    links.log_read(access, "export")
     db.session.commit()
     return Response(
         json.dumps(data, indent=2, ensure_ascii=False),

@@ -1,6 +1,6 @@
 /* The emotional-language coach in the browser. The rules are static/js/coach-rules.json, which
    app.js fetches once (the URL is each coached field's data-coach-rules-url); this file reads a text
-   in exactly the steps services/coach.py does (its docstring describes them), function for
+   in exactly the steps services/conversation/coach.py does (its docstring describes them), function for
    function, so the page and the server agree on every phrase (tests/browser/test_coach_parity.py).
    It only suggests: nothing here stops a form from being sent. */
 (function (root) {

@@ -19,7 +19,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from app import create_app
-from services.mail import outbox as drained_outbox
+from services.accounts.mail import outbox as drained_outbox
 from tests.conftest import empty_tables, test_settings
 from tests.helpers import PASSWORD
 

@@ -1,4 +1,4 @@
-"""The coach in Chromium: the served coach.js agrees with services/coach.py on every phrase, in
+"""The coach in Chromium: the served coach.js agrees with services/conversation/coach.py on every phrase, in
 both modes, and the listener's hint appears beside the reflection field as someone types.
 """
 
@@ -10,7 +10,7 @@ from dataclasses import asdict
 import pytest
 from playwright.sync_api import expect
 
-from services import coach
+from services.conversation import coach
 from tests import coach_phrase_set
 from tests.browser.conftest import log_in, save_screenshot
 from tests.helpers import Factory

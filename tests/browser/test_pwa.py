@@ -440,8 +440,8 @@ def test_prompt_from_the_scheduler_arrives_as_a_notification(live_server, app_pr
 
     from jobs import scheduler
     from models import Couple, PromptInstance
-    from services import devices, vapid
-    from services.push import PushSender
+    from services.notifications import devices, vapid
+    from services.notifications.push import PushSender
     from tests.push_service import PushService
 
     app, base = live_server.app, live_server.url

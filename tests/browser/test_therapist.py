@@ -114,7 +114,7 @@ def last_sunday_noon() -> datetime:
 
 
 def seed_checkins(factory: Factory, pair) -> None:
-    from services import checkins
+    from services.checkins import checkins
 
     when = last_sunday_noon()
     for person, connection, safety in ((pair.a, "7", "6"), (pair.b, "8", "5")):
@@ -132,7 +132,7 @@ def seed_checkins(factory: Factory, pair) -> None:
 
 def reveal_everything(factory: Factory, pair) -> None:
     """Answer every open prompt, so the pile-up rule doesn't hold the next delivery back."""
-    from services.errors import Conflict
+    from services.common.errors import Conflict
 
     with factory.session():
         ids = db.session.scalars(
@@ -430,7 +430,7 @@ LONG_WORD = "s" + "o" * 160
 
 
 def test_conversation_scope_pages_fit_a_phone_and_pass_axe(live_server, phone, desktop):
-    from services import care
+    from services.therapist import links
 
     base, app = live_server.url, live_server.app
     factory = Factory(app)
@@ -438,9 +438,9 @@ def test_conversation_scope_pages_fit_a_phone_and_pass_axe(live_server, phone, d
     factory.reveal(pair, f"I was {LONG_WORD} glad", "Sam's answer,\nover two lines")
     therapist = factory.user(THERAPIST_NAME, role="therapist")
     with factory.session():
-        link_id = care.link_by_code(factory.load(pair.a), care.link_code(factory.load(therapist))).id
+        link_id = links.link_by_code(factory.load(pair.a), links.link_code(factory.load(therapist))).id
         for person in (pair.a, pair.b):
-            care.consent(factory.load(person), link_id, "conversations")
+            links.consent(factory.load(person), link_id, "conversations")
 
     handset = phone(THERAPIST_NAME)
     t = handset.page

@@ -20,9 +20,13 @@ from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from models import Assignment, Couple, Membership, Prompt, PromptInstance, User, utcnow
-from services import activity, bulk, care, notify, quiet_hours, schedule
-from services.errors import Invalid
-from services.upsert import insert_ignoring_duplicates
+from services.common import bulk
+from services.common.errors import Invalid
+from services.common.upsert import insert_ignoring_duplicates
+from services.couples import versions
+from services.delivery import clock
+from services.notifications import notify, quiet_hours
+from services.therapist import links
 
 # While this many prompts wait unrevealed, the next slot is held rather than piling on.
 MAX_OPEN_PROMPTS = 2
@@ -148,7 +152,7 @@ def deliver(
     A prompt their therapist assigned comes first, ahead of the library.
     """
     if source == "library":
-        assignment = care.next_assignment(couple.id)
+        assignment = links.next_assignment(couple.id)
         if assignment is not None:
             return deliver_assignment(couple, slot_at, assignment)
     deck = deck or Deck.load()
@@ -167,7 +171,7 @@ def deliver(
         return None
     couple.used_prompts, couple.last_theme_id = used, prompt.theme_id
     instance_id = inserted[0].id
-    activity.couple_changed(couple.id)
+    versions.couple_changed(couple.id)
     notify.queue(partner_ids(couple.id), notify.new_prompt(couple.id, slot_at, instance_id), now)
     return db.session.get(PromptInstance, instance_id)
 
@@ -195,7 +199,7 @@ def deliver_assignment(couple: Couple, slot_at: datetime, assignment: Assignment
     except IntegrityError:
         return None
     assignment.instance_id = instance.id
-    activity.couple_changed(couple.id)
+    versions.couple_changed(couple.id)
     notify.queue(partner_ids(couple.id), notify.new_prompt(couple.id, slot_at, instance.id), now)
     return instance
 
@@ -213,7 +217,7 @@ def open_prompt_count(couple_id: int) -> int:
 
 
 def next_scheduled(couple: Couple, after: datetime) -> datetime | None:
-    return schedule.next_slot(after, couple.timezone, couple.delivery_time, couple.cadence, couple.cadence_days)
+    return clock.next_slot(after, couple.timezone, couple.delivery_time, couple.cadence, couple.cadence_days)
 
 
 def start_schedule(couple: Couple, now: datetime) -> None:
@@ -224,16 +228,16 @@ def start_schedule(couple: Couple, now: datetime) -> None:
 
 def set_schedule(couple: Couple, tz_name: str, at: time, cadence: str, days: int, now: datetime | None = None) -> None:
     """Change when a couple's prompts arrive; the next one moves to the first new slot."""
-    tz_name = schedule.check_timezone(tz_name)
+    tz_name = clock.check_timezone(tz_name)
     if cadence not in ("daily", "weekdays", "days"):
         raise Invalid("Choose every day, weekdays, or the days you pick.", field="cadence")
-    if cadence == "days" and not days & schedule.EVERY_DAY_MASK:
+    if cadence == "days" and not days & clock.EVERY_DAY_MASK:
         raise Invalid("Pick at least one day.", field="days")
     couple.timezone, couple.cadence, couple.cadence_days = tz_name, cadence, days
     couple.delivery_time = at.replace(second=0, microsecond=0)
     if couple.next_delivery_at is not None:
         couple.next_delivery_at = next_scheduled(couple, now or utcnow())
-    activity.couple_changed(couple.id)
+    versions.couple_changed(couple.id)
 
 
 def return_to_deck(couple: Couple, prompt_id: str) -> None:
@@ -306,10 +310,10 @@ class _Plans:
         key = (tz_name, at, cadence, days)
         if key not in self._slots:
             plan = (tz_name, _parse_time(at), cadence, days)
-            slot = schedule.latest_slot_at_or_before(self.now, *plan)
+            slot = clock.latest_slot_at_or_before(self.now, *plan)
             self._slots[key] = (
                 self.driver.stamp(slot),
-                self.driver.stamp(schedule.next_slot(self.now, *plan)),
+                self.driver.stamp(clock.next_slot(self.now, *plan)),
                 slot,
             )
         return self._slots[key]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from services.schedule import local_instant, zone
+from services.delivery.clock import local_instant, zone
 
 
 def in_quiet_hours(local: time, start: time | None, end: time | None) -> bool:

@@ -17,9 +17,9 @@ from sqlalchemy.orm import joinedload
 from extensions import db
 from models import Answer, Couple, Membership, PromptInstance, Reflection, Theme, User
 from services import access
-from services.conversation import Direction, directions
-from services.delivery import MAX_OPEN_PROMPTS
-from services.errors import NotFound
+from services.common.errors import NotFound
+from services.conversation.conversation import Direction, directions
+from services.delivery.delivery import MAX_OPEN_PROMPTS
 
 HISTORY_PAGE_SIZE = 20
 # Past this a page number is nonsense (two million conversations), and a bound keeps OFFSET inside a 64-bit integer.

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import RequestKey, User
-from services.errors import Invalid
+from services.common.errors import Invalid
 
 KEY_MAX = 64
 

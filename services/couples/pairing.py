@@ -10,9 +10,10 @@ from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from models import Couple, Invite, Membership, User, utcnow
-from services import activity, delivery
-from services.codes import looks_like_code, new_code, normalise_code
-from services.errors import Conflict, Invalid, NotFound
+from services.common.codes import looks_like_code, new_code, normalise_code
+from services.common.errors import Conflict, Invalid, NotFound
+from services.couples import versions
+from services.delivery import delivery
 
 
 def format_code(code: str) -> str:
@@ -134,7 +135,7 @@ def join(user: User, *, token: str | None = None, code: str | None = None) -> Co
         raise Conflict("This invite has already been used. Ask your partner for a new one.")
     couple = invite.couple
     delivery.start_schedule(couple, now)
-    activity.couple_changed(couple.id)
+    versions.couple_changed(couple.id)
     return couple
 
 
@@ -153,5 +154,5 @@ def leave(user: User) -> Couple:
     db.session.execute(
         sa.update(Invite).where(Invite.couple_id == couple.id, Invite.used_at.is_(None)).values(revoked_at=now)
     )
-    activity.couple_changed(couple.id)
+    versions.couple_changed(couple.id)
     return couple

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Answer, Couple, Membership, PromptInstance, User, utcnow
-from services import notify
+from services.notifications import notify
 
 ONCE_A_DAY = timedelta(hours=23)
 BATCH = 2000

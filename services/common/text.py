@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from services.errors import Invalid
+from services.common.errors import Invalid
 
 ANSWER_MAX = 5000
 REFLECTION_MAX = 2000

@@ -41,7 +41,8 @@ from models import (
     User,
     utcnow,
 )
-from services import activity, notify, pairing
+from services.couples import pairing, versions
+from services.notifications import notify
 
 EXPORT_FORMAT = "attune-export/1"
 
@@ -319,5 +320,5 @@ def delete_account(user: User) -> None:
     clear(Couple, Couple.paused_by_id)
     delete(Membership, Membership.user_id == uid)
     for couple_id in sorted(couple_ids):
-        activity.couple_changed(couple_id)
+        versions.couple_changed(couple_id)
     db.session.execute(sa.delete(User).where(User.id == uid))

@@ -15,9 +15,13 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Answer, PromptInstance, Reflection, User, utcnow
-from services import access, activity, delivery, idempotency, notify
-from services.errors import Conflict, Invalid, NotFound
-from services.text import ANSWER_MAX, REFLECTION_MAX, check_text
+from services import access
+from services.common import idempotency
+from services.common.errors import Conflict, Invalid, NotFound
+from services.common.text import ANSWER_MAX, REFLECTION_MAX, check_text
+from services.couples import versions
+from services.delivery import delivery
+from services.notifications import notify
 
 DirectionState = Literal["awaiting_reflection", "awaiting_response", "heard"]
 
@@ -69,10 +73,10 @@ def submit_answer(user: User, instance_id: int, body: str, client_key: str | Non
     db.session.flush()
     idempotency.remember(user, client_key, request_print, answer_id=mine.id)
     if first_answer or revealed_now:
-        activity.couple_changed(instance.couple_id)
+        versions.couple_changed(instance.couple_id)
     else:
         # An edit while sealed: nothing the partner may see has changed, not even when it happened.
-        activity.person_changed(user.id, instance.couple_id)
+        versions.person_changed(user.id, instance.couple_id)
     if revealed_now:
         instance.revealed_at = now
         instance.remind_at = None
@@ -177,7 +181,7 @@ def reflect(user: User, instance_id: int, body: str, client_key: str | None = No
     db.session.add(reflection)
     db.session.flush()
     idempotency.remember(user, client_key, request_print, reflection_id=reflection.id)
-    activity.couple_changed(instance.couple_id)
+    versions.couple_changed(instance.couple_id)
     notify.queue([direction.speaker_id], notify.reflection(instance.id, reflection.id))
     db.session.flush()
     return reflection
@@ -206,7 +210,7 @@ def respond(user: User, instance_id: int, reflection_id: int, response: str, add
     reflection.response = response
     reflection.responded_at = utcnow()
     _maybe_complete(instance, answers, reflections)
-    activity.couple_changed(instance.couple_id)
+    versions.couple_changed(instance.couple_id)
     db.session.flush()
     return reflection
 
@@ -222,6 +226,6 @@ def close(user: User, instance_id: int) -> PromptInstance:
     if mine.closed_at is None:
         mine.closed_at = utcnow()
     _maybe_complete(instance, answers, _reflections(instance.id))
-    activity.couple_changed(instance.couple_id)
+    versions.couple_changed(instance.couple_id)
     db.session.flush()
     return instance

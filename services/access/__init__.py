@@ -10,7 +10,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from extensions import db
 from models import Answer, Membership, PromptInstance, User
-from services.errors import NotFound
+from services.common.errors import NotFound
 
 
 def instance_for(user: User, instance_id: int, *, lock: bool = False) -> PromptInstance:

@@ -41,7 +41,7 @@ from functools import cache
 from pathlib import Path
 
 # Served to the browser as a static file (fetched once, kept by the service worker), read here from the same file.
-RULES_PATH = Path(__file__).resolve().parent.parent / "static" / "js" / "coach-rules.json"
+RULES_PATH = Path(__file__).resolve().parents[2] / "static" / "js" / "coach-rules.json"
 MODES = ("speaker", "listener")
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*|[.!?;,:()/\"'\n-]")

@@ -22,9 +22,10 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import NOTIFICATION_KINDS, PushMessage, PushSubscription, User, utcnow
-from services import quiet_hours, schedule
-from services.errors import Invalid
-from services.upsert import insert_ignoring_duplicates
+from services.common.errors import Invalid
+from services.common.upsert import insert_ignoring_duplicates
+from services.delivery import clock
+from services.notifications import quiet_hours
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ def update_preferences(user: User, values: dict, tz_name: str, quiet_start, quie
     """Save which notifications a person wants, their time zone and their quiet hours (both ends or neither)."""
     if (quiet_start is None) != (quiet_end is None):
         raise Invalid("Give both ends of your quiet hours, or neither.", field="quiet_end")
-    user.timezone = schedule.check_timezone(tz_name)
+    user.timezone = clock.check_timezone(tz_name)
     for name in PREFERENCE_FIELDS:
         setattr(user, name, bool(values.get(name)))
     user.quiet_start, user.quiet_end = quiet_start, quiet_end

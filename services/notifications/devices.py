@@ -22,9 +22,9 @@ from flask import current_app
 
 from extensions import db
 from models import PushSubscription, User, utcnow
-from services.errors import Conflict, Invalid, NotFound
-from services.text import check_line
-from services.upsert import insert_ignoring_duplicates
+from services.common.errors import Conflict, Invalid, NotFound
+from services.common.text import check_line
+from services.common.upsert import insert_ignoring_duplicates
 
 LABEL_MAX = 80
 ENDPOINT_MAX = 2000

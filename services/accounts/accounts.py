@@ -20,11 +20,11 @@ from sqlalchemy.orm import contains_eager
 
 from extensions import db
 from models import ROLE_PARTNER, ROLE_THERAPIST, Couple, LoginSession, Membership, User, utcnow
-from services import passwords
-from services.care import check_practice
-from services.errors import Invalid
-from services.mail import queue_mail, queue_nothing
-from services.redirects import local_path
+from services.accounts import passwords
+from services.accounts.mail import queue_mail, queue_nothing
+from services.common.errors import Invalid
+from services.common.redirects import local_path
+from services.therapist.links import check_practice
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 REGISTRATION_LINK_AGE = 2 * 24 * 3600

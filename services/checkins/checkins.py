@@ -19,10 +19,12 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import CheckIn, Couple, Membership, User, utcnow
-from services import activity, charts, reading
-from services.conversation import check_text
-from services.errors import Conflict, Invalid, NotFound
-from services.schedule import WEEKDAY_NAMES, zone
+from services.checkins import charts
+from services.common.errors import Conflict, Invalid, NotFound
+from services.conversation import reading
+from services.conversation.conversation import check_text
+from services.couples import versions
+from services.delivery.clock import WEEKDAY_NAMES, zone
 
 SCALE_MIN, SCALE_MAX = 1, 10
 FEELING_MAX = 40
@@ -326,10 +328,10 @@ def submit(user: User, couple: Couple, values: Mapping, now: datetime | None = N
             setattr(mine, name, value)
     db.session.flush()
     if first_check_in:
-        activity.couple_changed(locked.id)
+        versions.couple_changed(locked.id)
     else:
         # An edit while sealed changes nothing the partner may see, not even when it happened.
-        activity.person_changed(user.id, locked.id)
+        versions.person_changed(user.id, locked.id)
     return Outcome(Entry.of(mine), week, revealed_now=partner_answered)
 
 

@@ -8,7 +8,7 @@ from functools import cache, lru_cache
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from services.errors import Invalid
+from services.common.errors import Invalid
 
 MIN_LENGTH = 8
 MAX_LENGTH = 128

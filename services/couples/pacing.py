@@ -12,8 +12,10 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Answer, Couple, Membership, PromptInstance, User, utcnow
-from services import access, activity, delivery
-from services.errors import Conflict, Invalid, NotFound
+from services import access
+from services.common.errors import Conflict, Invalid, NotFound
+from services.couples import versions
+from services.delivery import delivery
 
 PAUSE_CHOICES = {"day": timedelta(days=1), "week": timedelta(days=7), "resume": None}
 
@@ -42,7 +44,7 @@ def pause(user: User, length: str, now: datetime | None = None) -> Couple:
     couple.paused_at, couple.paused_by_id = now, user.id
     couple.paused_until = now + span if span else None
     couple.next_delivery_at = None
-    activity.couple_changed(couple.id)
+    versions.couple_changed(couple.id)
     return couple
 
 
@@ -59,7 +61,7 @@ def _unpause(couple: Couple, now: datetime) -> None:
     couple.paused_at = couple.paused_until = couple.paused_by_id = None
     if couple.ended_at is None and couple.held_since is None:
         couple.next_delivery_at = delivery.next_scheduled(couple, now)
-    activity.couple_changed(couple.id)
+    versions.couple_changed(couple.id)
 
 
 def expire_pauses(now: datetime | None = None) -> int:
@@ -93,7 +95,7 @@ def set_aside(user: User, instance_id: int, now: datetime | None = None) -> Prom
         if instance.prompt_id is not None:
             delivery.return_to_deck(couple, instance.prompt_id)
         delivery.release_hold(couple, instance.set_aside_at)
-        activity.couple_changed(couple.id)
+        versions.couple_changed(couple.id)
     return instance
 
 
@@ -104,5 +106,5 @@ def take_break(user: User, instance_id: int, stepping_away: bool = True) -> Answ
     if answer is None:
         raise Conflict("There's nothing of yours here to step away from.")
     answer.break_at = utcnow() if stepping_away else None
-    activity.couple_changed(instance.couple_id)
+    versions.couple_changed(instance.couple_id)
     return answer

@@ -46,9 +46,9 @@ from pywebpush import WebPusher
 from database import writing
 from extensions import db
 from models import PushMessage, PushSubscription, User, utcnow
-from services import devices, notify
-from services.errors import Invalid
-from services.vapid import Signer
+from services.common.errors import Invalid
+from services.notifications import devices, notify
+from services.notifications.vapid import Signer
 
 log = logging.getLogger("attune.push")
 
@@ -60,6 +60,7 @@ MAX_ATTEMPTS = 8
 BACKOFF_BASE = 15  # seconds; doubled per attempt, capped below
 BACKOFF_CAP = 3600
 TTL = 24 * 3600
+
 
 def payload(kind: str, event_key: str, url: str, discreet: bool) -> dict:
     """What the service worker receives: title, body, where a tap goes, and a tag that collapses repeats."""

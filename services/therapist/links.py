@@ -24,9 +24,9 @@ from models import (
     User,
     utcnow,
 )
-from services.codes import new_code, normalise_code
-from services.errors import Conflict, Invalid, NotFound
-from services.text import ANSWER_MAX, check_text
+from services.common.codes import new_code, normalise_code
+from services.common.errors import Conflict, Invalid, NotFound
+from services.common.text import ANSWER_MAX, check_text
 
 PRACTICE_MAX = 120
 NOTE_MAX = 500

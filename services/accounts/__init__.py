@@ -1,0 +1,1 @@
+"""Accounts: registration, login, passwords, password reset, the mail outbox, and a person's data rights (export, deletion)."""

@@ -1,0 +1,1 @@
+"""The weekly check-in and its charts."""
