@@ -17,59 +17,8 @@ import sqlalchemy as sa
 from extensions import db
 from models import Couple, Invite, Reflection
 from services.checkins import checkins
+from tests.crawl import crawl
 from tests.helpers import PASSWORD
-
-# Routes a crawl must not call with a valid body, because doing so is the legitimate
-# way to take part (A answering reveals the prompt, A checking in reveals the week) ...
-PARTICIPATING = {"prompts.answer", "api.put_answer", "checkins.submit"}
-# ... or ends what the walk needs: the crawler's session, or the prompt under test (set aside).
-ENDS_SESSION = {"auth.logout", "auth.sign_out_everywhere", "prompts.set_aside", "auth.delete_account"}
-
-
-def _argument_values(rule, ids: dict) -> list[dict]:
-    """Plausible values for a rule's path arguments: the couple's real ids, neighbours, junk."""
-    combos = [{}]
-    for name in rule.arguments:
-        converter = rule._converters[name].__class__.__name__
-        if converter == "IntegerConverter":
-            values = sorted({ids["instance"], ids["reflection"], ids["instance"] + 1, 1, 2, 0})
-        elif name == "filename":
-            values = ["css/app.css", "js/app.js"]
-        else:
-            values = [ids["token"], "x", "../../etc/passwd"]
-        combos = [dict(c, **{name: v}) for c in combos for v in values]
-    return combos
-
-
-def _urls(app, ids: dict):
-    for rule in app.url_map.iter_rules():
-        methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
-        for values in _argument_values(rule, ids):
-            path = rule.build(values, append_unknown=False)[1]
-            for method in methods:
-                yield rule.endpoint, method, path
-
-
-def _crawl(app, client, ids, canary, *, participating_ok: bool, skip: frozenset = frozenset()):
-    seen = []
-    for endpoint, method, path in _urls(app, ids):
-        if method != "GET" and (endpoint in ENDS_SESSION or endpoint in skip):
-            continue
-        bodies = [None]
-        if method in ("POST", "PUT", "PATCH", "DELETE"):
-            bodies = [{"data": {}}, {"json": {}}, {"json": {"body": "", "response": "heard"}}]
-            if participating_ok or endpoint not in PARTICIPATING:
-                bodies.append({"data": {"body": "probe", "response": "partly", "addition": "probe"}})
-                bodies.append({"json": {"body": "probe"}})
-        for body in bodies:
-            response = client.open(path, method=method, **(body or {}))
-            assert response.status_code < 500, (method, path, response.status_code)
-            text = response.get_data(as_text=True)
-            headers = str(response.headers)
-            seen.append((method, path, response.status_code))
-            assert canary not in text, f"canary leaked by {method} {path}"
-            assert canary not in headers, f"canary leaked in headers of {method} {path}"
-    return seen
 
 
 @pytest.fixture
@@ -105,10 +54,10 @@ def test_sealed_answer_never_reaches_partner_or_stranger(app, planted, factory):
     outsider = _client(app, stranger)
     other_couple = _client(app, other_pair.a)
     anonymous = app.test_client()
-    crawled = _crawl(app, partner, ids, canary, participating_ok=False)
+    crawled = crawl(app, partner, ids, canary, participating_ok=False)
     assert len(crawled) > 100
     for client in (outsider, other_couple, anonymous):
-        _crawl(app, client, ids, canary, participating_ok=True)
+        crawl(app, client, ids, canary, participating_ok=True)
 
     # The partner learns only that B answered: nothing about length or timing.
     payload = partner.get(f"/api/v1/prompts/{pair.first_prompt_id}").get_json()
@@ -140,4 +89,4 @@ def test_sealed_answer_never_reaches_partner_or_stranger(app, planted, factory):
         db.session.commit()
         ids["reflection"] = db.session.scalar(sa.select(Reflection.id))
     for client in (outsider, other_couple, anonymous):
-        _crawl(app, client, ids, canary, participating_ok=True)
+        crawl(app, client, ids, canary, participating_ok=True)

@@ -12,8 +12,8 @@ from extensions import db
 from models import AccessEntry, Assignment, Couple, PromptInstance, TherapistNote
 from services.delivery import delivery
 from services.therapist import links
+from tests.crawl import crawl
 from tests.helpers import PASSWORD, page_text
-from tests.test_leak_crawl import _crawl
 
 
 def client_for(app, person):
@@ -146,10 +146,10 @@ def test_leak_crawl_over_every_therapist_route_in_every_state(app, factory, worl
             revoke(factory, pair.a, world["link"])
         therapist = client_for(app, world["therapist"])
         keep_link = frozenset({"therapist.end"})  # ending it would end the walk through the states
-        _crawl(app, therapist, ids, world["sealed"], participating_ok=True, skip=keep_link)
+        crawl(app, therapist, ids, world["sealed"], participating_ok=True, skip=keep_link)
         crawl_ids = dict(ids, instance=world["revealed_id"])
         if step != "conversations":
-            _crawl(app, therapist, crawl_ids, world["revealed"], participating_ok=True, skip=keep_link)
+            crawl(app, therapist, crawl_ids, world["revealed"], participating_ok=True, skip=keep_link)
         for link_id in (world["link"], world["link"] + 1):
             for path in (
                 f"/therapist/couples/{link_id}/conversations/{world['sealed_id']}",
@@ -261,7 +261,7 @@ def test_notes_are_private_to_their_therapist(app, factory, world):
         assert db.session.scalar(sa.select(TherapistNote.body)) == "NOTE-CANARY about attachment"
     for person in (pair.a, pair.b, other):
         client = client_for(app, person)
-        _crawl(
+        crawl(
             app,
             client,
             {"instance": world["revealed_id"], "reflection": 1, "token": "x"},
