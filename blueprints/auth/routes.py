@@ -29,11 +29,11 @@ from blueprints.auth.forms import (
 )
 from blueprints.auth.fresh import fresh_login_required
 from blueprints.auth.session import log_in
-from blueprints.forms import show_error
+from blueprints.forms import committed
 from extensions import db, limiter
 from models import ROLE_THERAPIST, utcnow
 from services.accounts import accounts, data_rights
-from services.common.errors import Invalid, ServiceError
+from services.common.errors import Invalid
 from services.common.redirects import local_path
 
 AUTH_LIMIT = "10 per minute;60 per hour"
@@ -62,12 +62,13 @@ def register():
         return redirect(url_for("prompts.today"))
     form = EmailForm(next=request.args.get("next"))
     if form.validate_on_submit():
-        try:
-            accounts.start_registration(form.email.data, next_path=form.next.data, invite=link_tokens.held("invite"))
-        except ServiceError as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if committed(
+            accounts.start_registration,
+            form.email.data,
+            next_path=form.next.data,
+            invite=link_tokens.held("invite"),
+            form=form,
+        ):
             return redirect(url_for("auth.check_inbox"))
     return render_template("auth/register.html", form=form)
 
@@ -80,12 +81,7 @@ def register_therapist():
         return redirect(url_for("home.index"))
     form = EmailForm()
     if form.validate_on_submit():
-        try:
-            accounts.start_registration(form.email.data, role=ROLE_THERAPIST)
-        except ServiceError as error:
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if committed(accounts.start_registration, form.email.data, role=ROLE_THERAPIST, form=form):
             return redirect(url_for("auth.check_inbox"))
     return render_template("auth/register_therapist.html", form=form)
 
@@ -112,13 +108,15 @@ def finish_registration():
         return render_template("auth/link_problem.html", message=error.message), 400
     form = FinishRegistrationForm()
     if form.validate_on_submit():
-        try:
-            user = accounts.create_account(claim, form.display_name.data, form.password.data, form.practice_name.data)
-        except ServiceError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if done := committed(
+            accounts.create_account,
+            claim,
+            form.display_name.data,
+            form.password.data,
+            form.practice_name.data,
+            form=form,
+        ):
+            user = done.value
             log_in(user)
             if claim.invite:
                 link_tokens.hold("invite", claim.invite)
@@ -181,13 +179,7 @@ def change_password():
     """Change password (needs the current one); every other login ends."""
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
-            accounts.change_password(current_user, form.current_password.data, form.password.data)
-        except ServiceError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if committed(accounts.change_password, current_user, form.current_password.data, form.password.data, form=form):
             flash("Password changed. You've been signed out on your other devices.", "success")
             return redirect(url_for("auth.account"))
     return render_template("auth/change_password.html", form=form)
@@ -230,13 +222,7 @@ def reset_password():
         return render_template("auth/link_problem.html", message=error.message), 400
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        try:
-            accounts.reset_password(user, form.password.data)
-        except ServiceError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if committed(accounts.reset_password, user, form.password.data, form=form):
             link_tokens.drop("reset")
             flash("Your password is changed. Log in with it now.", "success")
             return redirect(url_for("auth.login"))

@@ -7,10 +7,8 @@ from flask_login import current_user, login_required
 
 from blueprints.checkins import bp
 from blueprints.checkins.forms import CheckInForm
-from blueprints.forms import show_error
-from extensions import db
+from blueprints.forms import committed
 from services.checkins import checkins
-from services.common.errors import ServiceError
 
 
 @bp.before_request
@@ -50,15 +48,8 @@ def submit():
         if membership is None:
             flash("Check-ins start once you and your partner are paired.", "error")
             return redirect(url_for("checkins.show"))
-        try:
-            outcome = checkins.submit(current_user, membership.couple, form.values())
-        except ServiceError as error:
-            db.session.rollback()
-            for problem in getattr(error, "problems", [error]):
-                show_error(form, problem)
-        else:
-            db.session.commit()
-            if outcome.revealed_now:
+        if done := committed(checkins.submit, current_user, membership.couple, form.values(), form=form):
+            if done.value.revealed_now:
                 flash("You've both checked in. Here's this week, side by side.", "success")
             else:
                 flash("Saved. It stays private until you've both checked in.", "success")

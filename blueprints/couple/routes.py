@@ -8,8 +8,8 @@ from flask_login import current_user, login_required
 from blueprints import link_tokens
 from blueprints.couple import bp
 from blueprints.couple.forms import JoinCodeForm, LeaveForm, StartCoupleForm
-from blueprints.forms import show_error
-from extensions import db, limiter
+from blueprints.forms import committed
+from extensions import limiter
 from services.common.errors import NotFound, ServiceError
 from services.conversation import reading
 from services.couples import pairing
@@ -50,13 +50,7 @@ def start():
             tz = clock.check_timezone(form.timezone.data) if form.timezone.data else "UTC"
         except ServiceError:
             tz = "UTC"
-        try:
-            pairing.create_couple(current_user, timezone=tz)
-        except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
+        committed(pairing.create_couple, current_user, timezone=tz)
     return redirect(url_for("couple.show"))
 
 
@@ -65,13 +59,7 @@ def start():
 def new_invite():
     """Replace the invite with a new one (the old link and code stop working)."""
     if StartCoupleForm().validate_on_submit():
-        try:
-            pairing.new_invite(current_user)
-        except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
+        if committed(pairing.new_invite, current_user):
             flash("Here's a new invite. The old one no longer works.", "success")
     return redirect(url_for("couple.show"))
 
@@ -83,13 +71,7 @@ def join_by_code():
     """Join a partner's couple by typing their code."""
     form = JoinCodeForm()
     if form.validate_on_submit():
-        try:
-            pairing.join(current_user, code=form.code.data)
-        except ServiceError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if committed(pairing.join, current_user, code=form.code.data, form=form):
             flash("You're paired. Your first prompt is waiting.", "success")
             return redirect(url_for("prompts.today"))
     return render_template("couple/join.html", form=form)
@@ -121,13 +103,7 @@ def join_by_link():
         return render_template("couple/invite_landing.html", error=None)
     form = StartCoupleForm()
     if form.validate_on_submit():
-        try:
-            pairing.join(current_user, token=token)
-        except ServiceError as problem:
-            db.session.rollback()
-            flash(problem.message, "error")
-        else:
-            db.session.commit()
+        if committed(pairing.join, current_user, token=token):
             link_tokens.drop("invite")
             flash("You're paired. Your first prompt is waiting.", "success")
             return redirect(url_for("prompts.today"))
@@ -140,13 +116,7 @@ def leave():
     """Unpair, after a confirmation; either partner can do this alone."""
     form = LeaveForm()
     if form.validate_on_submit():
-        try:
-            pairing.leave(current_user)
-        except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
+        if committed(pairing.leave, current_user):
             flash("You've left the couple. Your revealed conversations stay in your history.", "success")
         return redirect(url_for("couple.show"))
     return render_template("couple/leave.html", form=form)

@@ -6,12 +6,11 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
-from blueprints.forms import show_error
+from blueprints.forms import committed
 from blueprints.prompts import bp
 from blueprints.prompts.forms import AnswerForm, CloseForm, ReflectionForm, ResponseForm
 from blueprints.prompts.page_cache import CSRF_SLOT, PageCache
 from extensions import db
-from services.common.errors import ServiceError
 from services.conversation import coach, conversation, reading
 from services.couples import pacing
 
@@ -89,13 +88,10 @@ def answer(instance_id: int):
     """Save or edit my answer; the second answer reveals both."""
     form = AnswerForm()
     if form.validate_on_submit():
-        try:
-            outcome = conversation.submit_answer(current_user, instance_id, form.body.data, form.client_key.data)
-        except ServiceError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if done := committed(
+            conversation.submit_answer, current_user, instance_id, form.body.data, form.client_key.data, form=form
+        ):
+            outcome = done.value
             if outcome.revealed_now:
                 flash("You've both answered. Here's what you each wrote.", "success")
                 return redirect(url_for("prompts.show", instance_id=instance_id))
@@ -109,13 +105,7 @@ def reflect(instance_id: int):
     """Reflect back what I heard in my partner's answer."""
     form = ReflectionForm()
     if form.validate_on_submit():
-        try:
-            conversation.reflect(current_user, instance_id, form.body.data, form.client_key.data)
-        except ServiceError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if committed(conversation.reflect, current_user, instance_id, form.body.data, form.client_key.data, form=form):
             flash("Reflection shared.", "success")
             return redirect(url_for("prompts.show", instance_id=instance_id, _anchor="listening"))
     return _render_prompt(instance_id, reflection_form=form, status=422)
@@ -128,13 +118,15 @@ def respond(instance_id: int, reflection_id: int):
     """Say whether my partner's reflection left me feeling heard."""
     form = ResponseForm()
     if form.validate_on_submit():
-        try:
-            conversation.respond(current_user, instance_id, reflection_id, form.response.data, form.addition.data)
-        except ServiceError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if committed(
+            conversation.respond,
+            current_user,
+            instance_id,
+            reflection_id,
+            form.response.data,
+            form.addition.data,
+            form=form,
+        ):
             flash("Thank you for letting them know.", "success")
             return redirect(url_for("prompts.show", instance_id=instance_id, _anchor="being-heard"))
     return _render_prompt(instance_id, response_form=form, status=422)
@@ -145,13 +137,7 @@ def close(instance_id: int):
     """I'm done with this conversation."""
     if not CloseForm().validate_on_submit():
         abort(400)
-    try:
-        conversation.close(current_user, instance_id)
-    except ServiceError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    if committed(conversation.close, current_user, instance_id):
         flash("Closed. It's kept in your history.", "success")
     return redirect(url_for("prompts.today"))
 

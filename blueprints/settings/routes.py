@@ -7,11 +7,10 @@ from flask_login import current_user, login_required
 
 from blueprints.auth.fresh import fresh_login_required
 from blueprints.couple.forms import DepthForm
-from blueprints.forms import show_error
+from blueprints.forms import committed
 from blueprints.settings import bp
 from blueprints.settings.forms import ConsentForm, NotificationsForm, PauseForm, ScheduleForm, TherapistCodeForm
 from extensions import db, limiter
-from services.common.errors import ServiceError
 from services.couples import pacing
 from services.delivery import delivery
 from services.notifications import devices, notify, vapid
@@ -75,19 +74,16 @@ def schedule():
         flash("Pair with your partner first.", "error")
         return redirect(url_for("settings.index"))
     if form.validate_on_submit():
-        try:
-            delivery.set_schedule(
-                membership.couple,
-                form.timezone.data,
-                form.delivery_time.data,
-                form.cadence.data,
-                sum(1 << int(day) for day in form.days.data or []),
-            )
-        except ServiceError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
+        days = sum(1 << int(day) for day in form.days.data or [])
+        if committed(
+            delivery.set_schedule,
+            membership.couple,
+            form.timezone.data,
+            form.delivery_time.data,
+            form.cadence.data,
+            days,
+            form=form,
+        ):
             flash("Schedule saved. It applies to you both.", "success")
             return redirect(url_for("settings.index"))
     return _page(schedule_form=form, status=422)
@@ -98,15 +94,15 @@ def notifications():
     """Which notifications I get, my time zone, quiet hours and discreet mode."""
     form = NotificationsForm()
     if form.validate_on_submit():
-        try:
-            notify.update_preferences(
-                current_user, form.data, form.timezone.data, form.quiet_start.data, form.quiet_end.data
-            )
-        except ServiceError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if committed(
+            notify.update_preferences,
+            current_user,
+            form.data,
+            form.timezone.data,
+            form.quiet_start.data,
+            form.quiet_end.data,
+            form=form,
+        ):
             flash("Notification settings saved.", "success")
             return redirect(url_for("settings.index"))
     return _page(notifications_form=form, status=422)
@@ -162,13 +158,8 @@ def add_therapist():
     """Add a therapist by their code: a pending link that shows them nothing yet."""
     form = TherapistCodeForm()
     if form.validate_on_submit():
-        try:
-            link = links.link_by_code(current_user, form.code.data)
-        except ServiceError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if done := committed(links.link_by_code, current_user, form.code.data, form=form):
+            link = done.value
             flash("Therapist added. They see nothing until you both consent.", "success")
             return redirect(url_for("settings.therapist", link_id=link.id))
     return _page(code_form=form, status=422)

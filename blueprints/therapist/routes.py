@@ -9,13 +9,12 @@ import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from blueprints.forms import show_error
+from blueprints.forms import committed
 from blueprints.therapist import bp
 from blueprints.therapist.forms import AssignmentForm, NoteForm
 from extensions import db
 from models import Couple, Prompt
 from services.checkins import checkins
-from services.common.errors import ServiceError
 from services.conversation import reading
 from services.therapist import links, progress
 
@@ -103,20 +102,15 @@ def assign(link_id: int):
     form = AssignmentForm()
     form.set_library(_library_prompts())
     if form.validate_on_submit():
-        try:
-            links.assign(
-                links.therapist_access(current_user, link_id),
-                prompt_id=form.prompt_id.data or None,
-                text=form.text.data or None,
-                note=form.note.data,
-            )
-        except ServiceError as error:
-            db.session.rollback()
-            if error.status == 404:
-                raise
-            show_error(form, error)
-        else:
-            db.session.commit()
+        access = links.therapist_access(current_user, link_id)
+        if committed(
+            links.assign,
+            access,
+            prompt_id=form.prompt_id.data or None,
+            text=form.text.data or None,
+            note=form.note.data,
+            form=form,
+        ):
             flash("Assigned. It arrives at the couple's next prompt time, ahead of the library.", "success")
             return redirect(url_for("therapist.couple", link_id=link_id))
     return _couple_page(link_id, assignment_form=form, status=422)
@@ -136,15 +130,7 @@ def add_note(link_id: int):
     """A private note about this couple (only I can read it)."""
     form = NoteForm()
     if form.validate_on_submit():
-        try:
-            links.add_note(links.therapist_access(current_user, link_id), form.body.data)
-        except ServiceError as error:
-            db.session.rollback()
-            if error.status == 404:
-                raise
-            show_error(form, error)
-        else:
-            db.session.commit()
+        if committed(links.add_note, links.therapist_access(current_user, link_id), form.body.data, form=form):
             return redirect(url_for("therapist.couple", link_id=link_id, _anchor="notes"))
     return _couple_page(link_id, note_form=form, status=422)
 
