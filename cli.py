@@ -34,8 +34,7 @@ def load_prompts_command():
 def deliver_due_command():
     """Deliver a prompt now to every couple whose slot has come."""
     with writing():
-        count = delivery.deliver_due()
-        db.session.commit()
+        count = delivery.deliver_due(end_batch=scheduler.commit_batch)
     click.echo(f"Delivered {count} prompt(s).")
 
 

@@ -36,17 +36,23 @@ KEEP_REQUEST_KEYS = timedelta(days=7)
 KEEP_SENT_PUSHES = timedelta(days=30)
 
 
+def commit_batch() -> None:
+    """The jobs' one commit boundary: services only flush, and each batch they hand back is committed here,
+    so a crash loses at most the batch in hand and never half of one."""
+    db.session.commit()
+
+
 def tick(app: Flask, now: datetime | None = None) -> dict:
     """Deliver due prompts, queue due reminders, and drop records nobody needs any more."""
     now = now or utcnow()
     with app.app_context(), writing():
         pacing.expire_pauses(now)
-        db.session.commit()
-        delivered = delivery.deliver_due(now, app.config["DELIVERY_BATCH_SIZE"])
-        nudged = reminders.queue_due(now)
+        commit_batch()
+        delivered = delivery.deliver_due(now, app.config["DELIVERY_BATCH_SIZE"], end_batch=commit_batch)
+        nudged = reminders.queue_due(now, end_batch=commit_batch)
         db.session.execute(sa.delete(RequestKey).where(RequestKey.created_at < now - KEEP_REQUEST_KEYS))
         _purge_old_pushes(now - KEEP_SENT_PUSHES)
-        db.session.commit()
+        commit_batch()
     if delivered or nudged:
         log.info("tick: %d prompts delivered, %d reminders queued", delivered, nudged)
     return {"delivered": delivered, "reminded": nudged}

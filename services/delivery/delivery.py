@@ -12,6 +12,7 @@ choosing for the same slot would choose the same prompt. The unique
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
@@ -326,13 +327,15 @@ class _Plans:
         return self._releases[key]
 
 
-def deliver_due(now: datetime | None = None, batch_size: int = BATCH) -> int:
+def deliver_due(
+    now: datetime | None = None, batch_size: int = BATCH, end_batch: Callable[[], None] = lambda: None
+) -> int:
     """Deliver to every couple whose slot has come, in batches; returns the prompts delivered.
 
     After downtime a couple gets one prompt, for its latest slot, never one per
     missed slot. A couple with two prompts still waiting is held instead.
-    Each batch commits on its own, together with the couples' new
-    next-delivery times and the notifications it queued.
+    Each batch (the prompts, the couples' next-delivery times, the notifications
+    queued) ends with end_batch: the job's commit, so each batch is one transaction.
     """
     now = now or utcnow()
     deck = Deck.load()
@@ -389,7 +392,7 @@ def deliver_due(now: datetime | None = None, batch_size: int = BATCH) -> int:
         _notify_new_prompts(driver, plans, events, stamp_now)
         for couple_id, slot_at in by_hand:
             delivered += deliver(db.session.get(Couple, couple_id), slot_at) is not None
-        db.session.commit()
+        end_batch()
 
 
 def _with_waiting_assignments(driver: bulk.Driver, couple_ids: list[int]) -> set[int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -14,8 +15,11 @@ ONCE_A_DAY = timedelta(hours=23)
 BATCH = 2000
 
 
-def queue_due(now: datetime | None = None) -> int:
-    """Queue reminders for prompts whose nudge time has come; returns how many people were nudged."""
+def queue_due(now: datetime | None = None, end_batch: Callable[[], None] = lambda: None) -> int:
+    """Queue reminders for prompts whose nudge time has come; returns how many people were nudged.
+
+    Each batch ends with end_batch (the job's commit), which must make its rows
+    no longer due: the next batch is read after it."""
     now = now or utcnow()
     nudged = 0
     while True:
@@ -55,5 +59,5 @@ def queue_due(now: datetime | None = None) -> int:
         db.session.execute(
             sa.update(PromptInstance).where(PromptInstance.id.in_([row.id for row in due])).values(remind_at=None)
         )
-        db.session.commit()
+        end_batch()
         nudged += len(chosen)
