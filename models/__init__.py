@@ -8,6 +8,7 @@ from models.idempotency import RequestKey
 from models.library import Prompt, Theme
 from models.mail import MailMessage
 from models.push import NOTIFICATION_KINDS, PushMessage, PushSubscription
+from models.repair import Commitment, CommitmentMoment, RepairConversation, RepairTurn
 from models.user import ROLE_PARTNER, ROLE_THERAPIST, LoginSession, User
 
 __all__ = [

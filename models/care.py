@@ -108,7 +108,8 @@ class AccessEntry(db.Model):
     __tablename__ = "access_log"
     __table_args__ = (
         CheckConstraint(
-            "kind IN ('progress', 'conversations', 'conversation', 'checkins', 'export')", name="ck_access_log_kind"
+            "kind IN ('progress', 'conversations', 'conversation', 'checkins', 'export', 'repair')",
+            name="ck_access_log_kind",
         ),
         Index("ix_access_log_couple", "couple_id", "id"),
     )

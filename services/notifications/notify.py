@@ -45,6 +45,10 @@ KINDS: dict[str, Kind] = {
         Kind("reflection", "notify_reflection", "Your partner reflected on what you shared."),
         Kind("addition", "notify_reflection", "Your partner would like to add something \u2014 have another listen."),
         Kind("reminder", "notify_reminder", "A gentle nudge: today's prompt is still waiting, whenever you're ready."),
+        # A repair conversation was asked for, or its next step is yours: "your turn", like an answer.
+        Kind("repair", "notify_partner_answered", "A conversation is waiting for you, whenever you're ready."),
+        # Your partner did something they committed to, or noticed something you did: "your partner listened".
+        Kind("commitment", "notify_reflection", "Your partner added a moment to a commitment."),
     )
 }
 assert tuple(KINDS) == NOTIFICATION_KINDS, "models.push.NOTIFICATION_KINDS (the table's constraint) lists the kinds"
@@ -86,6 +90,15 @@ def addition(instance_id: int, reflection_id: int) -> Event:
 
 def reminder(instance_id: int) -> Event:
     return Event("reminder", f"reminder:{instance_id}", f"/prompts/{instance_id}")
+
+
+def repair(conversation_id: int, step_key: str) -> Event:
+    """A repair conversation asked for, accepted, or moved on to a step that is this person's."""
+    return Event("repair", f"repair:{conversation_id}:{step_key}", f"/repair/{conversation_id}")
+
+
+def commitment(moment_id: int) -> Event:
+    return Event("commitment", f"commitment:{moment_id}", "/repair/commitments")
 
 
 def words(kind: str, discreet: bool) -> tuple[str, str]:

@@ -1,0 +1,1 @@
+"""Repair conversations and commitments: the services routes, the API and jobs share."""
