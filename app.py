@@ -21,6 +21,7 @@ from blueprints.couple import bp as couple_bp
 from blueprints.home import bp as home_bp
 from blueprints.prompts import bp as prompts_bp
 from blueprints.pwa import bp as pwa_bp
+from blueprints.repair import bp as repair_bp
 from blueprints.settings import bp as settings_bp
 from blueprints.therapist import bp as therapist_bp
 from extensions import api, csrf, db, limiter, login_manager, migrate
@@ -75,6 +76,7 @@ def register_push(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     for blueprint in (home_bp, auth_bp, couple_bp, prompts_bp, checkins_bp, settings_bp, therapist_bp, pwa_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(repair_bp)
     api.register_blueprint(api_bp)
 
 

@@ -135,9 +135,7 @@ def test_the_whole_walk_with_a_partly_round(factory, pair):
     assert state(factory, cid) == ("open", 6)
     call(factory, pair.b, conversations.answer_need, cid, "time", "I'll come back to it by Sunday")
     assert state(factory, cid) == ("open", 6)  # time keeps the step open for the listener
-    call(
-        factory, pair.b, conversations.answer_need, cid, "commitment", commitment="I'll tell you before I leave"
-    )
+    call(factory, pair.b, conversations.answer_need, cid, "commitment", commitment="I'll tell you before I leave")
     with factory.session():
         c = db.session.get(RepairConversation, cid)
         assert (c.state, c.reached_end) == ("ended", True)
@@ -146,7 +144,15 @@ def test_the_whole_walk_with_a_partly_round(factory, pair):
         assert made[0].commitment.conversation_id == cid and not made[0].mine
         turns = db.session.scalars(sa.select(RepairTurn).order_by(RepairTurn.id)).all()
         assert [(t.step, t.round) for t in turns] == [
-            (1, 1), (2, 1), (3, 1), (2, 2), (3, 2), (4, 1), (5, 1), (6, 1), (6, 2)
+            (1, 1),
+            (2, 1),
+            (3, 1),
+            (2, 2),
+            (3, 2),
+            (4, 1),
+            (5, 1),
+            (6, 1),
+            (6, 2),
         ]
     # Both see the same sent turns afterwards; nothing more can be added.
     assert seen(factory, pair.a, cid)[0] == seen(factory, pair.b, cid)[0]

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Commitment, Membership, RepairConversation, RepairTurn, User
+from services.access import therapist as therapist_access
 from services.common.errors import NotFound
 from services.therapist import links
 
@@ -87,7 +88,7 @@ def first_step_sent(conversation: RepairConversation) -> bool:
 class TherapistRepairView:
     """What a therapist may read of a couple's repair work, decided once per request."""
 
-    access: links.TherapistAccess
+    access: therapist_access.TherapistAccess
     conversations: bool  # the conversations scope: repair conversations and commitments in full
 
     @property
@@ -97,7 +98,7 @@ class TherapistRepairView:
 
 def therapist_view(therapist: User, link_id: int) -> TherapistRepairView:
     """The therapist's view of repair work: progress scope at least (commitments exist, moments noticed); logged."""
-    access = links.therapist_access(therapist, link_id)
-    links.require(access, "progress")
+    access = therapist_access.resolve(therapist, link_id)
+    access.require("progress")
     links.log_read(access, "repair")
     return TherapistRepairView(access=access, conversations=access.allows("conversations"))

@@ -1,0 +1,107 @@
+"""Repair conversations and commitments through the pages: the whole walk with two clients, Today, the therapist view."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+
+from extensions import db
+from models import AccessEntry, Commitment, RepairConversation
+from services.therapist import links
+from tests.helpers import PASSWORD, page_text
+
+
+def _client(app, person):
+    client = app.test_client()
+    assert client.post("/login", data={"email": person.email, "password": PASSWORD}).status_code == 302
+    return client
+
+
+def _conversation_id(app):
+    with app.app_context():
+        return db.session.scalar(sa.select(RepairConversation.id).order_by(RepairConversation.id.desc()))
+
+
+def test_the_whole_walk_through_the_pages(app, factory):
+    pair = factory.pair()
+    a, b = _client(app, pair.a), _client(app, pair.b)
+    assert "Ask for a repair conversation" in page_text(a.get("/repair"))
+    assert a.post("/repair", data={"role": "speaker", "topic": "TOPIC-CANARY"}).status_code == 302
+    cid = _conversation_id(app)
+    url = f"/repair/{cid}"
+    today_b = page_text(b.get("/today"))
+    assert "has asked for a repair conversation" in today_b and "TOPIC-CANARY" not in today_b
+    assert "TOPIC-CANARY" not in page_text(b.get(url))
+    assert b.post(f"{url}/not-yet", data={"when": "evening"}).status_code == 302
+    assert "suggested this evening" in page_text(a.get(url))
+    assert b.post(f"{url}/accept").status_code == 302
+    # Step 1: a draft is the speaker's alone.
+    assert a.post(f"{url}/first", data={"body": "DRAFT-CANARY", "draft": "1"}).status_code == 302
+    assert "DRAFT-CANARY" in page_text(a.get(url))
+    for page in (url, "/today", "/repair"):
+        assert "DRAFT-CANARY" not in page_text(b.get(page))
+    assert "finding the words" in page_text(b.get(url))
+    assert a.post(f"{url}/first", data={"body": "I felt alone when you left"}).status_code == 302
+    shown = page_text(b.get(url))
+    assert "I felt alone when you left" in shown and "TOPIC-CANARY" in shown and "Say what you heard" in shown
+    assert b.post(f"{url}/reflect", data={"body": "You felt alone"}).status_code == 302
+    assert a.post(f"{url}/respond", data={"response": "partly", "addition": "And scared"}).status_code == 302
+    assert b.post(f"{url}/reflect", data={"body": "Alone and scared"}).status_code == 302
+    assert a.post(f"{url}/respond", data={"response": "heard"}).status_code == 302
+    assert b.post(f"{url}/acknowledge", data={"body": "Leaving hurt you"}).status_code == 302
+    assert a.post(f"{url}/need", data={"need": "change", "body": "Tell me first"}).status_code == 302
+    response = b.post(f"{url}/answer", data={"answer": "commitment", "commitment": "I'll tell you before I go"})
+    assert response.status_code == 302
+    assert "You walked through this together" in page_text(a.get(url))
+    with app.app_context():
+        kid = db.session.scalar(sa.select(Commitment.id))
+    assert b.post(f"/repair/commitments/{kid}/moments", data={"note": "Told you at noon"}).status_code == 302
+    assert a.post(f"/repair/commitments/{kid}/moments", data={"note": "I saw"}).status_code == 302
+    shown = page_text(a.get(f"/repair/commitments/{kid}"))
+    assert "Told you at noon" in shown and "I noticed" in shown
+    assert not re.search(r"\b(streak|missed|\d+ ?%)", shown, re.I)
+
+
+def test_refusals_are_shown_not_raised(app, factory):
+    pair = factory.pair()
+    a, b = _client(app, pair.a), _client(app, pair.b)
+    a.post("/repair", data={"role": "speaker"})
+    cid = _conversation_id(app)
+    b.post(f"/repair/{cid}/accept")
+    response = b.post(f"/repair/{cid}/reflect", data={"body": "too soon"})
+    assert response.status_code == 422 and "This conversation has moved on" in page_text(response)
+    response = a.post(f"/repair/{cid}/first", data={"body": "   "})
+    assert response.status_code == 422 and "can't be empty" in page_text(response)
+
+
+def test_therapist_sees_repair_work_only_within_scope_and_logged(app, factory):
+    pair = factory.pair()
+    therapist = factory.user("Dr Lee", role="therapist")
+    a, b = _client(app, pair.a), _client(app, pair.b)
+    a.post("/repair", data={"role": "speaker"})
+    cid = _conversation_id(app)
+    b.post(f"/repair/{cid}/accept")
+    a.post(f"/repair/{cid}/first", data={"body": "SENT-WORDS"})
+    b.post("/repair/commitments", data={"text": "COMMITMENT-WORDS"})
+    with factory.session():
+        link = links.link_by_code(factory.load(pair.a), links.link_code(factory.load(therapist)))
+        link_id = link.id
+    t = _client(app, therapist)
+    assert t.get(f"/therapist/couples/{link_id}/repair").status_code == 404  # no consent yet
+    for person in (pair.a, pair.b):
+        with factory.session():
+            links.consent(factory.load(person), link_id, "progress")
+    shown = page_text(t.get(f"/therapist/couples/{link_id}/repair"))
+    assert "A commitment" in shown and "COMMITMENT-WORDS" not in shown and "SENT-WORDS" not in shown
+    for person in (pair.a, pair.b):
+        with factory.session():
+            links.consent(factory.load(person), link_id, "conversations")
+    shown = page_text(t.get(f"/therapist/couples/{link_id}/repair"))
+    assert "COMMITMENT-WORDS" in shown and "SENT-WORDS" in shown
+    with app.app_context():
+        kinds = db.session.scalars(sa.select(AccessEntry.kind)).all()
+    assert kinds.count("repair") == 2
+    # A partner never reaches the therapist page; a therapist never reaches a couple's repair pages.
+    assert a.get(f"/therapist/couples/{link_id}/repair").status_code == 404
+    assert t.get(f"/repair/{cid}").status_code == 404
