@@ -322,6 +322,7 @@ def test_export_holds_exactly_what_i_may_read(app, factory, client, auth):
                 "therapist_access_log": [
                     {"therapist_name": f"Dr Lee {THERAPIST_CANARY} (Calm Rooms)", "kind": "progress", "created_at": ISO}
                 ],
+                "repair": {"conversations": [], "commitments": []},
             }
         ],
         "push_devices": [{"label": f"Phone {CANARY}", "created_at": ISO}],

@@ -43,6 +43,7 @@ from models import (
 )
 from services.couples import pairing, versions
 from services.notifications import notify
+from services.repair import data as repair_data
 
 EXPORT_FORMAT = "attune-export/1"
 
@@ -150,6 +151,7 @@ def _couples(user: User) -> list[dict[str, Any]]:
             _prompt(user, instance, answers[instance.id], reflections[instance.id])
         )
     checkins = _checkins(user, couple_ids)
+    repair = repair_data.export(user, couple_ids)
     access_log = _access_log(couple_ids)
     couples = {c.id: c for c in db.session.scalars(sa.select(Couple).where(Couple.id.in_(couple_ids)))}
     return [
@@ -162,6 +164,7 @@ def _couples(user: User) -> list[dict[str, Any]]:
             "prompts": prompts_by_couple[m.couple_id],
             "checkins": checkins[m.couple_id],
             "therapist_access_log": access_log[m.couple_id],
+            "repair": repair[m.couple_id],
         }
         for m in memberships
     ]
@@ -302,6 +305,7 @@ def delete_account(user: User) -> None:
     delete(Reflection, sa.or_(Reflection.listener_id == uid, Reflection.speaker_id == uid))
     delete(Answer, Answer.user_id == uid)
     delete(CheckIn, CheckIn.user_id == uid)
+    repair_data.delete(uid)
     # Devices and logins.
     subscriptions = sa.select(PushSubscription.id).where(PushSubscription.user_id == uid).scalar_subquery()
     delete(PushMessage, PushMessage.subscription_id.in_(subscriptions))
