@@ -1,12 +1,13 @@
-"""Therapist routes. Every read goes through links.therapist_access (the link and its scope, as of this
-request) and is written to the couple's access log."""
+"""Therapist routes. The link and its scope are resolved once per request, before any view runs
+(services.access.therapist), every read takes that access object and checks its scope, and every
+read is written to the couple's access log."""
 
 from __future__ import annotations
 
 import json
 
 import sqlalchemy as sa
-from flask import Response, abort, flash, redirect, render_template, url_for
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from blueprints.forms import committed
@@ -14,22 +15,27 @@ from blueprints.therapist import bp
 from blueprints.therapist.forms import AssignmentForm, NoteForm
 from extensions import db
 from models import Couple, Prompt
+from services.access import therapist as therapist_access
 from services.checkins import checkins
 from services.conversation import reading
+from services.therapist import export as therapist_export
 from services.therapist import links, progress
 
 
 @bp.before_request
 @login_required
-def require_therapist():
-    """Only therapist accounts have a dashboard."""
+def require_therapist_and_resolve_link():
+    """Only therapist accounts have a dashboard; a couple's pages need a live link, resolved here once."""
     if not current_user.is_therapist:
         abort(404)
+    link_id = (request.view_args or {}).get("link_id")
+    if link_id is not None:
+        g.access = therapist_access.resolve(current_user, link_id)
 
 
-def _summary(access: links.TherapistAccess) -> dict:
+def _summary(access: therapist_access.TherapistAccess) -> dict:
     couple = db.session.get(Couple, access.couple_id)
-    return {"progress": progress.of_couple(access.couple_id), "chart": checkins.chart(couple)}
+    return {"progress": progress.of_couple(access), "chart": checkins.chart(couple)}
 
 
 @bp.get("/")
@@ -37,13 +43,12 @@ def dashboard():
     """Every couple linked to me: status, and progress for those who consented."""
     code = links.link_code(current_user)
     rows = []
-    for state in links.links_of_therapist(current_user):
-        access = links.TherapistAccess(state)
+    for access in therapist_access.of_dashboard(current_user):
         summary = None
-        if state.scope:
+        if access.allows("progress"):
             summary = _summary(access)
             links.log_read(access, "progress")
-        rows.append((state, summary))
+        rows.append((access.state, summary))
     db.session.commit()
     return render_template("therapist/dashboard.html", rows=rows, code=code)
 
@@ -63,14 +68,14 @@ def _library_prompts():
     ).all()
 
 
-def _couple_page(link_id: int, assignment_form=None, note_form=None, status=200):
-    access = links.therapist_access(current_user, link_id)
+def _couple_page(assignment_form=None, note_form=None, status=200):
+    access = g.access
     summary = conversations = None
     if access.allows("progress"):
         summary = _summary(access)
     # One view is one entry in the couple's log, named by the widest thing it showed.
     if access.allows("conversations"):
-        conversations = reading.revealed_instances(access.couple_id)
+        conversations = reading.revealed_instances(access)
         links.log_read(access, "conversations")
     elif access.allows("progress"):
         links.log_read(access, "progress")
@@ -93,7 +98,7 @@ def _couple_page(link_id: int, assignment_form=None, note_form=None, status=200)
 @bp.get("/couples/<int(min=1, max=2147483647):link_id>")
 def couple(link_id: int):
     """One couple: progress and check-ins, conversations if both allow it, assignments and my notes."""
-    return _couple_page(link_id)
+    return _couple_page()
 
 
 @bp.post("/couples/<int(min=1, max=2147483647):link_id>/assignments")
@@ -102,10 +107,9 @@ def assign(link_id: int):
     form = AssignmentForm()
     form.set_library(_library_prompts())
     if form.validate_on_submit():
-        access = links.therapist_access(current_user, link_id)
         if committed(
             links.assign,
-            access,
+            g.access,
             prompt_id=form.prompt_id.data or None,
             text=form.text.data or None,
             note=form.note.data,
@@ -113,13 +117,13 @@ def assign(link_id: int):
         ):
             flash("Assigned. It arrives at the couple's next prompt time, ahead of the library.", "success")
             return redirect(url_for("therapist.couple", link_id=link_id))
-    return _couple_page(link_id, assignment_form=form, status=422)
+    return _couple_page(assignment_form=form, status=422)
 
 
 @bp.post("/couples/<int(min=1, max=2147483647):link_id>/assignments/<int(min=1, max=2147483647):assignment_id>/cancel")
 def cancel_assignment(link_id: int, assignment_id: int):
     """Take back an assignment that hasn't been delivered yet."""
-    links.cancel_assignment(links.therapist_access(current_user, link_id), assignment_id)
+    links.cancel_assignment(g.access, assignment_id)
     db.session.commit()
     flash("Assignment removed.", "success")
     return redirect(url_for("therapist.couple", link_id=link_id))
@@ -130,9 +134,9 @@ def add_note(link_id: int):
     """A private note about this couple (only I can read it)."""
     form = NoteForm()
     if form.validate_on_submit():
-        if committed(links.add_note, links.therapist_access(current_user, link_id), form.body.data, form=form):
+        if committed(links.add_note, g.access, form.body.data, form=form):
             return redirect(url_for("therapist.couple", link_id=link_id, _anchor="notes"))
-    return _couple_page(link_id, note_form=form, status=422)
+    return _couple_page(note_form=form, status=422)
 
 
 @bp.post("/couples/<int(min=1, max=2147483647):link_id>/end")
@@ -147,53 +151,17 @@ def end(link_id: int):
 @bp.get("/couples/<int(min=1, max=2147483647):link_id>/conversations/<int(min=1, max=2147483647):instance_id>")
 def conversation(link_id: int, instance_id: int):
     """A revealed conversation, when both partners allow conversations."""
-    access = links.therapist_access(current_user, link_id)
-    links.require(access, "conversations")
-    shared = reading.shared_conversation(access.couple_id, instance_id)
-    links.log_read(access, "conversation", instance_id)
+    shared = reading.shared_conversation(g.access, instance_id)
+    links.log_read(g.access, "conversation", instance_id)
     db.session.commit()
-    return render_template("therapist/conversation.html", access=access, shared=shared)
+    return render_template("therapist/conversation.html", access=g.access, shared=shared)
 
 
 @bp.get("/couples/<int(min=1, max=2147483647):link_id>/export.json")
 def export(link_id: int):
     """What I may see of this couple, as JSON (for my records)."""
-    access = links.therapist_access(current_user, link_id)
-    links.require(access, "progress")
-    couple_row = db.session.get(Couple, access.couple_id)
-    summary = progress.of_couple(access.couple_id)
-    data = {
-        "couple": access.state.partner_names,
-        "scope": access.state.scope,
-        "progress_last_28_days": {
-            "status": summary.status,
-            "delivered": summary.delivered,
-            "answered": summary.answered,
-            "revealed": summary.revealed,
-            "felt_heard_rate": summary.felt_heard_rate,
-        },
-        "checkins": [
-            {"week": p.week.isoformat(), "connection": p.connection, "safety": p.safety}
-            for p in checkins.series(couple_row)
-        ],
-    }
-    if access.allows("conversations"):
-        data["conversations"] = [
-            {
-                "prompt": shared.instance.text,
-                "revealed_at": shared.instance.revealed_at.isoformat(),
-                "answers": [{"by": name, "text": body} for name, body in shared.answers],
-                "reflections": [
-                    {"by": name, "text": r.body, "response": r.response, "addition": r.addition}
-                    for name, r in shared.rounds
-                ],
-            }
-            for shared in (
-                reading.shared_conversation(access.couple_id, i.id)
-                for i in reading.revealed_instances(access.couple_id, limit=200)
-            )
-        ]
-    links.log_read(access, "export")
+    data = therapist_export.couple_export(g.access, db.session.get(Couple, g.access.couple_id))
+    links.log_read(g.access, "export")
     db.session.commit()
     return Response(
         json.dumps(data, indent=2, ensure_ascii=False),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
@@ -20,6 +21,9 @@ from services import access
 from services.common.errors import NotFound
 from services.conversation.conversation import Direction, directions
 from services.delivery.delivery import MAX_OPEN_PROMPTS
+
+if TYPE_CHECKING:
+    from services.access.therapist import TherapistAccess
 
 HISTORY_PAGE_SIZE = 20
 # Past this a page number is nonsense (two million conversations), and a bound keeps OFFSET inside a 64-bit integer.
@@ -268,41 +272,58 @@ class SharedConversation:
     rounds: list[tuple[str, Reflection]]
 
 
-def revealed_instances(couple_id: int, limit: int = 20) -> list[PromptInstance]:
-    """The couple's most recently revealed prompts (never one still sealed)."""
+def revealed_instances(access: TherapistAccess, limit: int = 20) -> list[PromptInstance]:
+    """The couple's most recently revealed prompts (never one still sealed), for a therapist whom both allow
+    conversations."""
+    access.require("conversations")
     return list(
         db.session.scalars(
             sa.select(PromptInstance)
-            .where(PromptInstance.couple_id == couple_id, PromptInstance.revealed_at.is_not(None))
+            .where(PromptInstance.couple_id == access.couple_id, PromptInstance.revealed_at.is_not(None))
             .order_by(PromptInstance.revealed_at.desc())
             .limit(limit)
         )
     )
 
 
-def shared_conversation(couple_id: int, instance_id: int) -> SharedConversation:
-    """One revealed conversation of this couple; NotFound for anything sealed or not theirs."""
-    instance = (
-        db.session.scalars(
-            sa.select(PromptInstance)
-            .where(
-                PromptInstance.id == instance_id,
-                PromptInstance.couple_id == couple_id,
-                PromptInstance.revealed_at.is_not(None),
+def shared_conversations(
+    access: TherapistAccess, *, instance_id: int | None = None, limit: int = 200
+) -> list[SharedConversation]:
+    """Revealed conversations of the couple, newest first, for a therapist whom both allow conversations:
+    one (instance_id), or the latest `limit`. Sealed prompts are never among them. Two queries in all."""
+    access.require("conversations")
+    statement = (
+        sa.select(PromptInstance)
+        .where(PromptInstance.couple_id == access.couple_id, PromptInstance.revealed_at.is_not(None))
+        .order_by(PromptInstance.revealed_at.desc(), PromptInstance.id.desc())
+        .options(joinedload(PromptInstance.answers).joinedload(Answer.user), joinedload(PromptInstance.theme))
+        .limit(limit)
+    )
+    if instance_id is not None:
+        statement = statement.where(PromptInstance.id == instance_id)
+    instances = db.session.scalars(statement).unique().all()
+    rounds: dict[int, list[Reflection]] = defaultdict(list)
+    if instances:
+        for reflection in db.session.scalars(
+            sa.select(Reflection).where(Reflection.instance_id.in_([i.id for i in instances])).order_by(Reflection.id)
+        ):
+            rounds[reflection.instance_id].append(reflection)
+    shared = []
+    for instance in instances:
+        names = {a.user_id: a.user.display_name for a in instance.answers}
+        shared.append(
+            SharedConversation(
+                instance=instance,
+                answers=[(a.user.display_name, a.body) for a in instance.answers],
+                rounds=[(names.get(r.listener_id, "A partner"), r) for r in rounds[instance.id]],
             )
-            .options(joinedload(PromptInstance.answers).joinedload(Answer.user), joinedload(PromptInstance.theme))
         )
-        .unique()
-        .one_or_none()
-    )
-    if instance is None:
+    return shared
+
+
+def shared_conversation(access: TherapistAccess, instance_id: int) -> SharedConversation:
+    """One revealed conversation of this couple; NotFound for anything sealed, not theirs, or not shared."""
+    found = shared_conversations(access, instance_id=instance_id, limit=1)
+    if not found:
         raise NotFound("We couldn't find that conversation.")
-    names = {a.user_id: a.user.display_name for a in instance.answers}
-    reflections = db.session.scalars(
-        sa.select(Reflection).where(Reflection.instance_id == instance.id).order_by(Reflection.id)
-    ).all()
-    return SharedConversation(
-        instance=instance,
-        answers=[(a.user.display_name, a.body) for a in instance.answers],
-        rounds=[(names.get(r.listener_id, "A partner"), r) for r in reflections],
-    )
+    return found[0]

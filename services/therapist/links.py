@@ -3,12 +3,13 @@
 A therapist sees a couple only while every current partner has consented,
 and only as much as the narrower of their scopes allows. Revoking is one
 partner's decision alone and takes effect on the therapist's next request,
-because every therapist read goes through therapist_access() here.
+because every therapist read goes through services.access.therapist, which reads it afresh.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -27,6 +28,9 @@ from models import (
 from services.common.codes import new_code, normalise_code
 from services.common.errors import Conflict, Invalid, NotFound
 from services.common.text import ANSWER_MAX, check_text
+
+if TYPE_CHECKING:
+    from services.access.therapist import TherapistAccess
 
 PRACTICE_MAX = 120
 NOTE_MAX = 500
@@ -174,7 +178,7 @@ class LinkState:
         return "active" if self.scope else "waiting for consent"
 
 
-def _states(links: list[TherapistLink], viewer: User | None = None) -> list[LinkState]:
+def link_states(links: list[TherapistLink], viewer: User | None = None) -> list[LinkState]:
     if not links:
         return []
     link_ids = [link.id for link in links]
@@ -222,7 +226,7 @@ def links_of_couple(partner: User) -> list[LinkState]:
         .where(TherapistLink.couple_id == membership.couple_id, TherapistLink.ended_at.is_(None))
         .order_by(TherapistLink.created_at)
     ).all()
-    return _states(list(links), partner)
+    return link_states(list(links), partner)
 
 
 def links_of_therapist(therapist: User) -> list[LinkState]:
@@ -231,41 +235,7 @@ def links_of_therapist(therapist: User) -> list[LinkState]:
         .where(TherapistLink.therapist_id == therapist.id, TherapistLink.ended_at.is_(None))
         .order_by(TherapistLink.created_at)
     ).all()
-    return _states(list(links))
-
-
-# The one gate for therapist reads -------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TherapistAccess:
-    state: LinkState
-
-    @property
-    def couple_id(self) -> int:
-        return self.state.link.couple_id
-
-    def allows(self, scope: str) -> bool:
-        return self.state.scope is not None and SCOPE_ORDER[self.state.scope] >= SCOPE_ORDER[scope]
-
-
-def therapist_access(therapist: User, link_id: int) -> TherapistAccess:
-    """The therapist's live link to a couple, with its scope as of this instant; NotFound otherwise."""
-    if not therapist.is_therapist:
-        raise NotFound("We couldn't find that couple.")
-    link = db.session.scalar(
-        sa.select(TherapistLink).where(
-            TherapistLink.id == link_id, TherapistLink.therapist_id == therapist.id, TherapistLink.ended_at.is_(None)
-        )
-    )
-    if link is None:
-        raise NotFound("We couldn't find that couple.")
-    return TherapistAccess(_states([link])[0])
-
-
-def require(access: TherapistAccess, scope: str) -> None:
-    if not access.allows(scope):
-        raise NotFound("That isn't shared with you." if access.state.scope else "Waiting for both partners to consent.")
+    return link_states(list(links))
 
 
 def log_read(access: TherapistAccess, kind: str, instance_id: int | None = None) -> None:
@@ -305,7 +275,7 @@ def access_log(partner: User, limit: int = 100) -> list[AccessEntry]:
 
 def assign(access: TherapistAccess, *, prompt_id: str | None, text: str | None, note: str | None) -> Assignment:
     """Set a library prompt or one in the therapist's own words for the couple's next slot."""
-    require(access, "progress")
+    access.require("progress")
     if bool(prompt_id) == bool(text and text.strip()):
         raise Invalid("Choose a prompt from the library, or write your own, but not both.", field="text")
     if prompt_id:
@@ -383,6 +353,6 @@ def next_assignment(couple_id: int) -> Assignment | None:
         .order_by(Assignment.created_at)
     ):
         link = db.session.get(TherapistLink, assignment.link_id)
-        if link is not None and link.ended_at is None and _states([link])[0].scope:
+        if link is not None and link.ended_at is None and link_states([link])[0].scope:
             return assignment
     return None

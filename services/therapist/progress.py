@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from extensions import db
 from models import Answer, Couple, PromptInstance, Reflection, utcnow
+
+if TYPE_CHECKING:
+    from services.access.therapist import TherapistAccess
 
 WINDOW = timedelta(days=28)
 
@@ -32,7 +36,10 @@ class Progress:
         return "no reflections yet" if self.felt_heard_rate is None else f"{round(self.felt_heard_rate * 100)}%"
 
 
-def of_couple(couple_id: int, now: datetime | None = None) -> Progress:
+def of_couple(access: TherapistAccess, now: datetime | None = None) -> Progress:
+    """The couple's engagement over the last four weeks, for a therapist whom both allow at least progress."""
+    access.require("progress")
+    couple_id = access.couple_id
     now = now or utcnow()
     since = now - WINDOW
     couple = db.session.get(Couple, couple_id)
