@@ -5,8 +5,10 @@ from models.care import SCOPES, AccessEntry, Assignment, CheckIn, Consent, Thera
 from models.conversation import Answer, PromptInstance, Reflection
 from models.couple import Couple, Invite, Membership
 from models.idempotency import RequestKey
+from models.journal import JOURNAL_TAGS, JournalEntry
 from models.library import Prompt, Theme
 from models.mail import MailMessage
+from models.moments import ReassuranceRequest
 from models.push import NOTIFICATION_KINDS, PushMessage, PushSubscription
 from models.repair import Commitment, CommitmentMoment, RepairConversation, RepairTurn
 from models.user import ROLE_PARTNER, ROLE_THERAPIST, LoginSession, User

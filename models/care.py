@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
@@ -108,7 +109,7 @@ class AccessEntry(db.Model):
     __tablename__ = "access_log"
     __table_args__ = (
         CheckConstraint(
-            "kind IN ('progress', 'conversations', 'conversation', 'checkins', 'export', 'repair')",
+            "kind IN ('progress', 'conversations', 'conversation', 'checkins', 'export', 'repair', 'journal')",
             name="ck_access_log_kind",
         ),
         Index("ix_access_log_couple", "couple_id", "id"),
@@ -121,6 +122,8 @@ class AccessEntry(db.Model):
     kind: Mapped[str] = mapped_column(String(16))
     # Which conversation was read, by its prompt instance id (never its content).
     instance_id: Mapped[int | None] = mapped_column()
+    # Which shared journal entry was read (kind 'journal'), by its id (never its content).
+    journal_entry_id: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -132,6 +135,13 @@ class CheckIn(db.Model):
         UniqueConstraint("couple_id", "week", "user_id", name="uq_checkins_week_user"),
         CheckConstraint("connection BETWEEN 1 AND 10", name="ck_checkins_connection"),
         CheckConstraint("safety BETWEEN 1 AND 10", name="ck_checkins_safety"),
+        # The CSI-4 (Funk & Rogge 2007): all four items or none; item 1 is 0-6, items 2-4 are 0-5.
+        CheckConstraint(
+            "(csi_happiness IS NULL AND csi_warm IS NULL AND csi_rewarding IS NULL AND csi_satisfied IS NULL)"
+            " OR (csi_happiness BETWEEN 0 AND 6 AND csi_warm BETWEEN 0 AND 5"
+            " AND csi_rewarding BETWEEN 0 AND 5 AND csi_satisfied BETWEEN 0 AND 5)",
+            name="ck_checkins_csi",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -144,4 +154,18 @@ class CheckIn(db.Model):
     feeling: Mapped[str] = mapped_column(String(40))
     appreciation: Mapped[str] = mapped_column(String(500))
     need: Mapped[str] = mapped_column(String(500))
+    # Optional: "one worry or fear on my mind", revealed with the rest once both have answered.
+    worry: Mapped[str | None] = mapped_column(String(500))
+    # The CSI-4, every fourth week; the person's own unless they share it (csi_shared).
+    csi_happiness: Mapped[int | None] = mapped_column()
+    csi_warm: Mapped[int | None] = mapped_column()
+    csi_rewarding: Mapped[int | None] = mapped_column()
+    csi_satisfied: Mapped[int | None] = mapped_column()
+    csi_shared: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def csi_total(self) -> int | None:
+        """The CSI-4 score, 0 to 21 (the sum of the four items), or None when it wasn't answered."""
+        items = (self.csi_happiness, self.csi_warm, self.csi_rewarding, self.csi_satisfied)
+        return None if any(i is None for i in items) else sum(items)

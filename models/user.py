@@ -50,6 +50,9 @@ class User(UserMixin, db.Model):
     quiet_start: Mapped[time | None] = mapped_column(Time)
     quiet_end: Mapped[time | None] = mapped_column(Time)
     last_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Hard moments: whether my partner may ask me for reassurance, and whether an urgent one may pass quiet hours.
+    receive_reassurance: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    allow_urgent_reassurance: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     # Therapists: the practice shown to couples, and the code a partner types to link them.
     practice_name: Mapped[str | None] = mapped_column(String(120))

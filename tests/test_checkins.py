@@ -116,21 +116,22 @@ def test_the_check_in_opens_on_the_chosen_day_and_closes_when_the_week_ends():
     assert all(checkins.is_open(monday, _utc(2025, 3, 3 + d, 12)) for d in range(7))
 
 
-def test_submitting_before_the_day_is_refused_and_says_when_it_opens(factory):
+# Changed deliberately (issue 12): a person may check in on any day of the week, for that week;
+# the couple's day is only when it is suggested.
+def test_checking_in_before_the_chosen_day_counts_for_that_week(factory):
     pair = factory.pair()
     _setup(factory, pair, day=6)
-    with pytest.raises(Conflict, match="opens on Sunday"):
-        _submit(factory, pair.a, pair.couple_id, now=_utc(2025, 3, 8, 12))
-    assert _submit(factory, pair.a, pair.couple_id, now=_utc(2025, 3, 9, 0, 1)).week == WEEK
+    assert _submit(factory, pair.a, pair.couple_id, now=_utc(2025, 3, 3, 0, 1)).week == WEEK  # Monday
+    assert _submit(factory, pair.b, pair.couple_id, now=_utc(2025, 3, 8, 12)).revealed_now  # Saturday
 
 
 def test_a_sunday_evening_in_tokyo_is_that_week_and_midnight_starts_the_next(factory, app):
     pair = factory.pair()
     _setup(factory, pair, tz="Asia/Tokyo")
     assert _submit(factory, pair.a, pair.couple_id, now=_utc(2025, 3, 9, 14, 59)).week == WEEK  # 23:59 Sunday
-    with pytest.raises(Conflict, match="opens on Sunday"):
-        _submit(factory, pair.b, pair.couple_id, now=_utc(2025, 3, 9, 15, 0))  # 00:00 Monday in Tokyo
-    assert [(r.user_id, r.week) for r in _rows(app, pair.couple_id)] == [(pair.a.id, WEEK)]
+    later = _submit(factory, pair.b, pair.couple_id, now=_utc(2025, 3, 9, 15, 0))  # 00:00 Monday in Tokyo
+    assert later.week == date(2025, 3, 10) and not later.revealed_now
+    assert [(r.user_id, r.week) for r in _rows(app, pair.couple_id)] == [(pair.a.id, WEEK), (pair.b.id, later.week)]
 
 
 # Validation ---------------------------------------------------------------------------------
@@ -246,9 +247,8 @@ def test_the_partners_check_in_is_sealed_until_both_have_answered(factory, clien
         seen = checkins.view(factory.load(pair.a), db.session.get(Couple, pair.couple_id), WEEK)
     assert seen.partner is None and seen.partner_answered and not seen.revealed and seen.mine is None
     with factory.session():
-        assert checkins.series(db.session.get(Couple, pair.couple_id), now=SUNDAY)[-1] == checkins.WeekPoint(
-            WEEK, None, None
-        )
+        series = checkins.per_person(db.session.get(Couple, pair.couple_id), now=SUNDAY)
+        assert [(one.connection[-1], one.safety[-1]) for one in series] == [(None, None), (None, None)]
         page = checkins.overview(factory.load(pair.a), SUNDAY)
     assert page.chart is None and page.earlier == [] and page.this_week.partner is None
 
@@ -416,7 +416,8 @@ def test_both_partners_checking_in_at_the_same_instant(factory, app):
 # The chart's series ---------------------------------------------------------------------------
 
 
-def test_the_series_averages_revealed_weeks_and_leaves_gaps_for_the_rest(factory):
+# Changed deliberately (issue 12): no couple average (it hid the gap that matters); one line per person.
+def test_each_partner_has_their_own_series_with_gaps_for_unrevealed_weeks(factory):
     pair = factory.pair()
     weeks_ago = lambda n: SUNDAY - timedelta(weeks=n)  # noqa: E731
     _submit(factory, pair.a, pair.couple_id, now=weeks_ago(3), connection="7", safety="4")
@@ -426,19 +427,20 @@ def test_the_series_averages_revealed_weeks_and_leaves_gaps_for_the_rest(factory
     _submit(factory, pair.b, pair.couple_id, connection="6", safety="9")
     with factory.session():
         couple = db.session.get(Couple, pair.couple_id)
-        points = checkins.series(couple, weeks=5, now=SUNDAY)
-        chart = checkins.chart(couple, weeks=5, now=SUNDAY)
-    assert points == [
-        checkins.WeekPoint(WEEK - timedelta(weeks=4), None, None),
-        checkins.WeekPoint(WEEK - timedelta(weeks=3), 7.5, 4.5),
-        checkins.WeekPoint(WEEK - timedelta(weeks=2), None, None),
-        checkins.WeekPoint(WEEK - timedelta(weeks=1), None, None),
-        checkins.WeekPoint(WEEK, 8.0, 9.0),
-    ]
+        alex, sam = checkins.per_person(couple, weeks=5, now=SUNDAY)
+        chart = checkins.therapist_chart(couple, weeks=5, now=SUNDAY)
+        mine = checkins.couple_chart(factory.load(pair.a), couple, weeks=5, now=SUNDAY)
+    assert (alex.person.user_id, sam.person.user_id) == (pair.a.id, pair.b.id)
+    assert alex.connection == (None, 7, None, None, 10) and alex.safety == (None, 4, None, None, 9)
+    assert sam.connection == (None, 8, None, None, 6) and sam.safety == (None, 5, None, None, 9)
+    assert [line.name for line in chart.lines] == ["Alex: connection", "Alex: safety", "Sam: connection", "Sam: safety"]
     connection = chart.lines[0]
-    assert [p.value for p in connection.points] == [7.5, 8.0]
+    assert [p.value for p in connection.points] == [7, 10]
     assert len(connection.segments) == 2
     assert [r.is_gap for r in chart.rows] == [True, False, True, True, False]
+    # The couple's own chart: connection for each, never safety.
+    assert [line.name for line in mine.lines] == ["You", "Sam"]
+    assert "safety" not in mine.title.lower() and "Safety" not in " ".join(mine.columns)
 
 
 def test_history_stays_readable_after_the_couple_ends(factory, client, auth):
@@ -451,16 +453,14 @@ def test_history_stays_readable_after_the_couple_ends(factory, client, auth):
     later = SUNDAY + timedelta(weeks=3)
     with factory.session():
         couple = db.session.get(Couple, pair.couple_id)
-        points = checkins.series(couple, weeks=3, now=later)
+        alex, _ = checkins.per_person(couple, weeks=3, now=later)
         weeks = checkins.revealed(factory.load(pair.a), couple, now=later)
         with pytest.raises(Conflict, match="ended"):
             checkins.submit(factory.load(pair.b), couple, VALID, SUNDAY)
     # The weeks run up to the week the couple ended, however much later they are read.
-    assert points == [
-        checkins.WeekPoint(WEEK - timedelta(weeks=1), 7.0, 6.0),
-        checkins.WeekPoint(WEEK, None, None),  # only Sam answered: sealed for good, so a gap
-        checkins.WeekPoint(WEEK + timedelta(weeks=1), None, None),  # the week the couple ended
-    ]
+    assert alex.weeks == (WEEK - timedelta(weeks=1), WEEK, WEEK + timedelta(weeks=1))  # to the week it ended
+    # Only Sam answered WEEK: sealed for good, so a gap; nothing the week the couple ended.
+    assert alex.connection == (7, None, None) and alex.safety == (6, None, None)
     assert [w.week for w in weeks] == [WEEK - timedelta(weeks=1)]
     with time_machine.travel(later, tick=False):
         auth.login_as(pair.a)
@@ -473,7 +473,7 @@ def test_history_stays_readable_after_the_couple_ends(factory, client, auth):
 # The page ------------------------------------------------------------------------------------
 
 
-def test_the_page_shows_when_the_next_check_in_opens(factory, client, auth):
+def test_the_page_names_the_check_in_day_and_takes_a_check_in_any_day(factory, client, auth):
     pair = factory.pair()
     _setup(factory, pair, day=6)
     with time_machine.travel(_utc(2025, 3, 5, 9), tick=False):
@@ -481,10 +481,9 @@ def test_the_page_shows_when_the_next_check_in_opens(factory, client, auth):
         response = client.get("/checkin")
         text = page_text(response)
         assert response.status_code == 200
-        assert "Your next check-in opens on Sunday, 9 Mar 2025." in text
-        assert 'name="connection"' not in text
-        response = client.post("/checkin", data=VALID)
-        assert response.status_code == 422 and "opens on Sunday" in page_text(response)
+        assert "Your check-in day is Sunday, but any day this week is fine." in text
+        assert 'name="connection"' in text
+        assert client.post("/checkin", data=VALID).status_code == 302
 
 
 def test_the_page_as_a_tokyo_partner_on_a_sunday_night(factory, client, auth, app):
@@ -496,7 +495,7 @@ def test_the_page_as_a_tokyo_partner_on_a_sunday_night(factory, client, auth, ap
         assert client.post("/checkin", data=VALID).status_code == 302
     with time_machine.travel(_utc(2025, 3, 9, 15, 30), tick=False):  # 00:30 Monday: a new week
         text = page_text(client.get("/checkin"))
-        assert "Week of 10 Mar 2025" in text and "opens on Sunday, 16 Mar 2025" in text
+        assert "Week of 10 Mar 2025" in text and 'name="connection"' in text
     assert [r.week for r in _rows(app, pair.couple_id)] == [WEEK]
 
 

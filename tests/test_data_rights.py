@@ -239,16 +239,20 @@ def test_export_holds_exactly_what_i_may_read(app, factory, client, auth):
         }
 
     def checkin(week, by, tag):
-        return {
+        row = {
             "week": week,
             "by": by,
             "connection": 6,
-            "safety": 7,
             "feeling": f"hopeful {tag}",
+            "worry": None,
             "appreciation": f"thanks {tag}",
             "need": f"time {tag}",
             "created_at": ISO,
         }
+        # Changed deliberately (issue 12): the safety score (and CSI-4) is its person's own, never the partner's.
+        if by == "me":
+            row.update(safety=7, csi4=None)
+        return row
 
     with app.app_context():
         first_follow_up = db.session.get(PromptInstance, world.revealed_id).follow_up
@@ -297,7 +301,9 @@ def test_export_holds_exactly_what_i_may_read(app, factory, client, auth):
                 "reveal": True,
                 "reflection": True,
                 "reminder": True,
+                "receive_reassurance": True,
                 "discreet": False,
+                "allow_urgent_reassurance": False,
                 "quiet_hours": None,
             },
         },

@@ -22,14 +22,7 @@ def require_partner():
 def _render(form: CheckInForm | None = None, status: int = 200):
     page = checkins.overview(current_user)
     if form is None:
-        mine = page.this_week.mine if page.this_week else None
-        form = CheckInForm(
-            connection=str(mine.connection) if mine else None,
-            safety=str(mine.safety) if mine else None,
-            feeling=mine.feeling if mine else None,
-            appreciation=mine.appreciation if mine else None,
-            need=mine.need if mine else None,
-        )
+        form = CheckInForm.for_entry(page.this_week.mine if page.this_week else None)
     return render_template("checkins/show.html", page=page, form=form, weekday_name=checkins.weekday_name), status
 
 

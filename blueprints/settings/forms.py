@@ -50,6 +50,14 @@ class NotificationsForm(Form):
     notify_reveal = BooleanField("Our answers are revealed")
     notify_reflection = BooleanField("My partner reflected, or asked me to add something")
     notify_reminder = BooleanField("One gentle reminder if I haven't answered (at most once a day)")
+    receive_reassurance = BooleanField(
+        "My partner can ask me for reassurance in a hard moment",
+        description="If you turn this off, your partner sees that it's off before they try, and nothing else.",
+    )
+    allow_urgent_reassurance = BooleanField(
+        "Let an urgent request through my quiet hours",
+        description="Only when your partner marks it urgent. Everything else still waits.",
+    )
     discreet = BooleanField(
         "Discreet mode: show one neutral line only",
         description="Notifications then say \u201cYou have a new update\u201d and nothing else.",
@@ -58,6 +66,15 @@ class NotificationsForm(Form):
     quiet_start = TimeField("Quiet hours from", validators=[Optional()])
     quiet_end = TimeField(
         "until", validators=[Optional()], description="Notifications wait until your quiet hours end."
+    )
+
+
+class CheckinDayForm(Form):
+    checkin_day = SelectField(
+        "Our check-in day",
+        choices=[SelectChoice(str(i), name) for i, name in enumerate(WEEKDAY_NAMES)],
+        validators=[InputRequired("Choose a day.")],
+        description="The day the weekly check-in is suggested to you both. Any day of that week still works.",
     )
 
 

@@ -9,8 +9,16 @@ from blueprints.auth.fresh import fresh_login_required
 from blueprints.couple.forms import DepthForm
 from blueprints.forms import committed
 from blueprints.settings import bp
-from blueprints.settings.forms import ConsentForm, NotificationsForm, PauseForm, ScheduleForm, TherapistCodeForm
+from blueprints.settings.forms import (
+    CheckinDayForm,
+    ConsentForm,
+    NotificationsForm,
+    PauseForm,
+    ScheduleForm,
+    TherapistCodeForm,
+)
 from extensions import db, limiter
+from services.checkins import checkins
 from services.couples import pacing
 from services.delivery import delivery
 from services.notifications import devices, notify, vapid
@@ -52,6 +60,7 @@ def _page(schedule_form=None, notifications_form=None, code_form=None, status=20
         code_form=code_form or TherapistCodeForm(),
         access_log=links.access_log(user),
         schedule_form=schedule_form,
+        checkin_day_form=CheckinDayForm(checkin_day=str(couple.checkin_day)) if couple else None,
         notifications_form=notifications_form,
         depth_form=DepthForm(max_depth=str(user.max_depth)),
         devices=devices.devices_of(user),
@@ -87,6 +96,17 @@ def schedule():
             flash("Schedule saved. It applies to you both.", "success")
             return redirect(url_for("settings.index"))
     return _page(schedule_form=form, status=422)
+
+
+@bp.post("/settings/checkin-day")
+def checkin_day():
+    """Choose the day our weekly check-in is suggested (either of us may; it applies to both)."""
+    form = CheckinDayForm()
+    if form.validate_on_submit() and committed(checkins.set_checkin_day, current_user, form.checkin_day.data):
+        flash("Check-in day saved. It applies to you both.", "success")
+    elif form.errors:
+        flash("Choose a day of the week for your check-in.", "error")
+    return redirect(url_for("settings.index"))
 
 
 @bp.post("/settings/notifications")

@@ -94,6 +94,7 @@ def _account(user: User) -> dict[str, Any]:
         "notifications": {
             **{switch.removeprefix("notify_"): getattr(user, switch) for switch in notify.SWITCHES},
             "discreet": user.discreet,
+            "allow_urgent_reassurance": user.allow_urgent_reassurance,
             "quiet_hours": quiet,
         },
     }
@@ -223,19 +224,36 @@ def _checkins(user: User, couple_ids: list[int]) -> dict[int, list[dict[str, Any
     for c in rows:
         if c.user_id != user.id and (c.couple_id, c.week) not in my_weeks:
             continue
-        result[c.couple_id].append(
-            {
-                "week": _iso(c.week),
-                "by": "me" if c.user_id == user.id else "partner",
-                "connection": c.connection,
-                "safety": c.safety,
-                "feeling": c.feeling,
-                "appreciation": c.appreciation,
-                "need": c.need,
-                "created_at": _iso(c.created_at),
-            }
-        )
+        mine = c.user_id == user.id
+        row = {
+            "week": _iso(c.week),
+            "by": "me" if mine else "partner",
+            "connection": c.connection,
+            "feeling": c.feeling,
+            "worry": c.worry,
+            "appreciation": c.appreciation,
+            "need": c.need,
+            "created_at": _iso(c.created_at),
+        }
+        # The safety score and the CSI-4 are their person's own: never in the partner's export
+        # (the CSI-4 only if its person chose to share it).
+        if mine:
+            row["safety"] = c.safety
+            row["csi4"] = _csi(c) | {"shared": c.csi_shared} if c.csi_total is not None else None
+        elif c.csi_shared and c.csi_total is not None:
+            row["csi4"] = {"total": c.csi_total}
+        result[c.couple_id].append(row)
     return result
+
+
+def _csi(c: CheckIn) -> dict[str, Any]:
+    return {
+        "happiness": c.csi_happiness,
+        "warm": c.csi_warm,
+        "rewarding": c.csi_rewarding,
+        "satisfied": c.csi_satisfied,
+        "total": c.csi_total,
+    }
 
 
 def _access_log(couple_ids: list[int]) -> dict[int, list[dict[str, Any]]]:

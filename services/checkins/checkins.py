@@ -1,10 +1,18 @@
 """The weekly check-in: each partner rates the week, sealed until both have answered, then charted.
 
 A check-in belongs to a week, named by its Monday in the couple's time zone.
-It opens on the couple's chosen day and stays open until that week ends.
-Like a prompt, a partner's check-in is sealed until both have answered:
-the views built here carry the partner's values only for revealed weeks,
-and the chart's series is built from revealed weeks alone.
+The couple's chosen day is when it is suggested; a person may check in on
+any day of the week, for that week. Like a prompt, a partner's check-in is
+sealed until both have answered: the views built here carry the partner's
+values only for revealed weeks, and the shared chart is built from revealed
+weeks alone.
+
+Some of a check-in is never the partner's to see (PRODUCT.md invariant 7,
+CARE.md "safety first, and for each person separately"): the safety score
+and the CSI-4 stay with their person (the CSI-4 unless they share it). The
+partner's view is built without them here, so no template or export can
+show them by mistake. A consented therapist sees each partner's series
+separately, within the progress scope.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 
 from extensions import db
-from models import CheckIn, Couple, Membership, User, utcnow
+from models import CheckIn, Couple, Membership, TherapistLink, User, utcnow
 from services.checkins import charts
 from services.common.errors import Conflict, Invalid, NotFound
 from services.conversation import reading
@@ -30,7 +38,18 @@ SCALE_MIN, SCALE_MAX = 1, 10
 FEELING_MAX = 40
 TEXT_MAX = 500
 CHART_WEEKS = 12
-FIELDS = ("connection", "safety", "feeling", "appreciation", "need")
+FIELDS = ("connection", "safety", "feeling", "worry", "appreciation", "need")
+# The CSI-4 (Funk & Rogge 2007, Couples Satisfaction Index): item 1 is scored 0-6, items 2-4 are 0-5.
+CSI_ITEMS = ("csi_happiness", "csi_warm", "csi_rewarding", "csi_satisfied")
+CSI_FIELDS = (*CSI_ITEMS, "csi_shared")
+CSI_MAX = {"csi_happiness": 6, "csi_warm": 5, "csi_rewarding": 5, "csi_satisfied": 5}
+CSI_TOTAL_MAX = 21
+# Funk & Rogge's cut-off: a total below 13.5 suggests notable relationship dissatisfaction.
+CSI_CUTOFF = 13.5
+# Every fourth week, counted from the week the couple was made.
+CSI_EVERY = 4
+CSI_CHART_POINTS = 12
+LOW_SAFETY = 3
 # Letters (any script, with their accents), and spaces, hyphens and apostrophes between them.
 _FEELING_JOINERS = frozenset(" -'\u2019")
 _SPACES = re.compile(r"\s+")
@@ -87,18 +106,53 @@ def _clock(couple: Couple, now: datetime | None) -> datetime:
 
 @dataclass(frozen=True)
 class Entry:
-    """One partner's check-in as plain values (no ORM state reaches a template)."""
+    """One partner's check-in as plain values (no ORM state reaches a template).
+
+    safety and the CSI-4 are filled in only for the person's own entry (and
+    the CSI-4 for the partner's only when they chose to share it).
+    """
 
     user_id: int
     connection: int
-    safety: int
     feeling: str
+    worry: str | None
     appreciation: str
     need: str
+    safety: int | None = None
+    csi_total: int | None = None
+    csi_shared: bool = False
+    csi: tuple[int, int, int, int] | None = None
 
     @classmethod
     def of(cls, row: CheckIn) -> Entry:
-        return cls(row.user_id, row.connection, row.safety, row.feeling, row.appreciation, row.need)
+        """The person's own check-in, all of it."""
+        items = tuple(getattr(row, name) for name in CSI_ITEMS)
+        return cls(
+            row.user_id,
+            row.connection,
+            row.feeling,
+            row.worry,
+            row.appreciation,
+            row.need,
+            safety=row.safety,
+            csi_total=row.csi_total,
+            csi_shared=row.csi_shared,
+            csi=None if row.csi_total is None else items,
+        )
+
+    @classmethod
+    def as_partner(cls, row: CheckIn) -> Entry:
+        """The partner's check-in as I may see it: never their safety score; their CSI-4 only if they shared it."""
+        return cls(
+            row.user_id,
+            row.connection,
+            row.feeling,
+            row.worry,
+            row.appreciation,
+            row.need,
+            csi_total=row.csi_total if row.csi_shared else None,
+            csi_shared=row.csi_shared and row.csi_total is not None,
+        )
 
 
 @dataclass(frozen=True)
@@ -119,7 +173,7 @@ def _seal(user: User, week: date, rows: list[CheckIn]) -> WeekView:
     return WeekView(
         week=week,
         mine=Entry.of(mine) if mine else None,
-        partner=Entry.of(theirs) if revealed else None,
+        partner=Entry.as_partner(theirs) if revealed else None,
         partner_answered=theirs is not None,
         revealed=revealed,
     )
@@ -172,54 +226,226 @@ def revealed(user: User, couple: Couple, weeks: int = CHART_WEEKS, now: datetime
 
 
 @dataclass(frozen=True)
-class WeekPoint:
-    """The couple's averages for one week; None for a week that isn't revealed (a gap, never a zero)."""
+class Person:
+    """One partner of the couple, as a chart names them."""
 
-    week: date
-    connection: float | None
-    safety: float | None
+    user_id: int
+    name: str
 
 
-def series(couple: Couple, weeks: int = CHART_WEEKS, now: datetime | None = None) -> list[WeekPoint]:
-    """The last `weeks` weeks, oldest first, with the couple's average scores for each revealed week.
+def people(couple: Couple) -> list[Person]:
+    """The couple's two partners, in seat order (so their lines keep their look from week to week)."""
+    return [
+        Person(user_id, name)
+        for user_id, name in db.session.execute(
+            sa.select(Membership.user_id, User.display_name)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.couple_id == couple.id)
+            .order_by(Membership.seat)
+        )
+    ]
 
-    A week only one partner answered is still sealed, so it is a gap like a
-    week with no check-in at all. Works for an ended couple too (the weeks
-    then run up to the week it ended).
+
+def _by_person(couple: Couple, window: list[date], columns: tuple[str, ...]) -> dict[tuple[int, date], tuple]:
+    """(user, week) -> the named columns, for the revealed weeks of the window only."""
+    rows = db.session.execute(
+        sa.select(CheckIn.user_id, CheckIn.week, *(getattr(CheckIn, c) for c in columns)).where(
+            CheckIn.couple_id == couple.id, CheckIn.week.in_(_revealed_weeks(couple.id, window[0], window[-1]))
+        )
+    )
+    return {(row[0], row[1]): tuple(row[2:]) for row in rows}
+
+
+@dataclass(frozen=True)
+class PersonSeries:
+    """One partner's values, one per week of the window (None is a gap, never a zero)."""
+
+    person: Person
+    weeks: tuple[date, ...]
+    connection: tuple[int | None, ...]
+    safety: tuple[int | None, ...]
+
+
+def per_person(couple: Couple, weeks: int = CHART_WEEKS, now: datetime | None = None) -> list[PersonSeries]:
+    """Each partner's connection and safety over the last `weeks` weeks, revealed weeks only.
+
+    For a consented therapist (progress scope): the safety score is never
+    averaged or shown to the partner, and a gap stays a gap.
     """
     window = _window(couple, weeks, now)
-    averages = {
-        row.week: row
-        for row in db.session.execute(
-            sa.select(
-                CheckIn.week,
-                sa.func.avg(CheckIn.connection).label("connection"),
-                sa.func.avg(CheckIn.safety).label("safety"),
+    values = _by_person(couple, window, ("connection", "safety"))
+    result = []
+    for person in people(couple):
+        cells = [values.get((person.user_id, week)) for week in window]
+        result.append(
+            PersonSeries(
+                person,
+                tuple(window),
+                tuple(c[0] if c else None for c in cells),
+                tuple(c[1] if c else None for c in cells),
             )
-            .where(CheckIn.couple_id == couple.id, CheckIn.week.in_(_revealed_weeks(couple.id, window[0], window[-1])))
-            .group_by(CheckIn.week)
         )
+    return result
+
+
+def _week_labels(window: list[date]) -> dict:
+    return {
+        "labels": [f"{w.day} {w:%b}" for w in window],
+        "row_labels": [f"Week of {w.day} {w:%b %Y}" for w in window],
     }
-    points = []
-    for week in window:
-        row = averages.get(week)
-        points.append(WeekPoint(week, float(row.connection), float(row.safety)) if row else WeekPoint(week, None, None))
-    return points
+
+
+def couple_chart(user: User, couple: Couple, weeks: int = CHART_WEEKS, now: datetime | None = None) -> charts.Chart:
+    """The couple's page: connection, one line per partner, for the weeks both checked in. No safety."""
+    window = _window(couple, weeks, now)
+    values = _by_person(couple, window, ("connection",))
+    series = []
+    for person in sorted(people(couple), key=lambda p: p.user_id != user.id):
+        name = "You" if person.user_id == user.id else person.name
+        cells = [values.get((person.user_id, week)) for week in window]
+        series.append(charts.Series(name, f"person-{len(series) + 1}", [c[0] if c else None for c in cells]))
+    return charts.line_chart(
+        series,
+        **_week_labels(window),
+        title=f"Connection over the last {weeks} weeks",
+        gap_label="no check-in",
+    )
+
+
+def therapist_chart(couple: Couple, weeks: int = CHART_WEEKS, now: datetime | None = None) -> charts.Chart:
+    """For a consented therapist: each partner's connection and safety, separately, revealed weeks only."""
+    window = _window(couple, weeks, now)
+    series = []
+    for one in per_person(couple, weeks, now):
+        series.append(charts.Series(f"{one.person.name}: connection", f"person-{len(series) + 1}", one.connection))
+        series.append(charts.Series(f"{one.person.name}: safety", f"person-{len(series) + 1}", one.safety))
+    return charts.line_chart(
+        series,
+        **_week_labels(window),
+        title=f"Each partner's connection and safety over the last {weeks} weeks",
+        gap_label="not checked in by both",
+    )
+
+
+def csi_per_person(couple: Couple, now: datetime | None = None) -> list[dict]:
+    """For a consented therapist (progress scope): each partner's CSI-4 totals, separately, gaps as None."""
+    return [
+        {
+            "partner": person.name,
+            "csi4": [
+                {"week": p.week.isoformat(), "total": p.total} for p in csi_series(person.user_id, couple, now=now)
+            ],
+        }
+        for person in people(couple)
+    ]
 
 
 def chart(couple: Couple, weeks: int = CHART_WEEKS, now: datetime | None = None) -> charts.Chart:
-    """The couple's connection and safety over the last `weeks` weeks, ready for templates/_chart.html."""
-    points = series(couple, weeks, now)
+    """What a consented therapist's summary charts: each partner's own lines (see therapist_chart)."""
+    return therapist_chart(couple, weeks, now)
+
+
+def own_chart(user: User, couple: Couple, weeks: int = CHART_WEEKS, now: datetime | None = None) -> charts.Chart | None:
+    """My own safety score over the weeks, for me alone (every week I checked in, shared or not)."""
+    window = _window(couple, weeks, now)
+    mine = dict(
+        db.session.execute(
+            sa.select(CheckIn.week, CheckIn.safety).where(
+                CheckIn.couple_id == couple.id, CheckIn.user_id == user.id, CheckIn.week.between(window[0], window[-1])
+            )
+        ).all()
+    )
+    if not mine:
+        return None
     return charts.line_chart(
-        [
-            charts.Series("Connection", "connection", [p.connection for p in points]),
-            charts.Series("Safety", "safety", [p.safety for p in points]),
-        ],
-        [f"{p.week.day} {p.week:%b}" for p in points],
-        row_labels=[f"Week of {p.week.day} {p.week:%b %Y}" for p in points],
-        title=f"Connection and safety over the last {weeks} weeks",
+        [charts.Series("How safe you felt to be open", "person-1", [mine.get(w) for w in window])],
+        **_week_labels(window),
+        title=f"How safe you felt to be open, over the last {weeks} weeks",
         gap_label="no check-in",
     )
+
+
+# The CSI-4 --------------------------------------------------------------------------
+
+
+def csi_due(couple: Couple, week: date) -> bool:
+    """Whether this week's check-in includes the CSI-4: every fourth week from the couple's first."""
+    first = week_of(couple, couple.created_at)
+    return ((week - first).days // 7) % CSI_EVERY == 0
+
+
+def csi_score(values: Mapping) -> int:
+    """The CSI-4 total as published: the sum of the four items (0-6, 0-5, 0-5, 0-5), so 0 to 21."""
+    return sum(int(values[name]) for name in CSI_ITEMS)
+
+
+@dataclass(frozen=True)
+class CsiPoint:
+    week: date
+    total: int | None
+
+
+def csi_series(user_id: int, couple: Couple, points: int = CSI_CHART_POINTS, now: datetime | None = None):
+    """One person's CSI-4 totals over the last `points` CSI weeks, oldest first (None: not answered)."""
+    last = current_week(couple, now)
+    while not csi_due(couple, last):
+        last -= timedelta(weeks=1)
+    first_week = week_of(couple, couple.created_at)
+    weeks = [w for w in (last - timedelta(weeks=CSI_EVERY * i) for i in range(points)) if w >= first_week][::-1]
+    rows = {
+        row.week: row
+        for row in db.session.scalars(
+            sa.select(CheckIn).where(
+                CheckIn.couple_id == couple.id, CheckIn.user_id == user_id, CheckIn.week.in_(weeks)
+            )
+        )
+    }
+    return [CsiPoint(w, rows[w].csi_total if w in rows else None) for w in weeks]
+
+
+def csi_chart(user_id: int, couple: Couple, *, name: str = "Your score", now: datetime | None = None):
+    """One person's CSI-4 trend, for that person (or a consented therapist); None before any answer."""
+    points = csi_series(user_id, couple, now=now)
+    if all(p.total is None for p in points):
+        return None
+    window = [p.week for p in points]
+    return charts.line_chart(
+        [charts.Series(name, "person-1", [p.total for p in points])],
+        **_week_labels(window),
+        title="Relationship satisfaction (CSI-4), every fourth week",
+        gap_label="not answered",
+        low=0,
+        high=CSI_TOTAL_MAX,
+    )
+
+
+# The low-safety note ------------------------------------------------------------------
+
+
+def low_safety(user: User, couple: Couple, now: datetime | None = None) -> bool:
+    """Whether my safety score was LOW_SAFETY or lower in each of the last two weeks I could check in.
+
+    This week and last week, or last week and the one before while this week's
+    is still to come. Only ever shown to me.
+    """
+    week = current_week(couple, now)
+    scores = dict(
+        db.session.execute(
+            sa.select(CheckIn.week, CheckIn.safety).where(
+                CheckIn.couple_id == couple.id,
+                CheckIn.user_id == user.id,
+                CheckIn.week.between(week - timedelta(weeks=2), week),
+            )
+        ).all()
+    )
+
+    def low(w: date) -> bool:
+        return w in scores and scores[w] <= LOW_SAFETY
+
+    last = week - timedelta(weeks=1)
+    if week in scores:
+        return low(week) and low(last)
+    return low(last) and low(last - timedelta(weeks=1))
 
 
 # Answering -----------------------------------------------------------------------
@@ -261,12 +487,56 @@ class CheckInInvalid(Invalid):
         self.problems = problems
 
 
-def check_values(values: Mapping) -> dict:
-    """The five answers, checked; CheckInInvalid listing each field that isn't right."""
+def check_worry(text: str | None) -> str | None:
+    """The optional worry: None when left blank, otherwise checked like any text."""
+    if text is None or not str(text).strip():
+        return None
+    return check_text(text, limit=TEXT_MAX, field="worry", what="worry")
+
+
+def _csi_item(value, name: str) -> int | None:
+    if isinstance(value, str):
+        value = value.strip()
+        if not value:
+            return None
+        if value.isdecimal() and len(value) == 1:
+            value = int(value)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= CSI_MAX[name]:
+        raise Invalid("Choose one of the answers for this question.", field=name)
+    return value
+
+
+def check_csi(values: Mapping) -> dict:
+    """The CSI-4, all four items or none (it is always optional); whether the person shares it."""
+    problems, items = [], {}
+    for name in CSI_ITEMS:
+        try:
+            items[name] = _csi_item(values.get(name), name)
+        except Invalid as problem:
+            problems.append(problem)
+    if problems:
+        raise CheckInInvalid(problems)
+    answered = [name for name, value in items.items() if value is not None]
+    if not answered:
+        return {**items, "csi_shared": False}
+    if len(answered) < len(CSI_ITEMS):
+        missing = next(name for name in CSI_ITEMS if items[name] is None)
+        raise Invalid("Answer all four of these questions, or leave all four blank.", field=missing)
+    return {**items, "csi_shared": bool(values.get("csi_shared"))}
+
+
+def check_values(values: Mapping, *, with_csi: bool = False) -> dict:
+    """The answers, checked; CheckInInvalid listing each field that isn't right.
+
+    with_csi: this is a CSI-4 week, so the four optional items are read too.
+    """
     checks = {
         "connection": lambda v: check_scale(v, field="connection", what="how connected you felt"),
         "safety": lambda v: check_scale(v, field="safety", what="how safe you felt to be open"),
         "feeling": check_feeling,
+        "worry": check_worry,
         "appreciation": lambda v: check_text(v, limit=TEXT_MAX, field="appreciation", what="appreciation"),
         "need": lambda v: check_text(v, limit=TEXT_MAX, field="need", what="need"),
     }
@@ -274,6 +544,13 @@ def check_values(values: Mapping) -> dict:
     for name, check in checks.items():
         try:
             checked[name] = check(values.get(name))
+        except Invalid as problem:
+            problems.append(problem)
+    if with_csi:
+        try:
+            checked.update(check_csi(values))
+        except CheckInInvalid as invalid:
+            problems.extend(invalid.problems)
         except Invalid as problem:
             problems.append(problem)
     if problems:
@@ -289,12 +566,11 @@ class Outcome:
 
 
 def submit(user: User, couple: Couple, values: Mapping, now: datetime | None = None) -> Outcome:
-    """Save (or, until both have answered, change) user's check-in for this week.
+    """Save (or, until both have answered, change) user's check-in for this week, on any day of it.
 
     The couple's row is locked first, so two partners answering at the same
     moment are serialised: both are stored, and exactly one reveals the week.
     """
-    checked = check_values(values)
     now = now or utcnow()
     locked = db.session.scalars(
         sa.select(Couple)
@@ -310,10 +586,9 @@ def submit(user: User, couple: Couple, values: Mapping, now: datetime | None = N
         raise Conflict("This couple has ended, so there are no more check-ins.")
     if reading.partner_in(user, locked.id) is None:
         raise Conflict("Check-ins start once your partner has joined.")
-    if not is_open(locked, now):
-        opening = next_opening(locked, now)
-        raise Conflict(f"This week's check-in isn't open yet. It opens on {weekday_name(opening)}.")
+    # Any day of the week will do for that week's check-in; the chosen day is only when it's suggested.
     week = week_of(locked, now)
+    checked = check_values(values, with_csi=csi_due(locked, week))
     rows = list(db.session.scalars(sa.select(CheckIn).where(CheckIn.couple_id == locked.id, CheckIn.week == week)))
     mine = next((r for r in rows if r.user_id == user.id), None)
     partner_answered = any(r.user_id != user.id for r in rows)
@@ -340,16 +615,21 @@ def submit(user: User, couple: Couple, values: Mapping, now: datetime | None = N
 
 @dataclass(frozen=True)
 class Overview:
-    """Everything the check-in page shows one partner, already sealed."""
+    """Everything the check-in page shows one partner, already sealed (and without the partner's private parts)."""
 
     couple: Couple | None  # the current couple, or the last one (ended) if any; None if never paired
     partner: User | None
     active: bool  # paired now, with a partner: check-ins can be made
-    is_open: bool
-    opens_on: date | None  # the next opening day while closed
+    is_checkin_day: bool  # the couple's chosen day has come this week (any day still works)
+    checkin_day: str | None  # the chosen day's name, "Sunday"
     this_week: WeekView | None
     earlier: list[WeekView]  # revealed weeks before this one, newest first
-    chart: charts.Chart | None
+    chart: charts.Chart | None  # connection, one line each, revealed weeks
+    own_chart: charts.Chart | None = None  # my safety score: mine alone
+    csi_due: bool = False
+    csi_chart: charts.Chart | None = None  # my CSI-4: mine alone
+    low_safety: bool = False  # my safety was low two weeks running: shown to me alone
+    has_therapist: bool = False
 
     @property
     def partner_name(self) -> str:
@@ -371,7 +651,7 @@ def _couple_for(user: User) -> Couple | None:
 
 
 def overview(user: User, now: datetime | None = None) -> Overview:
-    """The check-in page for user: this week's state, earlier revealed weeks, and the chart."""
+    """The check-in page for user: this week's state, earlier revealed weeks, and the charts."""
     now = now or utcnow()
     couple = _couple_for(user)
     if couple is None:
@@ -379,20 +659,52 @@ def overview(user: User, now: datetime | None = None) -> Overview:
     partner = reading.partner_in(user, couple.id)
     active = couple.is_active and partner is not None
     weeks = revealed(user, couple, CHART_WEEKS, now)
+    mine = {
+        "own_chart": own_chart(user, couple, CHART_WEEKS, now),
+        "csi_chart": csi_chart(user.id, couple, now=now),
+        "low_safety": low_safety(user, couple, now),
+        "has_therapist": _has_therapist(couple),
+    }
+    shared_chart = couple_chart(user, couple, CHART_WEEKS, now) if weeks else None
     if not active:
-        return Overview(
-            couple, partner, False, False, None, None, weeks, chart(couple, CHART_WEEKS, now) if weeks else None
-        )
+        return Overview(couple, partner, False, False, None, None, weeks, shared_chart, **mine)
     week = current_week(couple, now)
-    this_week = view(user, couple, week)
-    open_now = is_open(couple, now)
     return Overview(
         couple=couple,
         partner=partner,
         active=True,
-        is_open=open_now,
-        opens_on=None if open_now else next_opening(couple, now),
-        this_week=this_week,
+        is_checkin_day=is_open(couple, now),
+        checkin_day=WEEKDAY_NAMES[couple.checkin_day],
+        this_week=view(user, couple, week),
         earlier=[w for w in weeks if w.week != week],
-        chart=chart(couple, CHART_WEEKS, now) if weeks else None,
+        chart=shared_chart,
+        csi_due=csi_due(couple, week),
+        **mine,
     )
+
+
+def _has_therapist(couple: Couple) -> bool:
+    """Whether the couple has a therapist linked (so the low-safety note can say how to reach them)."""
+    return (
+        db.session.scalar(
+            sa.select(TherapistLink.id).where(TherapistLink.couple_id == couple.id, TherapistLink.ended_at.is_(None))
+        )
+        is not None
+    )
+
+
+def set_checkin_day(user: User, day) -> Couple:
+    """Choose the couple's check-in day (0 is Monday); either partner may, and both see it."""
+    membership = user.active_membership
+    if membership is None:
+        raise Conflict("Pair with your partner first.")
+    if isinstance(day, str) and day.strip().isdecimal():
+        day = int(day)
+    if isinstance(day, bool) or not isinstance(day, int) or not 0 <= day <= 6:
+        raise Invalid("Choose a day of the week.", field="checkin_day")
+    couple = membership.couple
+    if couple.checkin_day != day:
+        couple.checkin_day = day
+        db.session.flush()
+        versions.couple_changed(couple.id)
+    return couple

@@ -9,7 +9,8 @@ the switches from here.
 
 Rows are written in the transaction of the event. Only people who want this
 kind get it, on every device they have; during their quiet hours it waits
-until the hours end. Nothing queued carries answer text or names.
+until the hours end, unless the sender marked it urgent and the recipient
+lets urgent ones through (a reassurance request, nothing else). Nothing queued carries answer text or names.
 """
 
 from __future__ import annotations
@@ -49,6 +50,14 @@ KINDS: dict[str, Kind] = {
         Kind("repair", "notify_partner_answered", "A conversation is waiting for you, whenever you're ready."),
         # Your partner did something they committed to, or noticed something you did: "your partner listened".
         Kind("commitment", "notify_reflection", "Your partner added a moment to a commitment."),
+        # A hard moment: the partner asked for reassurance. Never the line they wrote, never a name.
+        Kind(
+            "reassurance",
+            "receive_reassurance",
+            "Your partner is having a hard moment and would like to hear from you.",
+        ),
+        # The answer to my request: "your partner listened", like a reflection.
+        Kind("reassurance_reply", "notify_reflection", "Your partner answered you."),
     )
 }
 assert tuple(KINDS) == NOTIFICATION_KINDS, "models.push.NOTIFICATION_KINDS (the table's constraint) lists the kinds"
@@ -56,6 +65,8 @@ assert tuple(KINDS) == NOTIFICATION_KINDS, "models.push.NOTIFICATION_KINDS (the 
 # and a request to add something are both "your partner listened".
 SWITCHES: tuple[str, ...] = tuple(dict.fromkeys(kind.switch for kind in KINDS.values()))
 DISCREET = ("You have a new update", "")
+# A person's own choice that lets an urgent event through their quiet hours (only reassurance is ever urgent).
+URGENT_SWITCH = "allow_urgent_reassurance"
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,8 @@ class Event:
     kind: str
     key: str
     url: str
+    # Sent through quiet hours, but only to someone whose URGENT_SWITCH is on.
+    urgent: bool = False
 
 
 def new_prompt(couple_id: int, slot_at: datetime, instance_id: int) -> Event:
@@ -99,6 +112,15 @@ def repair(conversation_id: int, step_key: str) -> Event:
 
 def commitment(moment_id: int) -> Event:
     return Event("commitment", f"commitment:{moment_id}", "/repair/commitments")
+
+
+def reassurance(request_id: int, urgent: bool = False) -> Event:
+    """My partner asked me for reassurance: a tap opens the page with how to respond."""
+    return Event("reassurance", f"reassurance:{request_id}", f"/moments/requests/{request_id}", urgent)
+
+
+def reassurance_reply(request_id: int) -> Event:
+    return Event("reassurance_reply", f"reassurance_reply:{request_id}", f"/moments/sent/{request_id}")
 
 
 def words(kind: str, discreet: bool) -> tuple[str, str]:
@@ -140,6 +162,7 @@ def queue_many(events: Iterable[tuple[int, Event]], now: datetime | None = None)
                 User.timezone,
                 User.quiet_start,
                 User.quiet_end,
+                getattr(User, URGENT_SWITCH).label("allows_urgent"),
                 *switches.values(),
             )
             .join(User, User.id == PushSubscription.user_id)
@@ -149,7 +172,8 @@ def queue_many(events: Iterable[tuple[int, Event]], now: datetime | None = None)
             release = quiet_hours.release_time(now, device.timezone, device.quiet_start, device.quiet_end)
             for event in by_user[device.user_id]:
                 if getattr(device, KINDS[event.kind].switch):
-                    rows.append(outbox_row(device.id, event, now, release))
+                    urgent = event.urgent and device.allows_urgent
+                    rows.append(outbox_row(device.id, event, now, now if urgent else release))
     insert_ignoring_duplicates(PushMessage, rows, ["subscription_id", "event_key"])
     return len(rows)
 
@@ -159,7 +183,7 @@ def queue(user_ids: Iterable[int], event: Event, now: datetime | None = None) ->
     return queue_many(((user_id, event) for user_id in user_ids), now)
 
 
-PREFERENCE_FIELDS = (*SWITCHES, "discreet")
+PREFERENCE_FIELDS = (*SWITCHES, "discreet", URGENT_SWITCH)
 
 
 def update_preferences(user: User, values: dict, tz_name: str, quiet_start, quiet_end) -> None:

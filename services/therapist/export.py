@@ -23,10 +23,19 @@ def couple_export(access: TherapistAccess, couple) -> dict:
             "revealed": summary.revealed,
             "felt_heard_rate": summary.felt_heard_rate,
         },
+        # Each partner's own series (a safety score is never averaged), gaps as null.
         "checkins": [
-            {"week": p.week.isoformat(), "connection": p.connection, "safety": p.safety}
-            for p in checkins.series(couple)
+            {
+                "partner": series.person.name,
+                "weeks": [
+                    {"week": week.isoformat(), "connection": connection, "safety": safety}
+                    for week, connection, safety in zip(series.weeks, series.connection, series.safety, strict=True)
+                ],
+            }
+            for series in checkins.per_person(couple)
         ],
+        # Each partner's CSI-4 totals (Funk & Rogge 2007, 0-21), every fourth week, gaps as null.
+        "csi4": checkins.csi_per_person(couple),
     }
     if access.allows("conversations"):
         data["conversations"] = [
