@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 import cli
 import config
@@ -35,6 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_extensions(app)
     register_security(app)
     register_push(app)
+    register_converters(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -71,6 +73,18 @@ def register_security(app: Flask) -> None:
 def register_push(app: Flask) -> None:
     """The VAPID identity pushes are signed with (made on first run unless configured)."""
     app.extensions["attune.vapid"] = vapid.load_or_create(app.instance_path, app.config["VAPID_PRIVATE_KEY"])
+
+
+class IdConverter(IntegerConverter):
+    """`<id:name>` in a route: a database id, a positive 32-bit integer; anything else is a 404, never an overflow."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        super().__init__(url_map, min=1, max=2**31 - 1)
+
+
+def register_converters(app: Flask) -> None:
+    app.url_map.converters["id"] = IdConverter
+    api.register_converter(IdConverter, lambda c: {"type": "integer", "minimum": c.min, "maximum": c.max})
 
 
 def register_blueprints(app: Flask) -> None:

@@ -7,6 +7,8 @@ no header, and that no request is a server error.
 
 from __future__ import annotations
 
+from werkzeug.routing import IntegerConverter
+
 # Routes a crawl must not call with a valid body, because doing so is the legitimate
 # way to take part (A answering reveals the prompt, A checking in reveals the week) ...
 PARTICIPATING = {"prompts.answer", "api.put_answer", "checkins.submit"}
@@ -18,8 +20,7 @@ def argument_values(rule, ids: dict) -> list[dict]:
     """Plausible values for a rule's path arguments: the couple's real ids, neighbours, junk."""
     combos = [{}]
     for name in rule.arguments:
-        converter = rule._converters[name].__class__.__name__
-        if converter == "IntegerConverter":
+        if isinstance(rule._converters[name], IntegerConverter):
             values = sorted({ids["instance"], ids["reflection"], ids["instance"] + 1, 1, 2, 0})
         elif name == "filename":
             values = ["css/app.css", "js/app.js"]

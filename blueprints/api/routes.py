@@ -32,7 +32,6 @@ from services.notifications import devices, vapid
 
 # Ids are 32-bit integers in every database Attune runs on: a larger one names nothing (404), and is
 # refused by the URL converter before it could reach (and overflow) a query.
-ID = "int(min=1, max=2147483647)"
 
 ERRORS = {
     400: "Bad request, such as a missing CSRF token",
@@ -148,7 +147,7 @@ def prompts():
     }
 
 
-@bp.route(f"/prompts/<{ID}:instance_id>")
+@bp.route("/prompts/<id:instance_id>")
 @login_required
 @bp.response(200, PromptSchema)
 @documented_errors(401, 404)
@@ -157,7 +156,7 @@ def prompt(instance_id: int):
     return prompt_payload(reading.conversation(current_user, instance_id))
 
 
-@bp.route(f"/prompts/<{ID}:instance_id>/answer", methods=["PUT"])
+@bp.route("/prompts/<id:instance_id>/answer", methods=["PUT"])
 @login_required
 @bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @bp.arguments(AnswerInputSchema)
@@ -170,7 +169,7 @@ def put_answer(data: dict, instance_id: int, idempotency_key: str | None = None)
     return prompt_payload(reading.conversation(current_user, instance_id))
 
 
-@bp.route(f"/prompts/<{ID}:instance_id>/reflections", methods=["POST"])
+@bp.route("/prompts/<id:instance_id>/reflections", methods=["POST"])
 @login_required
 @bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @bp.arguments(ReflectionInputSchema)
@@ -191,7 +190,7 @@ def post_reflection(data: dict, instance_id: int, idempotency_key: str | None = 
     }
 
 
-@bp.route(f"/prompts/<{ID}:instance_id>/reflections/<{ID}:reflection_id>/response", methods=["POST"])
+@bp.route("/prompts/<id:instance_id>/reflections/<id:reflection_id>/response", methods=["POST"])
 @login_required
 @bp.arguments(ResponseInputSchema)
 @bp.response(200, PromptSchema)
@@ -203,7 +202,7 @@ def post_response(data: dict, instance_id: int, reflection_id: int):
     return prompt_payload(reading.conversation(current_user, instance_id))
 
 
-@bp.route(f"/prompts/<{ID}:instance_id>/close", methods=["POST"])
+@bp.route("/prompts/<id:instance_id>/close", methods=["POST"])
 @login_required
 @bp.response(200, PromptSchema)
 @documented_errors(400, 401, 404, 409)
@@ -260,7 +259,7 @@ def add_push_device(data: dict):
     return _device(subscription)
 
 
-@bp.route("/push/subscriptions/<int(min=1, max=2147483647):subscription_id>", methods=["DELETE"])
+@bp.route("/push/subscriptions/<id:subscription_id>", methods=["DELETE"])
 @login_required
 @bp.response(204)
 @documented_errors(400, 401, 404)

@@ -77,13 +77,13 @@ def today():
     return page.replace(CSRF_SLOT, token)
 
 
-@bp.get("/prompts/<int(min=1, max=2147483647):instance_id>")
+@bp.get("/prompts/<id:instance_id>")
 def show(instance_id: int):
     """One prompt: the answer form while sealed, the reveal and reflections after."""
     return _render_prompt(instance_id)
 
 
-@bp.post("/prompts/<int(min=1, max=2147483647):instance_id>/answer")
+@bp.post("/prompts/<id:instance_id>/answer")
 def answer(instance_id: int):
     """Save or edit my answer; the second answer reveals both."""
     form = AnswerForm()
@@ -100,7 +100,7 @@ def answer(instance_id: int):
     return _render_prompt(instance_id, answer_form=form, status=422)
 
 
-@bp.post("/prompts/<int(min=1, max=2147483647):instance_id>/reflections")
+@bp.post("/prompts/<id:instance_id>/reflections")
 def reflect(instance_id: int):
     """Reflect back what I heard in my partner's answer."""
     form = ReflectionForm()
@@ -111,9 +111,7 @@ def reflect(instance_id: int):
     return _render_prompt(instance_id, reflection_form=form, status=422)
 
 
-@bp.post(
-    "/prompts/<int(min=1, max=2147483647):instance_id>/reflections/<int(min=1, max=2147483647):reflection_id>/response"
-)
+@bp.post("/prompts/<id:instance_id>/reflections/<id:reflection_id>/response")
 def respond(instance_id: int, reflection_id: int):
     """Say whether my partner's reflection left me feeling heard."""
     form = ResponseForm()
@@ -132,7 +130,7 @@ def respond(instance_id: int, reflection_id: int):
     return _render_prompt(instance_id, response_form=form, status=422)
 
 
-@bp.post("/prompts/<int(min=1, max=2147483647):instance_id>/close")
+@bp.post("/prompts/<id:instance_id>/close")
 def close(instance_id: int):
     """I'm done with this conversation."""
     if not CloseForm().validate_on_submit():
@@ -142,7 +140,7 @@ def close(instance_id: int):
     return redirect(url_for("prompts.today"))
 
 
-@bp.post("/prompts/<int(min=1, max=2147483647):instance_id>/set-aside")
+@bp.post("/prompts/<id:instance_id>/set-aside")
 def set_aside(instance_id: int):
     """Set a prompt aside, no reason needed: it will come round again another day."""
     if not CloseForm().validate_on_submit():
@@ -153,7 +151,7 @@ def set_aside(instance_id: int):
     return redirect(url_for("prompts.today"))
 
 
-@bp.post("/prompts/<int(min=1, max=2147483647):instance_id>/break")
+@bp.post("/prompts/<id:instance_id>/break")
 def take_break(instance_id: int):
     """Step away from this conversation for now (or come back to it), without penalty."""
     if not CloseForm().validate_on_submit():

@@ -141,7 +141,7 @@ def depth():
     return redirect(url_for("settings.index"))
 
 
-@bp.post("/settings/devices/<int(min=1, max=2147483647):subscription_id>/remove")
+@bp.post("/settings/devices/<id:subscription_id>/remove")
 def remove_device(subscription_id: int):
     """Stop notifications to one of my devices."""
     devices.remove(current_user, subscription_id)
@@ -192,7 +192,7 @@ def _link_state(link_id: int):
     abort(404)
 
 
-@bp.route("/settings/therapists/<int(min=1, max=2147483647):link_id>", methods=["GET", "POST"])
+@bp.route("/settings/therapists/<id:link_id>", methods=["GET", "POST"])
 @fresh_login_required
 def therapist(link_id: int):
     """Give or change my consent and its scope for one therapist (after confirming my password)."""
@@ -206,7 +206,7 @@ def therapist(link_id: int):
     return render_template("settings/therapist.html", state=state, form=form)
 
 
-@bp.post("/settings/therapists/<int(min=1, max=2147483647):link_id>/revoke")
+@bp.post("/settings/therapists/<id:link_id>/revoke")
 @fresh_login_required
 def revoke(link_id: int):
     """Withdraw my consent: from their next request, the therapist sees nothing."""
@@ -216,7 +216,7 @@ def revoke(link_id: int):
     return redirect(url_for("settings.index", _anchor="therapists-title"))
 
 
-@bp.post("/settings/therapists/<int(min=1, max=2147483647):link_id>/end")
+@bp.post("/settings/therapists/<id:link_id>/end")
 @fresh_login_required
 def end_link(link_id: int):
     """Remove the therapist from our couple altogether."""

@@ -95,13 +95,13 @@ def _couple_page(assignment_form=None, note_form=None, status=200):
     return page, status
 
 
-@bp.get("/couples/<int(min=1, max=2147483647):link_id>")
+@bp.get("/couples/<id:link_id>")
 def couple(link_id: int):
     """One couple: progress and check-ins, conversations if both allow it, assignments and my notes."""
     return _couple_page()
 
 
-@bp.post("/couples/<int(min=1, max=2147483647):link_id>/assignments")
+@bp.post("/couples/<id:link_id>/assignments")
 def assign(link_id: int):
     """Assign a library prompt, or one in my words, for the couple's next slot."""
     form = AssignmentForm()
@@ -120,7 +120,7 @@ def assign(link_id: int):
     return _couple_page(assignment_form=form, status=422)
 
 
-@bp.post("/couples/<int(min=1, max=2147483647):link_id>/assignments/<int(min=1, max=2147483647):assignment_id>/cancel")
+@bp.post("/couples/<id:link_id>/assignments/<id:assignment_id>/cancel")
 def cancel_assignment(link_id: int, assignment_id: int):
     """Take back an assignment that hasn't been delivered yet."""
     links.cancel_assignment(g.access, assignment_id)
@@ -129,7 +129,7 @@ def cancel_assignment(link_id: int, assignment_id: int):
     return redirect(url_for("therapist.couple", link_id=link_id))
 
 
-@bp.post("/couples/<int(min=1, max=2147483647):link_id>/notes")
+@bp.post("/couples/<id:link_id>/notes")
 def add_note(link_id: int):
     """A private note about this couple (only I can read it)."""
     form = NoteForm()
@@ -139,7 +139,7 @@ def add_note(link_id: int):
     return _couple_page(note_form=form, status=422)
 
 
-@bp.post("/couples/<int(min=1, max=2147483647):link_id>/end")
+@bp.post("/couples/<id:link_id>/end")
 def end(link_id: int):
     """Stop working with this couple in Attune."""
     links.end_link(current_user, link_id)
@@ -148,7 +148,7 @@ def end(link_id: int):
     return redirect(url_for("therapist.dashboard"))
 
 
-@bp.get("/couples/<int(min=1, max=2147483647):link_id>/conversations/<int(min=1, max=2147483647):instance_id>")
+@bp.get("/couples/<id:link_id>/conversations/<id:instance_id>")
 def conversation(link_id: int, instance_id: int):
     """A revealed conversation, when both partners allow conversations."""
     shared = reading.shared_conversation(g.access, instance_id)
@@ -157,7 +157,7 @@ def conversation(link_id: int, instance_id: int):
     return render_template("therapist/conversation.html", access=g.access, shared=shared)
 
 
-@bp.get("/couples/<int(min=1, max=2147483647):link_id>/export.json")
+@bp.get("/couples/<id:link_id>/export.json")
 def export(link_id: int):
     """What I may see of this couple, as JSON (for my records)."""
     data = therapist_export.couple_export(g.access, db.session.get(Couple, g.access.couple_id))
