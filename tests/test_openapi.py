@@ -101,6 +101,31 @@ OPERATIONS = [
     ("GET", f"{API}/push/subscriptions"),
     ("POST", f"{API}/push/subscriptions"),
     ("DELETE", f"{API}/push/subscriptions/{{subscription_id}}"),
+    ("GET", f"{API}/repair"),
+    ("POST", f"{API}/repair"),
+    ("GET", f"{API}/repair/{{conversation_id}}"),
+    *(
+        ("POST", f"{API}/repair/{{conversation_id}}/{step}")
+        for step in (
+            "accept",
+            "not-yet",
+            "first",
+            "reflect",
+            "respond",
+            "acknowledge",
+            "need",
+            "answer",
+            "break",
+            "close",
+        )
+    ),
+    ("PUT", f"{API}/repair/{{conversation_id}}/draft"),
+    ("GET", f"{API}/commitments"),
+    ("POST", f"{API}/commitments"),
+    ("GET", f"{API}/commitments/{{commitment_id}}"),
+    ("POST", f"{API}/commitments/{{commitment_id}}/revise"),
+    ("POST", f"{API}/commitments/{{commitment_id}}/retire"),
+    ("POST", f"{API}/commitments/{{commitment_id}}/moments"),
 ]
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 

@@ -10,6 +10,9 @@ from blueprints.api import bp
 from blueprints.api.schemas import (
     AnswerInputSchema,
     ApiErrorSchema,
+    CommitmentInputSchema,
+    CommitmentListSchema,
+    CommitmentSchema,
     CoupleSchema,
     DeviceListSchema,
     DeviceSchema,
@@ -17,21 +20,34 @@ from blueprints.api.schemas import (
     HistorySchema,
     IdempotencyHeaderSchema,
     MeSchema,
+    MomentInputSchema,
     PromptListSchema,
     PromptSchema,
     ReflectionInputSchema,
     ReflectionSchema,
+    RepairAnswerInputSchema,
+    RepairAskInputSchema,
+    RepairBreakInputSchema,
+    RepairConversationSchema,
+    RepairListSchema,
+    RepairNeedInputSchema,
+    RepairNotYetInputSchema,
+    RepairRespondInputSchema,
+    RepairWordsInputSchema,
     ResponseInputSchema,
     SubscriptionInputSchema,
 )
 from extensions import db
+from services.access import repair as access_repair
 from services.conversation import conversation, reading
 from services.conversation.conversation import Direction
 from services.delivery import delivery
 from services.notifications import devices, vapid
+from services.repair import commitments, conversations
 
 # Ids are 32-bit integers in every database Attune runs on: a larger one names nothing (404), and is
 # refused by the URL converter before it could reach (and overflow) a query.
+ID = "int(min=1, max=2147483647)"
 
 ERRORS = {
     400: "Bad request, such as a missing CSRF token",
@@ -147,7 +163,7 @@ def prompts():
     }
 
 
-@bp.route("/prompts/<id:instance_id>")
+@bp.route(f"/prompts/<{ID}:instance_id>")
 @login_required
 @bp.response(200, PromptSchema)
 @documented_errors(401, 404)
@@ -156,7 +172,7 @@ def prompt(instance_id: int):
     return prompt_payload(reading.conversation(current_user, instance_id))
 
 
-@bp.route("/prompts/<id:instance_id>/answer", methods=["PUT"])
+@bp.route(f"/prompts/<{ID}:instance_id>/answer", methods=["PUT"])
 @login_required
 @bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @bp.arguments(AnswerInputSchema)
@@ -169,7 +185,7 @@ def put_answer(data: dict, instance_id: int, idempotency_key: str | None = None)
     return prompt_payload(reading.conversation(current_user, instance_id))
 
 
-@bp.route("/prompts/<id:instance_id>/reflections", methods=["POST"])
+@bp.route(f"/prompts/<{ID}:instance_id>/reflections", methods=["POST"])
 @login_required
 @bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @bp.arguments(ReflectionInputSchema)
@@ -190,7 +206,7 @@ def post_reflection(data: dict, instance_id: int, idempotency_key: str | None = 
     }
 
 
-@bp.route("/prompts/<id:instance_id>/reflections/<id:reflection_id>/response", methods=["POST"])
+@bp.route(f"/prompts/<{ID}:instance_id>/reflections/<{ID}:reflection_id>/response", methods=["POST"])
 @login_required
 @bp.arguments(ResponseInputSchema)
 @bp.response(200, PromptSchema)
@@ -202,7 +218,7 @@ def post_response(data: dict, instance_id: int, reflection_id: int):
     return prompt_payload(reading.conversation(current_user, instance_id))
 
 
-@bp.route("/prompts/<id:instance_id>/close", methods=["POST"])
+@bp.route(f"/prompts/<{ID}:instance_id>/close", methods=["POST"])
 @login_required
 @bp.response(200, PromptSchema)
 @documented_errors(400, 401, 404, 409)
@@ -259,7 +275,7 @@ def add_push_device(data: dict):
     return _device(subscription)
 
 
-@bp.route("/push/subscriptions/<id:subscription_id>", methods=["DELETE"])
+@bp.route("/push/subscriptions/<int(min=1, max=2147483647):subscription_id>", methods=["DELETE"])
 @login_required
 @bp.response(204)
 @documented_errors(400, 401, 404)
@@ -268,3 +284,290 @@ def remove_push_device(subscription_id: int):
     devices.remove(current_user, subscription_id)
     db.session.commit()
     return None
+
+
+# Repair conversations and commitments ------------------------------------------------
+
+
+def repair_payload(view: conversations.RepairView) -> dict:
+    c = view.conversation
+    return {
+        "id": c.id,
+        "state": c.state,
+        "step": c.step,
+        "role": view.role,
+        "my_step": view.my_step,
+        "asked_by_me": view.asked_by_me,
+        "topic": view.topic,
+        "not_yet_when": c.not_yet_when if c.state == "asked" else None,
+        "my_break": view.my_break,
+        "partner_break": view.partner_break,
+        "reached_end": c.reached_end,
+        "created_at": c.created_at,
+        "ended_at": c.ended_at,
+        "draft": view.draft.body if view.draft else None,
+        "turns": [
+            {
+                "step": t.step,
+                "round": t.round,
+                "by": "me" if t.author_id == current_user.id else "partner",
+                "choice": t.choice,
+                "body": t.body,
+                "sent_at": t.sent_at,
+            }
+            for t in view.sent
+        ],
+    }
+
+
+def _repair_done(conversation_id: int) -> dict:
+    db.session.commit()
+    return repair_payload(conversations.read(current_user, conversation_id))
+
+
+@bp.route("/repair")
+@login_required
+@bp.response(200, RepairListSchema)
+@documented_errors(401)
+def repair_list():
+    """The live repair conversation (asked for or open), and the ones that have ended."""
+    live = conversations.live_for(current_user)
+    return {
+        "live": repair_payload(live) if live else None,
+        "past": [repair_payload(v) for v in conversations.history_for(current_user)],
+    }
+
+
+@bp.route("/repair", methods=["POST"])
+@login_required
+@bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
+@bp.arguments(RepairAskInputSchema)
+@bp.response(201, RepairConversationSchema)
+@documented_errors(400, 401, 409, 422)
+def ask_repair(data: dict, idempotency_key: str | None = None):
+    """Ask for a repair conversation, as the one sharing (speaker) or offering to listen (listener)."""
+    asked = conversations.ask(current_user, role=data["role"], topic=data["topic"], client_key=idempotency_key)
+    return _repair_done(asked.id)
+
+
+@bp.route(f"/repair/<{ID}:conversation_id>")
+@login_required
+@bp.response(200, RepairConversationSchema)
+@documented_errors(401, 404)
+def repair(conversation_id: int):
+    """One repair conversation as I may see it (my partner's unsent first step never)."""
+    return repair_payload(conversations.read(current_user, conversation_id))
+
+
+@bp.route(f"/repair/<{ID}:conversation_id>/accept", methods=["POST"])
+@login_required
+@bp.response(200, RepairConversationSchema)
+@documented_errors(400, 401, 404, 409)
+def accept_repair(conversation_id: int):
+    """Yes, now (only the partner who was asked; a second yes changes nothing)."""
+    conversations.accept(current_user, conversation_id)
+    return _repair_done(conversation_id)
+
+
+@bp.route(f"/repair/<{ID}:conversation_id>/not-yet", methods=["POST"])
+@login_required
+@bp.arguments(RepairNotYetInputSchema)
+@bp.response(200, RepairConversationSchema)
+@documented_errors(400, 401, 404, 409, 422)
+def not_yet_repair(data: dict, conversation_id: int):
+    """Not yet, with a time if I like; no reason is asked."""
+    conversations.not_yet(current_user, conversation_id, data["when"])
+    return _repair_done(conversation_id)
+
+
+@bp.route(f"/repair/<{ID}:conversation_id>/draft", methods=["PUT"])
+@login_required
+@bp.arguments(RepairWordsInputSchema)
+@bp.response(200, RepairConversationSchema)
+@documented_errors(400, 401, 404, 409, 422)
+def draft_repair(data: dict, conversation_id: int):
+    """Step 1, kept as my private draft."""
+    conversations.save_draft(current_user, conversation_id, data["body"])
+    return _repair_done(conversation_id)
+
+
+def _words_step(service, conversation_id: int, data: dict, idempotency_key: str | None):
+    service(current_user, conversation_id, data["body"], idempotency_key)
+    return _repair_done(conversation_id)
+
+
+@bp.route(f"/repair/<{ID}:conversation_id>/first", methods=["POST"])
+@login_required
+@bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
+@bp.arguments(RepairWordsInputSchema)
+@bp.response(200, RepairConversationSchema)
+@documented_errors(400, 401, 404, 409, 422)
+def send_first_repair(data: dict, conversation_id: int, idempotency_key: str | None = None):
+    """Step 1 (speaker): send what happened and how it felt."""
+    return _words_step(conversations.send_first, conversation_id, data, idempotency_key)
+
+
+@bp.route(f"/repair/<{ID}:conversation_id>/reflect", methods=["POST"])
+@login_required
+@bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
+@bp.arguments(RepairWordsInputSchema)
+@bp.response(200, RepairConversationSchema)
+@documented_errors(400, 401, 404, 409, 422)
+def reflect_repair(data: dict, conversation_id: int, idempotency_key: str | None = None):
+    """Step 2 (listener): say what I heard."""
+    return _words_step(conversations.reflect, conversation_id, data, idempotency_key)
+
+
+@bp.route(f"/repair/<{ID}:conversation_id>/respond", methods=["POST"])
+@login_required
+@bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
+@bp.arguments(RepairRespondInputSchema)
+@bp.response(200, RepairConversationSchema)
+@documented_errors(400, 401, 404, 409, 422)
+def respond_repair(data: dict, conversation_id: int, idempotency_key: str | None = None):
+    """Step 3 (speaker): "heard", or "partly" with what I'd add."""
+    conversations.respond(current_user, conversation_id, data["response"], data["addition"], idempotency_key)
+    return _repair_done(conversation_id)
+
+
+@bp.route(f"/repair/<{ID}:conversation_id>/acknowledge", methods=["POST"])
+@login_required
+@bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
+@bp.arguments(RepairWordsInputSchema)
+@bp.response(200, RepairConversationSchema)
+@documented_errors(400, 401, 404, 409, 422)
+def acknowledge_repair(data: dict, conversation_id: int, idempotency_key: str | None = None):
+    """Step 4 (listener): acknowledge my part."""
+    return _words_step(conversations.acknowledge, conversation_id, data, idempotency_key)
+
+
+@bp.route(f"/repair/<{ID}:conversation_id>/need", methods=["POST"])
+@login_required
+@bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
+@bp.arguments(RepairNeedInputSchema)
+@bp.response(200, RepairConversationSchema)
+@documented_errors(400, 401, 404, 409, 422)
+def need_repair(data: dict, conversation_id: int, idempotency_key: str | None = None):
+    """Step 5 (speaker): what I need now."""
+    conversations.name_need(current_user, conversation_id, data["need"], data["body"], idempotency_key)
+    return _repair_done(conversation_id)
+
+
+@bp.route(f"/repair/<{ID}:conversation_id>/answer", methods=["POST"])
+@login_required
+@bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
+@bp.arguments(RepairAnswerInputSchema)
+@bp.response(200, RepairConversationSchema)
+@documented_errors(400, 401, 404, 409, 422)
+def answer_repair(data: dict, conversation_id: int, idempotency_key: str | None = None):
+    """Step 6 (listener): words, a commitment, or time."""
+    conversations.answer_need(
+        current_user, conversation_id, data["answer"], data["body"], data["commitment"], idempotency_key
+    )
+    return _repair_done(conversation_id)
+
+
+@bp.route(f"/repair/<{ID}:conversation_id>/break", methods=["POST"])
+@login_required
+@bp.arguments(RepairBreakInputSchema)
+@bp.response(200, RepairConversationSchema)
+@documented_errors(400, 401, 404, 409, 422)
+def break_repair(data: dict, conversation_id: int):
+    """Step away ("this will keep"), or come back."""
+    (conversations.step_away if data["away"] else conversations.come_back)(current_user, conversation_id)
+    return _repair_done(conversation_id)
+
+
+@bp.route(f"/repair/<{ID}:conversation_id>/close", methods=["POST"])
+@login_required
+@bp.response(200, RepairConversationSchema)
+@documented_errors(400, 401, 404)
+def close_repair(conversation_id: int):
+    """Close it, at any step; my unsent first step is not kept."""
+    conversations.close(current_user, conversation_id)
+    return _repair_done(conversation_id)
+
+
+def commitment_payload(view: commitments.CommitmentView) -> dict:
+    k = view.commitment
+    return {
+        "id": k.id,
+        "text": k.text,
+        "mine": view.mine,
+        "created_at": k.created_at,
+        "revised_at": k.revised_at,
+        "retired_at": k.retired_at,
+        "moments": [
+            {"kind": m.kind, "by": "me" if m.author_id == current_user.id else "partner", "on": m.on, "note": m.note}
+            for m in view.moments
+        ],
+    }
+
+
+def _commitment_done(commitment_id: int) -> dict:
+    db.session.commit()
+    return commitment_payload(commitments.read(current_user, commitment_id))
+
+
+@bp.route("/commitments")
+@login_required
+@bp.response(200, CommitmentListSchema)
+@documented_errors(401)
+def commitment_list():
+    """Our commitments, with what was done and what was noticed (never what was missed)."""
+    return {"commitments": [commitment_payload(v) for v in commitments.for_partner(current_user)]}
+
+
+@bp.route("/commitments", methods=["POST"])
+@login_required
+@bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
+@bp.arguments(CommitmentInputSchema)
+@bp.response(201, CommitmentSchema)
+@documented_errors(400, 401, 409, 422)
+def make_commitment(data: dict, idempotency_key: str | None = None):
+    """Make a commitment of my own."""
+    commitment = commitments.make(current_user, data["text"], client_key=idempotency_key)
+    return _commitment_done(commitment.id)
+
+
+@bp.route(f"/commitments/<{ID}:commitment_id>")
+@login_required
+@bp.response(200, CommitmentSchema)
+@documented_errors(401, 404)
+def commitment(commitment_id: int):
+    """One commitment."""
+    return commitment_payload(commitments.read(current_user, commitment_id))
+
+
+@bp.route(f"/commitments/<{ID}:commitment_id>/revise", methods=["POST"])
+@login_required
+@bp.arguments(CommitmentInputSchema)
+@bp.response(200, CommitmentSchema)
+@documented_errors(400, 401, 404, 409, 422)
+def revise_commitment(data: dict, commitment_id: int):
+    """Put my commitment differently."""
+    commitments.revise(current_user, commitment_id, data["text"])
+    return _commitment_done(commitment_id)
+
+
+@bp.route(f"/commitments/<{ID}:commitment_id>/retire", methods=["POST"])
+@login_required
+@bp.response(200, CommitmentSchema)
+@documented_errors(400, 401, 404, 409)
+def retire_commitment(commitment_id: int):
+    """Set my commitment down; it keeps what was done and noticed."""
+    commitments.retire(current_user, commitment_id)
+    return _commitment_done(commitment_id)
+
+
+@bp.route(f"/commitments/<{ID}:commitment_id>/moments", methods=["POST"])
+@login_required
+@bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
+@bp.arguments(MomentInputSchema)
+@bp.response(201, CommitmentSchema)
+@documented_errors(400, 401, 404, 409, 422)
+def add_commitment_moment(data: dict, commitment_id: int, idempotency_key: str | None = None):
+    """ "I did this" when it is mine, "I noticed" when it is my partner's."""
+    kind = "did" if access_repair.commitment_for(current_user, commitment_id).maker_id == current_user.id else "noticed"
+    commitments.add_moment(current_user, commitment_id, kind, data["on"], data["note"], idempotency_key)
+    return _commitment_done(commitment_id)

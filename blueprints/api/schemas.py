@@ -223,3 +223,111 @@ class DeviceListSchema(Schema):
     application_server_key = fields.String(
         required=True, metadata={"description": "VAPID public key for pushManager.subscribe"}
     )
+
+
+# Repair conversations and commitments ------------------------------------------------
+
+
+class RepairTurnSchema(Schema):
+    step = fields.Integer(required=True)
+    round = fields.Integer(required=True)
+    by = fields.String(required=True, validate=validate.OneOf(["me", "partner"]))
+    choice = fields.String(allow_none=True, required=True)
+    body = fields.String(allow_none=True, required=True)
+    sent_at = fields.DateTime(allow_none=True, required=True)
+
+
+class RepairConversationSchema(Schema):
+    id = fields.Integer(required=True)
+    state = fields.String(required=True, validate=validate.OneOf(["asked", "open", "ended"]))
+    step = fields.Integer(required=True, metadata={"description": "1 to 6; odd steps are the speaker's."})
+    role = fields.String(required=True, validate=validate.OneOf(["speaker", "listener"]))
+    my_step = fields.Boolean(required=True)
+    asked_by_me = fields.Boolean(required=True)
+    topic = fields.String(allow_none=True, required=True, metadata={"description": "Sealed with step 1."})
+    not_yet_when = fields.String(allow_none=True, required=True)
+    my_break = fields.Boolean(required=True)
+    partner_break = fields.Boolean(required=True)
+    reached_end = fields.Boolean(required=True)
+    created_at = fields.DateTime(required=True)
+    ended_at = fields.DateTime(allow_none=True, required=True)
+    draft = fields.String(allow_none=True, required=True, metadata={"description": "My own unsent step 1 only."})
+    turns = fields.List(fields.Nested(RepairTurnSchema), required=True)
+
+
+class RepairListSchema(Schema):
+    live = fields.Nested(RepairConversationSchema, allow_none=True, required=True)
+    past = fields.List(fields.Nested(RepairConversationSchema), required=True)
+
+
+def _choice(choices: list[str], message: str, **kwargs) -> fields.String:
+    return fields.String(
+        validate=validate.OneOf(choices, error=message),
+        error_messages={"required": message, "null": message, "invalid": message},
+        **kwargs,
+    )
+
+
+class RepairAskInputSchema(InputSchema):
+    role = _choice(
+        ["speaker", "listener"], "Choose \u201cspeaker\u201d or \u201clistener\u201d.", load_default="speaker"
+    )
+    topic = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=120))
+
+
+class RepairNotYetInputSchema(InputSchema):
+    when = _choice(["", "later", "evening", "tomorrow", "weekend"], "Choose when, or leave it out.", load_default="")
+
+
+class RepairWordsInputSchema(InputSchema):
+    body = _text_field("words", ANSWER_MAX, required=True)
+
+
+class RepairRespondInputSchema(InputSchema):
+    response = _choice(["heard", "partly"], "Choose \u201cheard\u201d or \u201cpartly\u201d.", required=True)
+    addition = _text_field("addition", ANSWER_MAX, load_default=None, allow_none=True)
+
+
+class RepairNeedInputSchema(InputSchema):
+    need = _choice(["reassurance", "change", "time", "nothing"], "Choose what you need now.", required=True)
+    body = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=ANSWER_MAX))
+
+
+class RepairAnswerInputSchema(InputSchema):
+    answer = _choice(["words", "commitment", "time"], "Choose how you'd like to answer.", required=True)
+    body = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=ANSWER_MAX))
+    commitment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
+
+
+class RepairBreakInputSchema(InputSchema):
+    away = fields.Boolean(required=True, metadata={"description": "true: I need a break; false: I'm back."})
+
+
+class CommitmentMomentSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(["did", "noticed"]))
+    by = fields.String(required=True, validate=validate.OneOf(["me", "partner"]))
+    on = fields.Date(required=True)
+    note = fields.String(allow_none=True, required=True)
+
+
+class CommitmentSchema(Schema):
+    id = fields.Integer(required=True)
+    text = fields.String(required=True)
+    mine = fields.Boolean(required=True)
+    created_at = fields.DateTime(required=True)
+    revised_at = fields.DateTime(allow_none=True, required=True)
+    retired_at = fields.DateTime(allow_none=True, required=True)
+    moments = fields.List(fields.Nested(CommitmentMomentSchema), required=True)
+
+
+class CommitmentListSchema(Schema):
+    commitments = fields.List(fields.Nested(CommitmentSchema), required=True)
+
+
+class CommitmentInputSchema(InputSchema):
+    text = _text_field("commitment", 300, required=True)
+
+
+class MomentInputSchema(InputSchema):
+    on = fields.Date(load_default=None, allow_none=True, error_messages={"invalid": "Give the day as YYYY-MM-DD."})
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
