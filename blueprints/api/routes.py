@@ -47,7 +47,6 @@ from services.repair import commitments, conversations
 
 # Ids are 32-bit integers in every database Attune runs on: a larger one names nothing (404), and is
 # refused by the URL converter before it could reach (and overflow) a query.
-ID = "int(min=1, max=2147483647)"
 
 ERRORS = {
     400: "Bad request, such as a missing CSRF token",
@@ -163,7 +162,7 @@ def prompts():
     }
 
 
-@bp.route(f"/prompts/<{ID}:instance_id>")
+@bp.route("/prompts/<id:instance_id>")
 @login_required
 @bp.response(200, PromptSchema)
 @documented_errors(401, 404)
@@ -172,7 +171,7 @@ def prompt(instance_id: int):
     return prompt_payload(reading.conversation(current_user, instance_id))
 
 
-@bp.route(f"/prompts/<{ID}:instance_id>/answer", methods=["PUT"])
+@bp.route("/prompts/<id:instance_id>/answer", methods=["PUT"])
 @login_required
 @bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @bp.arguments(AnswerInputSchema)
@@ -185,7 +184,7 @@ def put_answer(data: dict, instance_id: int, idempotency_key: str | None = None)
     return prompt_payload(reading.conversation(current_user, instance_id))
 
 
-@bp.route(f"/prompts/<{ID}:instance_id>/reflections", methods=["POST"])
+@bp.route("/prompts/<id:instance_id>/reflections", methods=["POST"])
 @login_required
 @bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @bp.arguments(ReflectionInputSchema)
@@ -206,7 +205,7 @@ def post_reflection(data: dict, instance_id: int, idempotency_key: str | None = 
     }
 
 
-@bp.route(f"/prompts/<{ID}:instance_id>/reflections/<{ID}:reflection_id>/response", methods=["POST"])
+@bp.route("/prompts/<id:instance_id>/reflections/<id:reflection_id>/response", methods=["POST"])
 @login_required
 @bp.arguments(ResponseInputSchema)
 @bp.response(200, PromptSchema)
@@ -218,7 +217,7 @@ def post_response(data: dict, instance_id: int, reflection_id: int):
     return prompt_payload(reading.conversation(current_user, instance_id))
 
 
-@bp.route(f"/prompts/<{ID}:instance_id>/close", methods=["POST"])
+@bp.route("/prompts/<id:instance_id>/close", methods=["POST"])
 @login_required
 @bp.response(200, PromptSchema)
 @documented_errors(400, 401, 404, 409)
@@ -275,7 +274,7 @@ def add_push_device(data: dict):
     return _device(subscription)
 
 
-@bp.route("/push/subscriptions/<int(min=1, max=2147483647):subscription_id>", methods=["DELETE"])
+@bp.route("/push/subscriptions/<id:subscription_id>", methods=["DELETE"])
 @login_required
 @bp.response(204)
 @documented_errors(400, 401, 404)
@@ -350,7 +349,7 @@ def ask_repair(data: dict, idempotency_key: str | None = None):
     return _repair_done(asked.id)
 
 
-@bp.route(f"/repair/<{ID}:conversation_id>")
+@bp.route("/repair/<id:conversation_id>")
 @login_required
 @bp.response(200, RepairConversationSchema)
 @documented_errors(401, 404)
@@ -359,7 +358,7 @@ def repair(conversation_id: int):
     return repair_payload(conversations.read(current_user, conversation_id))
 
 
-@bp.route(f"/repair/<{ID}:conversation_id>/accept", methods=["POST"])
+@bp.route("/repair/<id:conversation_id>/accept", methods=["POST"])
 @login_required
 @bp.response(200, RepairConversationSchema)
 @documented_errors(400, 401, 404, 409)
@@ -369,7 +368,7 @@ def accept_repair(conversation_id: int):
     return _repair_done(conversation_id)
 
 
-@bp.route(f"/repair/<{ID}:conversation_id>/not-yet", methods=["POST"])
+@bp.route("/repair/<id:conversation_id>/not-yet", methods=["POST"])
 @login_required
 @bp.arguments(RepairNotYetInputSchema)
 @bp.response(200, RepairConversationSchema)
@@ -380,7 +379,7 @@ def not_yet_repair(data: dict, conversation_id: int):
     return _repair_done(conversation_id)
 
 
-@bp.route(f"/repair/<{ID}:conversation_id>/draft", methods=["PUT"])
+@bp.route("/repair/<id:conversation_id>/draft", methods=["PUT"])
 @login_required
 @bp.arguments(RepairWordsInputSchema)
 @bp.response(200, RepairConversationSchema)
@@ -396,7 +395,7 @@ def _words_step(service, conversation_id: int, data: dict, idempotency_key: str 
     return _repair_done(conversation_id)
 
 
-@bp.route(f"/repair/<{ID}:conversation_id>/first", methods=["POST"])
+@bp.route("/repair/<id:conversation_id>/first", methods=["POST"])
 @login_required
 @bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @bp.arguments(RepairWordsInputSchema)
@@ -407,7 +406,7 @@ def send_first_repair(data: dict, conversation_id: int, idempotency_key: str | N
     return _words_step(conversations.send_first, conversation_id, data, idempotency_key)
 
 
-@bp.route(f"/repair/<{ID}:conversation_id>/reflect", methods=["POST"])
+@bp.route("/repair/<id:conversation_id>/reflect", methods=["POST"])
 @login_required
 @bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @bp.arguments(RepairWordsInputSchema)
@@ -418,7 +417,7 @@ def reflect_repair(data: dict, conversation_id: int, idempotency_key: str | None
     return _words_step(conversations.reflect, conversation_id, data, idempotency_key)
 
 
-@bp.route(f"/repair/<{ID}:conversation_id>/respond", methods=["POST"])
+@bp.route("/repair/<id:conversation_id>/respond", methods=["POST"])
 @login_required
 @bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @bp.arguments(RepairRespondInputSchema)
@@ -430,7 +429,7 @@ def respond_repair(data: dict, conversation_id: int, idempotency_key: str | None
     return _repair_done(conversation_id)
 
 
-@bp.route(f"/repair/<{ID}:conversation_id>/acknowledge", methods=["POST"])
+@bp.route("/repair/<id:conversation_id>/acknowledge", methods=["POST"])
 @login_required
 @bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @bp.arguments(RepairWordsInputSchema)
@@ -441,7 +440,7 @@ def acknowledge_repair(data: dict, conversation_id: int, idempotency_key: str | 
     return _words_step(conversations.acknowledge, conversation_id, data, idempotency_key)
 
 
-@bp.route(f"/repair/<{ID}:conversation_id>/need", methods=["POST"])
+@bp.route("/repair/<id:conversation_id>/need", methods=["POST"])
 @login_required
 @bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @bp.arguments(RepairNeedInputSchema)
@@ -453,7 +452,7 @@ def need_repair(data: dict, conversation_id: int, idempotency_key: str | None = 
     return _repair_done(conversation_id)
 
 
-@bp.route(f"/repair/<{ID}:conversation_id>/answer", methods=["POST"])
+@bp.route("/repair/<id:conversation_id>/answer", methods=["POST"])
 @login_required
 @bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @bp.arguments(RepairAnswerInputSchema)
@@ -467,7 +466,7 @@ def answer_repair(data: dict, conversation_id: int, idempotency_key: str | None 
     return _repair_done(conversation_id)
 
 
-@bp.route(f"/repair/<{ID}:conversation_id>/break", methods=["POST"])
+@bp.route("/repair/<id:conversation_id>/break", methods=["POST"])
 @login_required
 @bp.arguments(RepairBreakInputSchema)
 @bp.response(200, RepairConversationSchema)
@@ -478,7 +477,7 @@ def break_repair(data: dict, conversation_id: int):
     return _repair_done(conversation_id)
 
 
-@bp.route(f"/repair/<{ID}:conversation_id>/close", methods=["POST"])
+@bp.route("/repair/<id:conversation_id>/close", methods=["POST"])
 @login_required
 @bp.response(200, RepairConversationSchema)
 @documented_errors(400, 401, 404)
@@ -530,7 +529,7 @@ def make_commitment(data: dict, idempotency_key: str | None = None):
     return _commitment_done(commitment.id)
 
 
-@bp.route(f"/commitments/<{ID}:commitment_id>")
+@bp.route("/commitments/<id:commitment_id>")
 @login_required
 @bp.response(200, CommitmentSchema)
 @documented_errors(401, 404)
@@ -539,7 +538,7 @@ def commitment(commitment_id: int):
     return commitment_payload(commitments.read(current_user, commitment_id))
 
 
-@bp.route(f"/commitments/<{ID}:commitment_id>/revise", methods=["POST"])
+@bp.route("/commitments/<id:commitment_id>/revise", methods=["POST"])
 @login_required
 @bp.arguments(CommitmentInputSchema)
 @bp.response(200, CommitmentSchema)
@@ -550,7 +549,7 @@ def revise_commitment(data: dict, commitment_id: int):
     return _commitment_done(commitment_id)
 
 
-@bp.route(f"/commitments/<{ID}:commitment_id>/retire", methods=["POST"])
+@bp.route("/commitments/<id:commitment_id>/retire", methods=["POST"])
 @login_required
 @bp.response(200, CommitmentSchema)
 @documented_errors(400, 401, 404, 409)
@@ -560,7 +559,7 @@ def retire_commitment(commitment_id: int):
     return _commitment_done(commitment_id)
 
 
-@bp.route(f"/commitments/<{ID}:commitment_id>/moments", methods=["POST"])
+@bp.route("/commitments/<id:commitment_id>/moments", methods=["POST"])
 @login_required
 @bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @bp.arguments(MomentInputSchema)

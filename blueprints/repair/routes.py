@@ -25,8 +25,6 @@ from services.repair.conversations import STEP_NAMES
 from services.repair.guidance import ANSWER_WORDS, CHOICE_WORDS, NEED_WORDS
 from services.repair.guidance import STEPS as GUIDANCE
 
-ID = "int(min=1, max=2147483647)"
-
 
 @bp.before_request
 @login_required
@@ -96,7 +94,7 @@ def ask():
 # One conversation --------------------------------------------------------------------
 
 
-@bp.get(f"/repair/<{ID}:conversation_id>")
+@bp.get("/repair/<id:conversation_id>")
 def show(conversation_id: int):
     """One repair conversation, at its current step, as this partner may see it."""
     return _render(conversation_id)
@@ -128,7 +126,7 @@ def _render(conversation_id: int, status: int = 200, **forms):
     )
 
 
-@bp.post(f"/repair/<{ID}:conversation_id>/accept")
+@bp.post("/repair/<id:conversation_id>/accept")
 def accept(conversation_id: int):
     """Yes, now."""
     if ActionForm().validate_on_submit() and committed(conversations.accept, current_user, conversation_id):
@@ -136,7 +134,7 @@ def accept(conversation_id: int):
     return _back(conversation_id)
 
 
-@bp.post(f"/repair/<{ID}:conversation_id>/not-yet")
+@bp.post("/repair/<id:conversation_id>/not-yet")
 def not_yet(conversation_id: int):
     """Not yet, with a time if they like. No reason is asked."""
     form = NotYetForm()
@@ -147,7 +145,7 @@ def not_yet(conversation_id: int):
     return _render(conversation_id, 422, not_yet_form=form)
 
 
-@bp.post(f"/repair/<{ID}:conversation_id>/first")
+@bp.post("/repair/<id:conversation_id>/first")
 def first(conversation_id: int):
     """Step 1: keep the speaker's words as a private draft, or send them."""
     form = WordsForm()
@@ -173,13 +171,13 @@ def _words_step(conversation_id: int, service, message: str):
     return _render(conversation_id, 422, words_form=form)
 
 
-@bp.post(f"/repair/<{ID}:conversation_id>/reflect")
+@bp.post("/repair/<id:conversation_id>/reflect")
 def reflect(conversation_id: int):
     """Step 2: the listener says what they heard."""
     return _words_step(conversation_id, conversations.reflect, "Shared. Your partner will say if it felt heard.")
 
 
-@bp.post(f"/repair/<{ID}:conversation_id>/respond")
+@bp.post("/repair/<id:conversation_id>/respond")
 def respond(conversation_id: int):
     """Step 3: "I feel heard", or "Partly" with what they'd add."""
     form = RespondForm()
@@ -197,13 +195,13 @@ def respond(conversation_id: int):
     return _render(conversation_id, 422, respond_form=form)
 
 
-@bp.post(f"/repair/<{ID}:conversation_id>/acknowledge")
+@bp.post("/repair/<id:conversation_id>/acknowledge")
 def acknowledge(conversation_id: int):
     """Step 4: the listener acknowledges their part."""
     return _words_step(conversation_id, conversations.acknowledge, "Shared. Thank you for staying with it.")
 
 
-@bp.post(f"/repair/<{ID}:conversation_id>/need")
+@bp.post("/repair/<id:conversation_id>/need")
 def need(conversation_id: int):
     """Step 5: the speaker names what they need now."""
     form = NeedForm()
@@ -221,7 +219,7 @@ def need(conversation_id: int):
     return _render(conversation_id, 422, need_form=form)
 
 
-@bp.post(f"/repair/<{ID}:conversation_id>/answer")
+@bp.post("/repair/<id:conversation_id>/answer")
 def answer(conversation_id: int):
     """Step 6: the listener answers the need: words, a commitment, or time."""
     form = AnswerNeedForm()
@@ -240,7 +238,7 @@ def answer(conversation_id: int):
     return _render(conversation_id, 422, answer_form=form)
 
 
-@bp.post(f"/repair/<{ID}:conversation_id>/break")
+@bp.post("/repair/<id:conversation_id>/break")
 def take_break(conversation_id: int):
     """ "I need a break, this will keep", or coming back from one."""
     if ActionForm().validate_on_submit():
@@ -249,7 +247,7 @@ def take_break(conversation_id: int):
     return _back(conversation_id)
 
 
-@bp.post(f"/repair/<{ID}:conversation_id>/close")
+@bp.post("/repair/<id:conversation_id>/close")
 def close(conversation_id: int):
     """Close the conversation, at any step; it stays in the history."""
     if ActionForm().validate_on_submit() and committed(conversations.close, current_user, conversation_id):
@@ -289,7 +287,7 @@ def make_commitment():
     return _render_commitments(form, 422)
 
 
-@bp.get(f"/repair/commitments/<{ID}:commitment_id>")
+@bp.get("/repair/commitments/<id:commitment_id>")
 def commitment(commitment_id: int):
     """One commitment: "I did this" for its maker, "I noticed" for the partner."""
     return _render_commitment(commitment_id)
@@ -310,7 +308,7 @@ def _back_to_commitment(commitment_id: int):
     return redirect(url_for("repair.commitment", commitment_id=commitment_id))
 
 
-@bp.post(f"/repair/commitments/<{ID}:commitment_id>/moments")
+@bp.post("/repair/commitments/<id:commitment_id>/moments")
 def add_moment(commitment_id: int):
     """ "I did this" (the maker) or "I noticed" (the partner), with a date and an optional line."""
     form = MomentForm()
@@ -331,7 +329,7 @@ def add_moment(commitment_id: int):
     return _render_commitment(commitment_id, 422, moment_form=form)
 
 
-@bp.post(f"/repair/commitments/<{ID}:commitment_id>/revise")
+@bp.post("/repair/commitments/<id:commitment_id>/revise")
 def revise_commitment(commitment_id: int):
     """The maker puts it differently."""
     form = CommitmentForm()
@@ -342,7 +340,7 @@ def revise_commitment(commitment_id: int):
     return _render_commitment(commitment_id, 422, revise_form=form)
 
 
-@bp.post(f"/repair/commitments/<{ID}:commitment_id>/retire")
+@bp.post("/repair/commitments/<id:commitment_id>/retire")
 def retire_commitment(commitment_id: int):
     """The maker sets it down; it stays in the history with what was done and noticed."""
     if ActionForm().validate_on_submit() and committed(commitments.retire, current_user, commitment_id):
@@ -350,7 +348,7 @@ def retire_commitment(commitment_id: int):
     return _back_to_commitment(commitment_id)
 
 
-@bp.post(f"/repair/commitments/<{ID}:commitment_id>/not-right-yet")
+@bp.post("/repair/commitments/<id:commitment_id>/not-right-yet")
 def not_right_yet(commitment_id: int):
     """The partner says it doesn't feel right yet: a repair conversation about it, with them speaking first."""
     if ActionForm().validate_on_submit():
@@ -362,7 +360,7 @@ def not_right_yet(commitment_id: int):
 # The therapist's view ----------------------------------------------------------------
 
 
-@bp.get(f"/therapist/couples/<{ID}:link_id>/repair")
+@bp.get("/therapist/couples/<id:link_id>/repair")
 def therapist_view(link_id: int):
     """Repair work as a consented therapist may see it: in full within the conversations scope, logged."""
     seen = access.therapist_view(current_user, link_id)
