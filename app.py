@@ -20,6 +20,8 @@ from blueprints.auth.session import load_user, unauthorized
 from blueprints.checkins import bp as checkins_bp
 from blueprints.couple import bp as couple_bp
 from blueprints.home import bp as home_bp
+from blueprints.journal import bp as journal_bp
+from blueprints.moments import bp as moments_bp
 from blueprints.prompts import bp as prompts_bp
 from blueprints.pwa import bp as pwa_bp
 from blueprints.repair import bp as repair_bp
@@ -91,6 +93,8 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (home_bp, auth_bp, couple_bp, prompts_bp, checkins_bp, settings_bp, therapist_bp, pwa_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(repair_bp)
+    app.register_blueprint(journal_bp)
+    app.register_blueprint(moments_bp)
     api.register_blueprint(api_bp)
 
 

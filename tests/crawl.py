@@ -21,7 +21,8 @@ def argument_values(rule, ids: dict) -> list[dict]:
     combos = [{}]
     for name in rule.arguments:
         if isinstance(rule._converters[name], IntegerConverter):
-            values = sorted({ids["instance"], ids["reflection"], ids["instance"] + 1, 1, 2, 0})
+            # "more": other real ids worth aiming at (a journal entry, a reassurance request).
+            values = sorted({ids["instance"], ids["reflection"], *ids.get("more", ()), ids["instance"] + 1, 1, 2, 0})
         elif name == "filename":
             values = ["css/app.css", "js/app.js"]
         else:

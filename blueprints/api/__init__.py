@@ -35,4 +35,4 @@ bp = Blueprint(
     "state-changing requests carry the CSRF token (from GET /me) in the X-CSRFToken header.",
 )
 
-from blueprints.api import routes  # noqa: E402,F401  (routes attach themselves to bp)
+from blueprints.api import journal, routes  # noqa: E402,F401  (routes attach themselves to bp)

@@ -41,9 +41,22 @@ def earlier(user: User, key: str | None, print_: str) -> RequestKey | None:
 
 
 def remember(
-    user: User, key: str | None, print_: str, *, answer_id: int | None = None, reflection_id: int | None = None
+    user: User,
+    key: str | None,
+    print_: str,
+    *,
+    answer_id: int | None = None,
+    reflection_id: int | None = None,
+    journal_entry_id: int | None = None,
 ) -> None:
     if key is not None:
         db.session.add(
-            RequestKey(user_id=user.id, key=key, fingerprint=print_, answer_id=answer_id, reflection_id=reflection_id)
+            RequestKey(
+                user_id=user.id,
+                key=key,
+                fingerprint=print_,
+                answer_id=answer_id,
+                reflection_id=reflection_id,
+                journal_entry_id=journal_entry_id,
+            )
         )

@@ -20,6 +20,7 @@ from models import (
     Consent,
     Membership,
     Prompt,
+    Theme,
     TherapistLink,
     TherapistNote,
     User,
@@ -238,7 +239,9 @@ def links_of_therapist(therapist: User) -> list[LinkState]:
     return link_states(list(links))
 
 
-def log_read(access: TherapistAccess, kind: str, instance_id: int | None = None) -> None:
+def log_read(
+    access: TherapistAccess, kind: str, instance_id: int | None = None, *, journal_entry_id: int | None = None
+) -> None:
     """Append one entry to the couple's access log (who, what kind, when; never content)."""
     therapist = access.state.therapist
     practice = f" ({therapist.practice_name})" if therapist.practice_name else ""
@@ -249,6 +252,7 @@ def log_read(access: TherapistAccess, kind: str, instance_id: int | None = None)
             therapist_name=therapist.display_name + practice,
             kind=kind,
             instance_id=instance_id,
+            journal_entry_id=journal_entry_id,
         )
     )
 
@@ -273,22 +277,43 @@ def access_log(partner: User, limit: int = 100) -> list[AccessEntry]:
 # Assignments and notes -----------------------------------------------------------
 
 
-def assign(access: TherapistAccess, *, prompt_id: str | None, text: str | None, note: str | None) -> Assignment:
-    """Set a library prompt or one in the therapist's own words for the couple's next slot."""
+def assign(
+    access: TherapistAccess,
+    *,
+    prompt_id: str | None,
+    text: str | None,
+    note: str | None,
+    theme_id: str | None = None,
+    depth: int | None = None,
+) -> Assignment:
+    """Set a library prompt, or one in the therapist's own words with a theme and depth, for the couple's next slot.
+
+    It is delivered at the couple's next slot once it is within the couple's depth now; a deeper one waits.
+    """
     access.require("progress")
     if bool(prompt_id) == bool(text and text.strip()):
         raise Invalid("Choose a prompt from the library, or write your own, but not both.", field="text")
     if prompt_id:
         if db.session.scalar(sa.select(Prompt.id).where(Prompt.id == prompt_id, Prompt.retired.is_(False))) is None:
             raise Invalid("Choose a prompt from the library.", field="prompt_id")
-        text = None
+        text = theme_id = depth = None
     else:
         text = check_text(text, limit=ANSWER_MAX, field="text", what="prompt")
+        if not theme_id or db.session.get(Theme, theme_id) is None:
+            raise Invalid("Choose the theme it belongs to, so its listening guidance comes with it.", field="theme_id")
+        if depth not in (1, 2, 3):
+            raise Invalid("Choose how deep it goes.", field="depth")
     note = (note or "").strip() or None
     if note and len(note) > NOTE_MAX:
         raise Invalid(f"Keep the note to {NOTE_MAX} characters.", field="note")
     assignment = Assignment(
-        link_id=access.state.link.id, couple_id=access.couple_id, prompt_id=prompt_id, text=text, note=note
+        link_id=access.state.link.id,
+        couple_id=access.couple_id,
+        prompt_id=prompt_id,
+        text=text,
+        note=note,
+        theme_id=theme_id,
+        depth=depth,
     )
     db.session.add(assignment)
     db.session.flush()
@@ -345,11 +370,37 @@ def notes(access: TherapistAccess) -> list[TherapistNote]:
 # Delivery of assignments (used by the scheduler) ---------------------------------
 
 
-def next_assignment(couple_id: int) -> Assignment | None:
-    """The oldest waiting assignment from a therapist the couple still has (both partners consenting)."""
+def assignment_depth():
+    """How deep an assignment goes: its library prompt's depth, or the depth the therapist gave their own."""
+    return sa.func.coalesce(
+        sa.select(Prompt.depth).where(Prompt.id == Assignment.prompt_id).scalar_subquery(), Assignment.depth, 1
+    )
+
+
+def held_assignments(access: TherapistAccess, depth_now: int) -> set[int]:
+    """The waiting assignments deeper than the couple's pace now: held until their conversations get there."""
+    return set(
+        db.session.scalars(
+            sa.select(Assignment.id).where(
+                Assignment.link_id == access.state.link.id,
+                Assignment.instance_id.is_(None),
+                Assignment.cancelled_at.is_(None),
+                assignment_depth() > depth_now,
+            )
+        )
+    )
+
+
+def next_assignment(couple_id: int, depth_now: int = 3) -> Assignment | None:
+    """The oldest waiting assignment within the couple's depth now, from a therapist they still have."""
     for assignment in db.session.scalars(
         sa.select(Assignment)
-        .where(Assignment.couple_id == couple_id, Assignment.instance_id.is_(None), Assignment.cancelled_at.is_(None))
+        .where(
+            Assignment.couple_id == couple_id,
+            Assignment.instance_id.is_(None),
+            Assignment.cancelled_at.is_(None),
+            assignment_depth() <= depth_now,
+        )
         .order_by(Assignment.created_at)
     ):
         link = db.session.get(TherapistLink, assignment.link_id)

@@ -21,9 +21,11 @@
   var SENT_NOTE = "attune:sent";
   var ENDPOINTS = {
     answer: { method: "PUT", path: function (id) { return "/api/v1/prompts/" + id + "/answer"; } },
-    reflection: { method: "POST", path: function (id) { return "/api/v1/prompts/" + id + "/reflections"; } }
+    reflection: { method: "POST", path: function (id) { return "/api/v1/prompts/" + id + "/reflections"; } },
+    journal: { method: "POST", path: function () { return "/api/v1/journal"; } }
   };
-  var NOUNS = { answer: ["answer", "answers"], reflection: ["reflection", "reflections"] };
+  var NOUNS = { answer: ["answer", "answers"], reflection: ["reflection", "reflections"],
+                journal: ["journal entry", "journal entries"] };
 
   function meta(name) {
     var element = document.querySelector('meta[name="' + name + '"]');
@@ -71,7 +73,7 @@
   function writeQueue(queue) { if (queue.length) write(userKey("queue"), queue); else remove(userKey("queue")); }
 
   function parseKey(name) {
-    var match = /^(answer|reflection|response):(\d+)$/.exec(name || "");
+    var match = /^(answer|reflection|response|journal):(\d+|new)$/.exec(name || "");
     return match ? { kind: match[1], id: match[2] } : { kind: null, id: null };
   }
 
@@ -91,11 +93,12 @@
   }
 
   function pendingSentence(queue) {
-    var counts = { answer: 0, reflection: 0 };
+    var counts = { answer: 0, reflection: 0, journal: 0 };
     queue.forEach(function (item) { if (counts[item.kind] !== undefined) counts[item.kind] += 1; });
     var parts = [];
     if (counts.answer) parts.push(plural(counts.answer, "answer"));
     if (counts.reflection) parts.push(plural(counts.reflection, "reflection"));
+    if (counts.journal) parts.push(plural(counts.journal, "journal"));
     if (!parts.length) return "";
     var one = queue.length === 1;
     return parts.join(" and ") + (one ? " is" : " are") + " waiting to be sent \u2014 " +
@@ -205,7 +208,9 @@
       var parsed = parseKey(name);
       var samePage = draft.page && draft.page.split("?")[0].split("#")[0] === here;
       var promptPage = (parsed.kind === "answer" || parsed.kind === "reflection") && here === "/prompts/" + parsed.id;
-      if (samePage || promptPage) remove(key);
+      // A new journal entry, once saved, leads to its own page.
+      var entryPage = parsed.kind === "journal" && /^\/journal\/\d+$/.test(here);
+      if (samePage || promptPage || entryPage) remove(key);
     }
   }
 
@@ -249,9 +254,10 @@
     var keyInput = form.querySelector("[data-idempotency-key]");
     if (!ENDPOINTS[parsed.kind] || !area || !keyInput) return false;
     var key = keyInput.value || newKey();
+    var tag = form.querySelector("[name='tag']:checked, select[name='tag']");  // a journal entry's tag
     saveDraft(form, { queuedAt: Date.now() });  // kept until the server has it
     enqueue({ draftKey: name, kind: parsed.kind, instance: parsed.id, body: area.value, key: key,
-              page: location.pathname + location.search, queuedAt: Date.now() });
+              tag: tag ? tag.value : undefined, page: location.pathname + location.search, queuedAt: Date.now() });
     // A later edit is a different request, so it gets a key of its own.
     keyInput.value = newKey();
     return true;
@@ -297,7 +303,7 @@
         "X-CSRFToken": csrfToken || "",
         "Idempotency-Key": item.key
       },
-      body: JSON.stringify({ body: item.body })
+      body: JSON.stringify(item.tag === undefined ? { body: item.body } : { body: item.body, tag: item.tag })
     });
   }
 
@@ -369,7 +375,7 @@
       if (sentKinds.length) {
         try {
           sessionStorage.setItem(SENT_NOTE, [sentKinds.length === 1
-            ? "Your " + sentKinds[0] + " was sent and saved."
+            ? "Your " + NOUNS[sentKinds[0]][0] + " was sent and saved."
             : "What you wrote while offline was sent and saved."].concat(problems).join(" "));
         } catch (e) { /* no note, still reload */ }
         leave(function () { location.reload(); });

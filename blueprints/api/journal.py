@@ -1,0 +1,47 @@
+"""The journal's JSON route: how the offline queue saves an entry written without a connection.
+
+Retrying with the same Idempotency-Key stores the entry once. The answer
+carries only the author's own entry, never anyone else's.
+"""
+
+from __future__ import annotations
+
+from flask_login import current_user, login_required
+from marshmallow import Schema, fields, validate
+
+from blueprints.api import bp
+from blueprints.api.routes import documented_errors
+from blueprints.api.schemas import IdempotencyHeaderSchema, InputSchema, _text_field
+from extensions import db
+from models import JOURNAL_TAGS
+from models.journal import JOURNAL_MAX
+from services.journal import journal
+
+
+class JournalInputSchema(InputSchema):
+    body = _text_field("entry", JOURNAL_MAX, required=True)
+    tag = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(["", *JOURNAL_TAGS], error="Choose one of the tags, or none."),
+    )
+
+
+class JournalEntrySchema(Schema):
+    id = fields.Integer(required=True)
+    body = fields.String(required=True)
+    tag = fields.String(allow_none=True, required=True)
+    created_at = fields.DateTime(required=True)
+
+
+@bp.route("/journal", methods=["POST"])
+@login_required
+@bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
+@bp.arguments(JournalInputSchema)
+@bp.response(201, JournalEntrySchema)
+@documented_errors(400, 401, 422)
+def post_journal_entry(data: dict, idempotency_key: str | None = None):
+    """Save a new entry in my private journal (only I can see it)."""
+    entry = journal.write(current_user, data["body"], data.get("tag") or None, idempotency_key)
+    db.session.commit()
+    return {"id": entry.id, "body": entry.body, "tag": entry.tag, "created_at": entry.created_at}

@@ -1,0 +1,302 @@
+"""The private journal (issue 12): private by default and by design, shared one entry at a time.
+
+Canaries sit in an entry's words and in a sealed check-in's worry; the crawl
+walks every route (and the export) as the partner, a stranger, another
+couple and a therapist in each scope. The partner's pages are byte-identical
+whether the author has written nothing or fifty tagged entries.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+import time_machine
+
+from extensions import db
+from models import AccessEntry, Couple, Invite, JournalEntry, Membership
+from services.checkins import checkins
+from services.common.errors import Conflict, Invalid, NotFound
+from services.journal import journal
+from services.therapist import links
+from tests.crawl import crawl
+from tests.helpers import PASSWORD, page_text
+
+
+def _client(app, person):
+    client = app.test_client()
+    assert client.post("/login", data={"email": person.email, "password": PASSWORD}).status_code == 302
+    return client
+
+
+def _write(factory, person, body, tag=None, key=None) -> int:
+    with factory.session():
+        return journal.write(factory.load(person), body, tag, key).id
+
+
+def _link(factory, pair, therapist, scope_a=None, scope_b=None) -> int:
+    with factory.session():
+        code = links.link_code(factory.load(therapist))
+    with factory.session():
+        link_id = links.link_by_code(factory.load(pair.a), code).id
+    for person, scope in ((pair.a, scope_a), (pair.b, scope_b)):
+        if scope:
+            with factory.session():
+                links.consent(factory.load(person), link_id, scope)
+    return link_id
+
+
+# Writing, finding, editing -----------------------------------------------------------------
+
+
+def test_write_find_by_tag_and_words_edit_and_delete(factory, client, auth):
+    me = factory.pair().a
+    first = _write(factory, me, "The car park brought it all back.", "trigger")
+    _write(factory, me, "You held my hand at dinner. 100% kind_of lovely.", "care")
+    _write(factory, me, "Just tired.")
+    auth.login_as(me)
+    text = page_text(client.get("/journal?tag=trigger"))
+    assert "The car park" in text and "held my hand" not in text
+    text = page_text(client.get("/journal?q=HAND"))
+    assert "held my hand" in text and "car park" not in text
+    # Search words are matched literally: % and _ are not wildcards.
+    assert "held my hand" in page_text(client.get("/journal?q=100%25 kind_of"))
+    assert "Nothing matches that." in page_text(client.get("/journal?q=%25%25%25x"))
+    assert client.get("/journal?tag=nonsense").status_code < 500
+    response = client.post(f"/journal/{first}", data={"body": "Changed words.", "tag": "feeling"})
+    assert response.status_code == 302
+    with factory.session():
+        entry = db.session.get(JournalEntry, first)
+        assert (entry.body, entry.tag) == ("Changed words.", "feeling")
+    assert client.post(f"/journal/{first}/delete").status_code == 302
+    with factory.session():
+        assert db.session.get(JournalEntry, first) is None
+
+
+@pytest.mark.parametrize(
+    "body, tag, field",
+    [("   ", None, "body"), ("x" * 20001, None, "body"), ("ok", "secret", "tag"), ("nul \x00", None, "body")],
+)
+def test_an_entry_is_checked(factory, body, tag, field):
+    me = factory.user("Robin")
+    with pytest.raises(Invalid) as caught, factory.session():
+        journal.write(factory.load(me), body, tag)
+    assert caught.value.field == field
+
+
+def test_the_form_comes_back_with_what_was_typed(factory, client, auth):
+    me = factory.user("Robin")
+    auth.login_as(me)
+    response = client.post("/journal", data={"body": "  ", "tag": "care"})
+    assert response.status_code == 422 and "can't be empty" in page_text(response)
+
+
+def test_the_api_stores_an_offline_entry_once_per_idempotency_key(factory, client, auth):
+    me = factory.user("Robin")
+    auth.login_as(me)
+    for _ in range(3):
+        response = client.post(
+            "/api/v1/journal",
+            json={"body": "Written on the train.", "tag": "feeling"},
+            headers={"Idempotency-Key": "k1"},
+        )
+        assert response.status_code == 201 and response.get_json()["tag"] == "feeling"
+    with factory.session():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(JournalEntry)) == 1
+    other = client.post("/api/v1/journal", json={"body": "Different words."}, headers={"Idempotency-Key": "k1"})
+    assert other.status_code == 422
+    assert client.post("/api/v1/journal", json={"body": "x", "tag": "nope"}).status_code == 422
+
+
+# Who may see an entry ---------------------------------------------------------------------
+
+
+def test_nobody_but_the_author_reaches_an_entry_until_it_is_shared(app, factory):
+    pair = factory.pair()
+    stranger = factory.user("Stranger")
+    secret = f"JOURNAL-{uuid.uuid4().hex}"
+    entry = _write(factory, pair.a, f"Only mine {secret}", "vulnerable")
+    for person in (pair.b, stranger):
+        client = _client(app, person)
+        for path in (f"/journal/{entry}", f"/journal/shared/{entry}"):
+            assert client.get(path).status_code == 404, path
+        for path in (f"/journal/{entry}/share", f"/journal/{entry}/delete", f"/journal/{entry}"):
+            assert client.post(path, data={"body": "x"}).status_code == 404, path
+        assert secret not in client.get("/journal/shared").get_data(as_text=True)
+    with factory.session():
+        journal.share_with_partner(factory.load(pair.a), entry)
+    partner = _client(app, pair.b)
+    assert secret in partner.get(f"/journal/shared/{entry}").get_data(as_text=True)
+    assert "How to listen to this" in page_text(partner.get(f"/journal/shared/{entry}"))
+    assert _client(app, stranger).get(f"/journal/shared/{entry}").status_code == 404
+    # Once shared, it stays as it was read.
+    with pytest.raises(Conflict), factory.session():
+        journal.edit(factory.load(pair.a), entry, "rewritten", None)
+
+
+def test_a_later_couple_never_sees_an_entry_shared_in_an_earlier_one(app, factory):
+    from services.couples import pairing
+
+    pair = factory.pair()
+    entry = _write(factory, pair.a, "For Sam only")
+    with factory.session():
+        journal.share_with_partner(factory.load(pair.a), entry)
+    with factory.session():
+        pairing.leave(factory.load(pair.a))
+    newcomer = factory.user("Jo")
+    factory.pair(pair.a, newcomer)
+    assert _client(app, newcomer).get(f"/journal/shared/{entry}").status_code == 404
+
+
+def test_sharing_with_a_therapist_is_its_own_act_within_an_active_link_and_logged(app, factory):
+    pair = factory.pair()
+    therapist = factory.user("Dr Lee", role="therapist")
+    secret = f"THERAPY-{uuid.uuid4().hex}"
+    entry = _write(factory, pair.a, f"For my therapist {secret}")
+    link_id = _link(factory, pair, therapist, "progress")
+    with pytest.raises(Conflict), factory.session():  # only one partner has consented: not active yet
+        journal.share_with_therapist(factory.load(pair.a), entry, link_id)
+    with factory.session():
+        links.consent(factory.load(pair.b), link_id, "progress")
+    with factory.session():
+        journal.share_with_partner(factory.load(pair.a), entry)  # sharing with the partner is not sharing with them
+    doctor = _client(app, therapist)
+    assert doctor.get(f"/journal/therapist/{link_id}/{entry}").status_code == 404
+    with factory.session():
+        journal.share_with_therapist(factory.load(pair.a), entry, link_id)
+    assert secret in doctor.get(f"/journal/therapist/{link_id}/{entry}").get_data(as_text=True)
+    with factory.session():
+        logged = db.session.scalars(sa.select(AccessEntry).where(AccessEntry.kind == "journal")).all()
+        assert [(e.journal_entry_id, e.couple_id) for e in logged] == [(entry, pair.couple_id)]
+    assert "A journal entry you shared with them" in page_text(_client(app, pair.b).get("/settings"))
+    # Revoking consent ends it at once.
+    with factory.session():
+        links.revoke(factory.load(pair.b), link_id)
+    assert doctor.get(f"/journal/therapist/{link_id}/{entry}").status_code == 404
+    assert secret not in doctor.get(f"/journal/therapist/{link_id}").get_data(as_text=True)
+
+
+# The leak crawl ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def planted(app, factory):
+    pair = factory.pair()
+    stranger = factory.user("Stranger")
+    other_pair = factory.pair()
+    therapist = factory.user("Dr Rivera", role="therapist")
+    canary = f"JCANARY-{uuid.uuid4().hex}"
+    entries = [
+        _write(factory, pair.a, f"My private entry {canary}", "trigger"),
+        _write(factory, pair.a, f"Another {canary} with a question", "question"),
+    ]
+    with factory.session():
+        # A's check-in waits for B: its worry is sealed.
+        couple = db.session.get(Couple, pair.couple_id)
+        checkins.submit(
+            factory.load(pair.a),
+            couple,
+            {
+                "connection": 5,
+                "safety": 2,
+                "feeling": "raw",
+                "worry": f"Worry {canary}",
+                "appreciation": "a",
+                "need": "n",
+            },
+        )
+    link_id = _link(factory, pair, therapist)
+    with app.app_context():
+        token = db.session.scalar(sa.select(Invite.token))
+    ids = {"instance": pair.first_prompt_id, "reflection": 1, "token": token, "more": (*entries, link_id)}
+    return pair, stranger, other_pair, therapist, canary, ids, entries, link_id
+
+
+def test_the_journal_and_the_worry_never_reach_anyone_else(app, factory, planted):
+    pair, stranger, other_pair, therapist, canary, ids, entries, link_id = planted
+    partner = _client(app, pair.b)
+    # The partner's walk must not end or change the therapist link the later walks need.
+    keep_therapist = frozenset({"settings.therapist", "settings.revoke", "settings.end_link"})
+    crawl(app, partner, ids, canary, participating_ok=False, skip=keep_therapist)
+    assert canary not in partner.get("/account/export.json").get_data(as_text=True)
+    for person in (stranger, other_pair.a):
+        crawl(app, _client(app, person), ids, canary, participating_ok=True)
+    crawl(app, app.test_client(), ids, canary, participating_ok=True)
+    keep_link = frozenset({"therapist.end"})
+    for scope in (None, "progress", "conversations"):
+        if scope:
+            for person in (pair.a, pair.b):
+                with factory.session():
+                    links.consent(factory.load(person), link_id, scope)
+        doctor = _client(app, therapist)
+        crawl(app, doctor, ids, canary, participating_ok=True, skip=keep_link)
+        assert canary not in doctor.get(f"/therapist/couples/{link_id}/export.json").get_data(as_text=True)
+
+    # A shares one entry with B: B (only B) reads it; the other entry stays A's.
+    with factory.session():
+        journal.share_with_partner(factory.load(pair.a), entries[1])
+    assert canary in partner.get(f"/journal/shared/{entries[1]}").get_data(as_text=True)
+    assert partner.get(f"/journal/shared/{entries[0]}").status_code == 404
+    assert "My private entry" not in partner.get("/journal/shared").get_data(as_text=True)
+    for person in (stranger, other_pair.a):
+        crawl(app, _client(app, person), ids, canary, participating_ok=True)
+    crawl(app, _client(app, therapist), ids, canary, participating_ok=True, skip=keep_link)
+
+
+# Byte-identical pages for the partner -------------------------------------------------------
+
+PARTNER_PAGES = ("/today", "/history", "/checkin", "/couple", "/settings", "/journal", "/journal/shared")
+
+
+def _normalised(html: str) -> str:
+    """The page with what differs per request (CSRF tokens, the nonce) taken out."""
+    html = re.sub(r'(name="csrf_token"[^>]*value=")[^"]+', r"\1", html)
+    html = re.sub(r'(name="csrf-token" content=")[^"]+', r"\1", html)
+    return re.sub(r'nonce="[^"]+"', 'nonce=""', html)
+
+
+def _versions(app, couple_id: int, user_id: int) -> tuple[int, int]:
+    with app.app_context():
+        couple = db.session.get(Couple, couple_id).version
+        mine = db.session.scalar(
+            sa.select(Membership.version).where(Membership.couple_id == couple_id, Membership.user_id == user_id)
+        )
+        return couple, mine
+
+
+def test_the_partners_pages_are_byte_identical_with_0_or_50_entries(app, factory):
+    pair = factory.pair()
+    moment = datetime(2026, 3, 4, 10, tzinfo=UTC)
+    with time_machine.travel(moment, tick=False):
+        partner = _client(app, pair.b)
+        before = {path: _normalised(partner.get(path).get_data(as_text=True)) for path in PARTNER_PAGES}
+        before_export = partner.get("/account/export.json").get_json()
+        versions_before = _versions(app, pair.couple_id, pair.b.id)
+    for n in range(50):
+        with time_machine.travel(moment + timedelta(minutes=n), tick=False):
+            _write(factory, pair.a, f"Entry {n} " + "long words " * n, ("trigger", "care", None)[n % 3])
+    with factory.session():
+        first = db.session.scalar(sa.select(JournalEntry.id).order_by(JournalEntry.id))
+        journal.edit(factory.load(pair.a), first, "edited", "feeling")
+        journal.delete(factory.load(pair.a), first)
+    with time_machine.travel(moment, tick=False):
+        # The cache the partner's Today page uses moves with neither the couple's nor the partner's version.
+        assert _versions(app, pair.couple_id, pair.b.id) == versions_before
+        after = {path: _normalised(partner.get(path).get_data(as_text=True)) for path in PARTNER_PAGES}
+        after_export = partner.get("/account/export.json").get_json()
+    for path in PARTNER_PAGES:
+        assert after[path] == before[path], path
+    before_export.pop("exported_at"), after_export.pop("exported_at")
+    assert after_export == before_export
+
+
+def test_a_therapist_account_has_no_journal(app, factory):
+    therapist = factory.user("Dr Lee", role="therapist")
+    client = _client(app, therapist)
+    assert client.get("/journal").status_code == 404
+    assert client.post("/api/v1/journal", json={"body": "x"}).status_code == 404
+    with pytest.raises(NotFound), factory.session():
+        journal.write(factory.load(therapist), "x")
