@@ -8,6 +8,8 @@ from typing import Generic, TypeVar
 
 from flask import flash
 from flask_wtf import FlaskForm
+from wtforms import SelectMultipleField
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from extensions import db
 from services.common.errors import ServiceError
@@ -32,6 +34,13 @@ class Form(FlaskForm):
                 field.errors = [*field.errors, UNSTORABLE]
                 valid = False
         return valid
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as checkboxes (rendered by the form macro like a radio group)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 T = TypeVar("T")

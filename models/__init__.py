@@ -5,6 +5,7 @@ from models.care import SCOPES, AccessEntry, Assignment, CheckIn, Consent, Thera
 from models.conversation import Answer, PromptInstance, Reflection
 from models.couple import Couple, Invite, Membership
 from models.idempotency import RequestKey
+from models.intake import Intake
 from models.journal import JOURNAL_TAGS, JournalEntry
 from models.library import Prompt, Theme
 from models.mail import MailMessage
@@ -22,6 +23,7 @@ __all__ = [
     "TherapistLink",
     "TherapistNote",
     "Answer",
+    "Intake",
     "Couple",
     "Invite",
     "LoginSession",

@@ -65,6 +65,7 @@ class Assignment(db.Model):
     __table_args__ = (
         CheckConstraint("(prompt_id IS NULL) <> (text IS NULL)", name="ck_assignments_prompt_or_text"),
         CheckConstraint("text IS NULL OR length(text) BETWEEN 1 AND 5000", name="ck_assignments_text_length"),
+        CheckConstraint("depth IS NULL OR depth BETWEEN 1 AND 3", name="ck_assignments_depth"),
         # Waiting assignments are looked up for the due couples on every tick.
         Index(
             "ix_assignments_waiting",
@@ -80,6 +81,9 @@ class Assignment(db.Model):
     couple_id: Mapped[int] = mapped_column(ForeignKey("couples.id", ondelete="CASCADE"))
     prompt_id: Mapped[str | None] = mapped_column(ForeignKey("prompts.id"))
     text: Mapped[str | None] = mapped_column(Text)
+    # A prompt in the therapist's own words names a theme (for its guidance and starters) and a depth.
+    theme_id: Mapped[str | None] = mapped_column(ForeignKey("themes.id", name="fk_assignments_theme_id_themes"))
+    depth: Mapped[int | None] = mapped_column()
     note: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("prompt_instances.id", ondelete="SET NULL"))

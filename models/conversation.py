@@ -34,6 +34,14 @@ class PromptInstance(db.Model):
             sqlite_where=text("remind_at IS NOT NULL"),
             postgresql_where=text("remind_at IS NOT NULL"),
         ),
+        # Set-aside prompts whose answers still wait to come round again with them.
+        Index(
+            "ix_prompt_instances_kept",
+            "couple_id",
+            "prompt_id",
+            sqlite_where=text("set_aside_at IS NOT NULL AND carried_to_id IS NULL"),
+            postgresql_where=text("set_aside_at IS NOT NULL AND carried_to_id IS NULL"),
+        ),
         # Today reads only the unfinished few, whatever the length of the history.
         Index(
             "ix_prompt_instances_unfinished",
@@ -60,6 +68,14 @@ class PromptInstance(db.Model):
     remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # "Set aside - it will keep": off Today, never revealed, and its prompt can come round again.
     set_aside_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who set it aside (only they may undo it, for a few minutes), and the instance its answers went on to
+    # when the prompt came round again.
+    set_aside_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL", name="fk_prompt_instances_set_aside_by_id_users")
+    )
+    carried_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("prompt_instances.id", ondelete="SET NULL", name="fk_prompt_instances_carried_to_id_prompt_instances")
+    )
     # A therapist's note to the couple, for an assigned prompt.
     note: Mapped[str | None] = mapped_column(String(500))
 

@@ -26,6 +26,8 @@ class Couple(db.Model):
         CheckConstraint("cadence_days BETWEEN 0 AND 127", name="ck_couples_cadence_days"),
         Index("ix_couples_next_delivery_at", "next_delivery_at"),
         CheckConstraint("checkin_day BETWEEN 0 AND 6", name="ck_couples_checkin_day"),
+        CheckConstraint("depth_level BETWEEN 1 AND 3", name="ck_couples_depth_level"),
+        CheckConstraint("focus_stage IS NULL OR focus_stage BETWEEN 1 AND 3", name="ck_couples_focus_stage"),
         # Timed pauses that run out are found by the tick.
         Index(
             "ix_couples_pause_ends",
@@ -53,13 +55,19 @@ class Couple(db.Model):
     last_theme_id: Mapped[str | None] = mapped_column(String(40))
     # Set while two prompts wait unrevealed: deliveries resume at the next slot after a reveal.
     held_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Pausing: either partner, no reason asked. paused_until null means "until resumed".
-    # Who paused is kept for that person alone; the other partner only ever sees "paused".
+    # Paused while either partner's own pause lasts (Membership.paused_at): from the first pause's start
+    # until the last one ends; paused_until null means "until resumed". Never says whose pause it is.
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    paused_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL", name="fk_couples_paused_by_id_users")
-    )
+    # The depth ramp (services/couples/depth.py): the depth the couple has reached, and the revealed
+    # conversations (and those where both felt heard) since it got there. Moved in the transactions of
+    # the events that move it, so the per-minute tick reads one column.
+    depth_level: Mapped[int] = mapped_column(default=1, server_default="1")
+    depth_revealed: Mapped[int] = mapped_column(default=0, server_default="0")
+    depth_heard: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The path: revealed conversations in all, and the stage a therapist set as the focus.
+    conversations: Mapped[int] = mapped_column(default=0, server_default="0")
+    focus_stage: Mapped[int | None] = mapped_column()
     # The weekly check-in's day (0 is Monday).
     checkin_day: Mapped[int] = mapped_column(default=6, server_default="6")
 
@@ -77,6 +85,13 @@ class Membership(db.Model):
     __table_args__ = (
         UniqueConstraint("couple_id", "seat", name="uq_memberships_couple_seat"),
         CheckConstraint("seat IN (1, 2)", name="ck_memberships_seat"),
+        # Each person's timed pause that runs out is found by the tick.
+        Index(
+            "ix_memberships_pause_ends",
+            "paused_until",
+            sqlite_where=text("paused_at IS NOT NULL"),
+            postgresql_where=text("paused_at IS NOT NULL"),
+        ),
         # A person is in at most one active couple.
         Index(
             "uq_memberships_active_user",
@@ -96,6 +111,9 @@ class Membership(db.Model):
     # Moves on with changes only this person sees (editing a sealed answer), so the partner's cached
     # pages, keyed on the couple's version, stay exactly as they were (SECURITY.md TIMING).
     version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # This person's own pause: only they can end it early; paused_until null means "until I resume".
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     couple: Mapped[Couple] = relationship(back_populates="memberships", lazy="joined", innerjoin=True)
     user: Mapped[User] = relationship(lazy="raise_on_sql")

@@ -12,9 +12,12 @@ class Theme(db.Model):
     """A theme of the library and the reflective-listening guidance that goes with it."""
 
     __tablename__ = "themes"
+    __table_args__ = (CheckConstraint("stage BETWEEN 1 AND 3", name="ck_themes_stage"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     position: Mapped[int] = mapped_column(default=0)
+    # The stage of the work the theme belongs to: 1 steadiness, 2 deepening, 3 repair and consolidation.
+    stage: Mapped[int] = mapped_column(default=1, server_default="1")
     name: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text)
     mirror: Mapped[str] = mapped_column(Text)

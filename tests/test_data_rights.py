@@ -149,7 +149,7 @@ def build_world(factory, *, me_seat: str = "a", ex_couple: bool = False) -> Worl
                     need=f"time {tag}",
                 )
             )
-        session.get(Couple, couple_id).paused_by_id = me.id
+        session.get(PromptInstance, set_aside_id).set_aside_by_id = me.id
         therapist_row = session.get(User, therapist.id)
         therapist_row.practice_name = "Calm Rooms"
         therapist_row.therapist_code = "TCODE234"
@@ -456,7 +456,8 @@ def test_deletion_leaves_no_row_that_names_or_quotes_me(app, factory, client, me
     # The partner keeps the couple's prompts and their own words; the couple has ended.
     with app.app_context():
         couple = db.session.get(Couple, world.couple_id)
-        assert couple.ended_at is not None and couple.next_delivery_at is None and couple.paused_by_id is None
+        assert couple.ended_at is not None and couple.next_delivery_at is None
+        assert db.session.get(PromptInstance, world.set_aside_id).set_aside_by_id is None
         assert (
             db.session.scalar(sa.select(Membership.left_at).where(Membership.user_id == world.partner.id)) is not None
         )

@@ -28,7 +28,7 @@ def test_invite_link_and_code_pair_and_deliver_first_prompt(client, auth, factor
     landing = client.get(f"/join/{token}", follow_redirects=True)
     assert "Join Alex?" in page_text(landing)
     response = client.post("/join/invite")
-    assert response.status_code == 302 and response.location.endswith("/today")
+    assert response.status_code == 302 and response.location.endswith("/start/pace")  # the first run comes next
     with app.app_context():
         couple = db.session.scalar(sa.select(Couple))
         members = db.session.scalars(sa.select(Membership).where(Membership.couple_id == couple.id)).all()

@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 
 from extensions import db
-from models import AccessEntry, Assignment, Couple, PromptInstance, TherapistNote
+from models import AccessEntry, Assignment, Couple, Prompt, PromptInstance, Theme, TherapistNote
 from services.delivery import delivery
 from services.therapist import links
 from tests.crawl import crawl
-from tests.helpers import PASSWORD, page_text
-
-
-def client_for(app, person):
-    client = app.test_client()
-    assert client.post("/login", data={"email": person.email, "password": PASSWORD}).status_code == 302
-    return client
+from tests.helpers import PASSWORD, logged_in, page_text
 
 
 @pytest.fixture
@@ -102,7 +97,7 @@ def test_consent_matrix(app, factory, world, scopes, progress, conversations):
     for person, scope in zip((pair.a, pair.b), scopes, strict=False):
         if scope:
             consent(factory, person, world["link"], scope)
-    therapist = client_for(app, world["therapist"])
+    therapist = logged_in(app, world["therapist"])
     assert_sees(world, therapist_pages(therapist, world), progress=progress, conversations=conversations)
     # Names are all that shows before everyone consents.
     dashboard = page_text(therapist.get("/therapist/"))
@@ -114,7 +109,7 @@ def test_either_partner_revokes_alone_effective_next_request(app, factory, world
     pair = world["pair"]
     consent(factory, pair.a, world["link"], "conversations")
     consent(factory, pair.b, world["link"], "conversations")
-    therapist = client_for(app, world["therapist"])
+    therapist = logged_in(app, world["therapist"])
     assert_sees(world, therapist_pages(therapist, world), progress=True, conversations=True)
     revoke(factory, getattr(pair, who), world["link"])
     assert_sees(world, therapist_pages(therapist, world), progress=False, conversations=False)
@@ -124,7 +119,7 @@ def test_ending_the_link_removes_everything_at_once(app, factory, world):
     pair = world["pair"]
     consent(factory, pair.a, world["link"], "conversations")
     consent(factory, pair.b, world["link"], "conversations")
-    therapist = client_for(app, world["therapist"])
+    therapist = logged_in(app, world["therapist"])
     with factory.session():
         links.end_link(factory.load(pair.b), world["link"])
     for path, response in therapist_pages(therapist, world).items():
@@ -144,7 +139,7 @@ def test_leak_crawl_over_every_therapist_route_in_every_state(app, factory, worl
             consent(factory, pair.b, world["link"], "conversations")
         elif step == "revoked":
             revoke(factory, pair.a, world["link"])
-        therapist = client_for(app, world["therapist"])
+        therapist = logged_in(app, world["therapist"])
         keep_link = frozenset({"therapist.end"})  # ending it would end the walk through the states
         crawl(app, therapist, ids, world["sealed"], participating_ok=True, skip=keep_link)
         crawl_ids = dict(ids, instance=world["revealed_id"])
@@ -169,11 +164,11 @@ def test_access_log_one_entry_per_read_no_content_none_for_the_couple(app, facto
                 sa.select(AccessEntry.kind, AccessEntry.instance_id).order_by(AccessEntry.id)
             ).all()
 
-    alex = client_for(app, pair.a)
+    alex = logged_in(app, pair.a)
     for path in ("/today", "/history", f"/prompts/{world['revealed_id']}", "/settings", "/checkin"):
         alex.get(path)
     assert entries() == []
-    therapist = client_for(app, world["therapist"])
+    therapist = logged_in(app, world["therapist"])
     therapist.get(f"/therapist/couples/{world['link']}/conversations/{world['revealed_id']}")
     assert entries() == [("conversation", world["revealed_id"])]
     therapist.get(f"/therapist/couples/{world['link']}/export.json")
@@ -208,12 +203,23 @@ def test_assignments_come_first_marked_from_the_therapist(app, factory, world, a
     pair = world["pair"]
     consent(factory, pair.a, world["link"], "progress")
     consent(factory, pair.b, world["link"], "progress")
-    therapist = client_for(app, world["therapist"])
+    therapist = logged_in(app, world["therapist"])
     empty = therapist.post(f"/therapist/couples/{world['link']}/assignments", data={"prompt_id": "", "text": "  "})
     assert empty.status_code == 422
     response = therapist.post(
         f"/therapist/couples/{world['link']}/assignments",
         data={"prompt_id": "", "text": "What would a kind evening look like?", "note": "Try this before Thursday"},
+    )
+    assert response.status_code == 422  # changed: a prompt of the therapist's own names its theme and depth
+    response = therapist.post(
+        f"/therapist/couples/{world['link']}/assignments",
+        data={
+            "prompt_id": "",
+            "text": "What would a kind evening look like?",
+            "note": "Try this before Thursday",
+            "theme_id": "appreciation",
+            "depth": "1",
+        },
     )
     assert response.status_code == 302
     from jobs import scheduler
@@ -255,12 +261,12 @@ def test_notes_are_private_to_their_therapist(app, factory, world):
     other = factory.user("Dr Other", role="therapist")
     consent(factory, pair.a, world["link"], "progress")
     consent(factory, pair.b, world["link"], "progress")
-    rivera = client_for(app, world["therapist"])
+    rivera = logged_in(app, world["therapist"])
     rivera.post(f"/therapist/couples/{world['link']}/notes", data={"body": "NOTE-CANARY about attachment"})
     with app.app_context():
         assert db.session.scalar(sa.select(TherapistNote.body)) == "NOTE-CANARY about attachment"
     for person in (pair.a, pair.b, other):
-        client = client_for(app, person)
+        client = logged_in(app, person)
         crawl(
             app,
             client,
@@ -272,9 +278,9 @@ def test_notes_are_private_to_their_therapist(app, factory, world):
 
 def test_strangers_and_partners_cannot_use_therapist_routes(app, factory, world):
     pair = world["pair"]
-    alex = client_for(app, pair.a)
+    alex = logged_in(app, pair.a)
     assert alex.get("/therapist/").status_code == 404
-    other = client_for(app, factory.user("Dr Other", role="therapist"))
+    other = logged_in(app, factory.user("Dr Other", role="therapist"))
     assert other.get(f"/therapist/couples/{world['link']}").status_code == 404
 
 
@@ -282,7 +288,7 @@ def test_consent_changes_need_a_fresh_login(app, factory, world):
     import time_machine
 
     pair = world["pair"]
-    alex = client_for(app, pair.a)
+    alex = logged_in(app, pair.a)
     with time_machine.travel(datetime.now(UTC) + timedelta(minutes=30)):
         stale = alex.get(f"/settings/therapists/{world['link']}")
         assert stale.status_code == 302 and "/account/confirm" in stale.location
@@ -300,9 +306,9 @@ def test_consent_changes_need_a_fresh_login(app, factory, world):
 
 def test_therapist_is_never_a_partner_and_is_labelled(app, factory, world):
     pair = world["pair"]
-    alex = client_for(app, pair.a)
+    alex = logged_in(app, pair.a)
     assert "Dr Rivera</strong>, therapist at Harbour Counselling" in alex.get("/settings").get_data(as_text=True)
-    therapist = client_for(app, world["therapist"])
+    therapist = logged_in(app, world["therapist"])
     assert therapist.post("/couple").status_code == 302
     with app.app_context():
         from models import Membership
@@ -313,6 +319,80 @@ def test_therapist_is_never_a_partner_and_is_labelled(app, factory, world):
 def test_guessing_therapist_codes_is_rate_limited(make_app, factory):
     app = make_app(RATELIMIT_ENABLED=True)
     alex = factory.user("Alex")
-    client = client_for(app, alex)
+    client = logged_in(app, alex)
     codes = [client.post("/settings/therapists", data={"code": "ZZZZ-ZZZZ"}).status_code for _ in range(12)]
     assert codes[:10] == [422] * 10 and codes[10:] == [429, 429]
+
+
+# Assignments within the couple's pace ----------------------------------------------------------
+
+
+def _deep_prompt_id(app):
+    with app.app_context():
+        return db.session.scalar(sa.select(Prompt.id).where(Prompt.depth == 3, Prompt.retired.is_(False)).limit(1))
+
+
+def test_a_deeper_assignment_is_never_delivered_above_the_couples_depth_now(app, factory, world):
+    pair = world["pair"]
+    consent(factory, pair.a, world["link"], "progress")
+    consent(factory, pair.b, world["link"], "progress")
+    with factory.session():
+        factory.load(pair.a).max_depth = factory.load(pair.b).max_depth = 3
+    deep = _deep_prompt_id(app)
+    therapist = logged_in(app, world["therapist"])
+    assert (
+        therapist.post(f"/therapist/couples/{world['link']}/assignments", data={"prompt_id": deep}).status_code == 302
+    )
+    assert "deeper than the couple's pace right now" in page_text(therapist.get(f"/therapist/couples/{world['link']}"))
+    reveal_everything(factory, pair)
+    # Both chose Deep, but the couple is at the start of the ramp: the library gives them something light.
+    base = datetime(2031, 1, 1, 19, tzinfo=UTC)
+    with factory.session():
+        couple = db.session.get(Couple, pair.couple_id)
+        held = delivery.deliver(couple, base)
+        assert (held.source, held.depth) == ("library", 1)
+    reveal_everything(factory, pair)
+    # Through the per-minute tick as well.
+    with factory.session():
+        couple = db.session.get(Couple, pair.couple_id)
+        couple.next_delivery_at, couple.delivery_time = base + timedelta(days=1), time(19, 0)
+        couple.timezone, couple.cadence = "UTC", "daily"
+    from jobs import scheduler
+
+    with time_machine.travel(base + timedelta(days=1, minutes=1), tick=False):
+        scheduler.tick(app, base + timedelta(days=1, minutes=1))
+    with app.app_context():
+        newest = db.session.scalars(sa.select(PromptInstance).order_by(PromptInstance.id.desc())).first()
+        assert (newest.source, newest.depth) == ("library", 1)
+        assert db.session.scalar(sa.select(Assignment.instance_id)) is None
+    reveal_everything(factory, pair)
+    # Once their conversations have reached deep, it arrives.
+    with factory.session():
+        couple = db.session.get(Couple, pair.couple_id)
+        couple.depth_level = 3
+        arrived = delivery.deliver(couple, base + timedelta(days=2))
+        assert (arrived.source, arrived.prompt_id, arrived.depth) == ("therapist", deep, 3)
+
+
+def test_a_therapists_own_prompt_carries_its_themes_guidance_and_starters(app, factory, world):
+    pair = world["pair"]
+    consent(factory, pair.a, world["link"], "progress")
+    consent(factory, pair.b, world["link"], "progress")
+    therapist = logged_in(app, world["therapist"])
+    response = therapist.post(
+        f"/therapist/couples/{world['link']}/assignments",
+        data={"prompt_id": "", "text": "What felt steady this week?", "theme_id": "appreciation", "depth": "1"},
+    )
+    assert response.status_code == 302
+    reveal_everything(factory, pair)
+    with factory.session():
+        instance = delivery.deliver(db.session.get(Couple, pair.couple_id), datetime(2031, 2, 1, tzinfo=UTC))
+        assert (instance.source, instance.theme_id, instance.depth) == ("therapist", "appreciation", 1)
+        instance_id = instance.id
+        theme = db.session.get(Theme, "appreciation")
+        mirror, starter = theme.mirror, theme.starters[0]
+    for person, words in ((pair.a, "Alex here"), (pair.b, "Sam here")):
+        factory.answer(person, instance_id, words)
+    page = logged_in(app, pair.a).get(f"/prompts/{instance_id}").get_data(as_text=True)
+    assert "How to listen" in page and starter in page
+    assert mirror[:40].replace("'", "&#39;") in page or mirror[:40] in page

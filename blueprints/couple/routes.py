@@ -7,13 +7,14 @@ from flask_login import current_user, login_required
 
 from blueprints import link_tokens
 from blueprints.couple import bp
-from blueprints.couple.forms import JoinCodeForm, LeaveForm, StartCoupleForm
+from blueprints.couple.forms import IntakeAboutForm, IntakeDepthForm, JoinCodeForm, LeaveForm, StartCoupleForm
 from blueprints.forms import committed
 from extensions import limiter
 from services.common.errors import NotFound, ServiceError
 from services.conversation import reading
-from services.couples import pairing
-from services.delivery import clock
+from services.couples import depth, pairing
+from services.couples import intake as intake_service
+from services.delivery import clock, library
 
 JOIN_LIMIT = "10 per minute;40 per hour"
 # The invite link and its page, per client address: enough for a person following one link, not for a crawler.
@@ -72,8 +73,8 @@ def join_by_code():
     form = JoinCodeForm()
     if form.validate_on_submit():
         if committed(pairing.join, current_user, code=form.code.data, form=form):
-            flash("You're paired. Your first prompt is waiting.", "success")
-            return redirect(url_for("prompts.today"))
+            flash("You're paired. Before your first prompt, choose your pace.", "success")
+            return redirect(url_for("couple.intake"))
     return render_template("couple/join.html", form=form)
 
 
@@ -105,8 +106,8 @@ def join_by_link():
     if form.validate_on_submit():
         if committed(pairing.join, current_user, token=token):
             link_tokens.drop("invite")
-            flash("You're paired. Your first prompt is waiting.", "success")
-            return redirect(url_for("prompts.today"))
+            flash("You're paired. Before your first prompt, choose your pace.", "success")
+            return redirect(url_for("couple.intake"))
     return render_template("couple/confirm_join.html", invite=invite, form=form)
 
 
@@ -120,3 +121,61 @@ def leave():
             flash("You've left the couple. Your revealed conversations stay in your history.", "success")
         return redirect(url_for("couple.show"))
     return render_template("couple/leave.html", form=form)
+
+
+# The first run: each person's pace, privately ----------------------------------------
+
+
+@bp.route("/start/pace", methods=["GET", "POST"])
+@login_required
+def intake():
+    """The first screen of the first run: how deep prompts may go for me (Light unless I choose)."""
+    form = IntakeDepthForm(
+        data={"max_depth": str(current_user.max_depth)} if intake_service.intake_of(current_user) else None
+    )
+    if form.validate_on_submit() and committed(
+        intake_service.choose_depth, current_user, int(form.max_depth.data), form=form
+    ):
+        return redirect(url_for("couple.intake_about"))
+    return render_template("couple/intake_pace.html", form=form)
+
+
+@bp.route("/start/about", methods=["GET", "POST"])
+@login_required
+def intake_about():
+    """The second screen, every question optional and private: what brings me here, a therapist, my safety."""
+    form = IntakeAboutForm()
+    if form.validate_on_submit():
+        done = committed(
+            intake_service.answer,
+            current_user,
+            form.reasons.data or [],
+            form.sees_therapist.data or None,
+            form.feels_safe.data or None,
+            form=form,
+        )
+        if done and intake_service.needs_safety_note(done.value):
+            return redirect(url_for("couple.intake_safety"))
+        if done:
+            flash("Thank you. Your answers stay with you.", "success")
+            return redirect(url_for("prompts.today"))
+    return render_template("couple/intake_about.html", form=form)
+
+
+@bp.get("/start/safety")
+@login_required
+def intake_safety():
+    """Only for the person who said they don't feel safe, or aren't sure: what to do instead, and a quiet way out."""
+    if not intake_service.needs_safety_note(intake_service.intake_of(current_user)):
+        return redirect(url_for("prompts.today"))
+    return render_template("couple/intake_safety.html")
+
+
+@bp.get("/path")
+@login_required
+def path():
+    """The path through the work, and where the couple is on it."""
+    membership = current_user.active_membership
+    couple = membership.couple if membership else None
+    stage = depth.path_stage(couple.conversations, couple.focus_stage) if couple else 1
+    return render_template("couple/path.html", stages=library.stage_themes(), stage=stage, names=depth.STAGES)

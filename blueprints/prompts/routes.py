@@ -69,7 +69,7 @@ def today():
             card.instance.id: AnswerForm(body=card.sealed.mine.body if card.sealed.mine else None)
             for card in view.open_cards
         }
-        rendered = render_template("prompts/today.html", view=view, forms=forms)
+        rendered = render_template("prompts/today.html", view=view, forms=forms, pace=pacing.pace_for(current_user))
         if key is None:
             return rendered
         page = rendered.replace(token, CSRF_SLOT)
@@ -142,12 +142,27 @@ def close(instance_id: int):
 
 @bp.post("/prompts/<id:instance_id>/set-aside")
 def set_aside(instance_id: int):
-    """Set a prompt aside, no reason needed: it will come round again another day."""
+    """Set a prompt aside, no reason needed: it comes round again another day, with every answer kept.
+
+    When the partner has already answered, this asks first (the partner's answer is kept too).
+    """
     if not CloseForm().validate_on_submit():
         abort(400)
-    pacing.set_aside(current_user, instance_id)
-    db.session.commit()
-    flash("Set aside \u2014 it will keep.", "success")
+    confirmed = request.form.get("confirm") == "1"
+    if not confirmed and pacing.asks_first(current_user, instance_id):
+        return render_template("prompts/set_aside_confirm.html", card=reading.conversation(current_user, instance_id))
+    if committed(pacing.set_aside, current_user, instance_id, confirmed=confirmed):
+        flash("Set aside for now \u2014 it will come back, with any answers kept.", "success")
+    return redirect(url_for("prompts.today"))
+
+
+@bp.post("/prompts/<id:instance_id>/set-aside/undo")
+def undo_set_aside(instance_id: int):
+    """Bring back a prompt I set aside a few minutes ago."""
+    if not CloseForm().validate_on_submit():
+        abort(400)
+    if committed(pacing.undo_set_aside, current_user, instance_id):
+        flash("It's back.", "success")
     return redirect(url_for("prompts.today"))
 
 

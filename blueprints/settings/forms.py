@@ -1,20 +1,12 @@
 """Settings forms."""
 
-from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField, StringField, TimeField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
 
-from blueprints.forms import Form
+from blueprints.forms import Form, MultiCheckboxField
 from services.delivery.clock import WEEKDAY_NAMES, timezone_choices
 from services.therapist.links import SCOPE_WORDS
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """Several choices as checkboxes (rendered by the form macro like a radio group)."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
 
 
 def _zones():

@@ -54,7 +54,7 @@ def _page(schedule_form=None, notifications_form=None, code_form=None, status=20
     return render_template(
         "settings/index.html",
         couple=couple,
-        paused_by_me=pacing.paused_by_me(user, couple) if couple else False,
+        my_pause=pacing.my_pause(user) if couple else None,
         pause_form=PauseForm(),
         therapists=links.links_of_couple(user),
         code_form=code_form or TherapistCodeForm(),
@@ -154,21 +154,21 @@ def remove_device(subscription_id: int):
 def pause():
     """Pause prompts for a day, a week, or until resumed; no reason asked."""
     form = PauseForm()
-    if form.validate_on_submit():
-        pacing.pause(current_user, form.length.data)
-        db.session.commit()
-        flash("Prompts are paused. Take the time you need.", "success")
-    else:
+    if not form.validate_on_submit():
         flash("Choose how long to pause.", "error")
+    elif committed(pacing.pause, current_user, form.length.data):
+        flash("Prompts are paused. Take the time you need. Only you can end your pause early.", "success")
     return redirect(url_for("settings.index", _anchor="pacing-title"))
 
 
 @bp.post("/settings/resume")
 def resume():
-    """Resume prompts: the next one comes at your next usual time."""
-    pacing.resume(current_user)
-    db.session.commit()
-    flash("Prompts resume at your next usual time.", "success")
+    """End my own pause: prompts come again at the next usual time, once no pause is left."""
+    done = committed(pacing.resume, current_user)
+    if done and done.value.paused_at is None:
+        flash("Prompts resume at your next usual time.", "success")
+    elif done:
+        flash("Your pause has ended. Prompts are still paused for now, and start again by themselves.", "success")
     return redirect(url_for("settings.index", _anchor="pacing-title"))
 
 

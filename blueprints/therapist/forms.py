@@ -15,6 +15,18 @@ class AssignmentForm(Form):
         validators=[Length(max=ANSWER_MAX)],
         render_kw={"maxlength": ANSWER_MAX, "rows": 3},
     )
+    theme_id = SelectField(
+        "Its theme (for your own prompt)",
+        choices=[],
+        validate_choice=False,
+        description="The couple gets that theme's listening guidance and sentence starters with it.",
+    )
+    depth = SelectField(
+        "How deep it goes (for your own prompt)",
+        choices=[SelectChoice("1", "Light"), SelectChoice("2", "Medium"), SelectChoice("3", "Deep")],
+        default="1",
+        description="It arrives once the couple's pace reaches this depth; until then it waits, and you'll see why.",
+    )
     note = StringField(
         "A note to the couple (optional)",
         validators=[Length(max=500)],
@@ -22,10 +34,13 @@ class AssignmentForm(Form):
         render_kw={"maxlength": 500},
     )
 
-    def set_library(self, prompts) -> None:
+    def set_library(self, prompts, themes=()) -> None:
         depth = {1: "light", 2: "medium", 3: "deep"}
         self.prompt_id.choices = [SelectChoice("", "\u2014 none \u2014")] + [
             SelectChoice(p.id, f"{p.theme.name} \u00b7 {depth[p.depth]}: {p.text}") for p in prompts
+        ]
+        self.theme_id.choices = [SelectChoice("", "\u2014 choose a theme \u2014")] + [
+            SelectChoice(t.id, t.name) for t in themes
         ]
 
 

@@ -14,10 +14,11 @@ from blueprints.forms import committed
 from blueprints.therapist import bp
 from blueprints.therapist.forms import AssignmentForm, NoteForm
 from extensions import db
-from models import Couple, Prompt
+from models import Couple, Prompt, Theme
 from services.access import therapist as therapist_access
 from services.checkins import checkins
 from services.conversation import reading
+from services.delivery import delivery
 from services.therapist import export as therapist_export
 from services.therapist import links, progress
 
@@ -62,6 +63,10 @@ def new_code():
     return redirect(url_for("therapist.dashboard"))
 
 
+def _themes():
+    return db.session.scalars(sa.select(Theme).order_by(Theme.position)).all()
+
+
 def _library_prompts():
     return db.session.scalars(
         sa.select(Prompt).where(Prompt.retired.is_(False)).order_by(Prompt.theme_id, Prompt.depth, Prompt.seq)
@@ -80,13 +85,15 @@ def _couple_page(assignment_form=None, note_form=None, status=200):
     elif access.allows("progress"):
         links.log_read(access, "progress")
     assignment_form = assignment_form or AssignmentForm()
-    assignment_form.set_library(_library_prompts())
+    assignment_form.set_library(_library_prompts(), _themes())
+    couple = db.session.get(Couple, access.couple_id)
     page = render_template(
         "therapist/couple.html",
         access=access,
         summary=summary,
         conversations=conversations,
         waiting=links.waiting_assignments(access) if access.state.scope else [],
+        held=links.held_assignments(access, delivery.depth_now(couple)) if access.state.scope else set(),
         notes=links.notes(access),
         assignment_form=assignment_form,
         note_form=note_form or NoteForm(),
@@ -105,7 +112,7 @@ def couple(link_id: int):
 def assign(link_id: int):
     """Assign a library prompt, or one in my words, for the couple's next slot."""
     form = AssignmentForm()
-    form.set_library(_library_prompts())
+    form.set_library(_library_prompts(), _themes())
     if form.validate_on_submit():
         if committed(
             links.assign,
@@ -113,6 +120,8 @@ def assign(link_id: int):
             prompt_id=form.prompt_id.data or None,
             text=form.text.data or None,
             note=form.note.data,
+            theme_id=form.theme_id.data or None,
+            depth=int(form.depth.data) if form.depth.data in ("1", "2", "3") else None,
             form=form,
         ):
             flash("Assigned. It arrives at the couple's next prompt time, ahead of the library.", "success")

@@ -41,7 +41,7 @@ from models import (
     User,
     utcnow,
 )
-from services.couples import pairing, versions
+from services.couples import intake, pairing, versions
 from services.notifications import notify
 from services.repair import data as repair_data
 
@@ -75,6 +75,9 @@ def export(user: User) -> dict[str, Any]:
             )
         ],
     }
+    own_intake = intake.export(user)  # the person's own first-run answers: in no one else's export
+    if own_intake is not None:
+        data["intake"] = own_intake
     if user.is_therapist:
         data["therapist"] = _therapist(user)
     return data
@@ -339,7 +342,7 @@ def delete_account(user: User) -> None:
     # Pairing traces.
     delete(Invite, Invite.created_by_id == uid)
     clear(Invite, Invite.used_by_id)
-    clear(Couple, Couple.paused_by_id)
+    clear(PromptInstance, PromptInstance.set_aside_by_id)
     delete(Membership, Membership.user_id == uid)
     for couple_id in sorted(couple_ids):
         versions.couple_changed(couple_id)

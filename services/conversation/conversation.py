@@ -19,7 +19,7 @@ from services import access
 from services.common import idempotency
 from services.common.errors import Conflict, Invalid, NotFound
 from services.common.text import ANSWER_MAX, REFLECTION_MAX, check_text
-from services.couples import versions
+from services.couples import depth, versions
 from services.delivery import delivery
 from services.notifications import notify
 
@@ -80,6 +80,7 @@ def submit_answer(user: User, instance_id: int, body: str, client_key: str | Non
     if revealed_now:
         instance.revealed_at = now
         instance.remind_at = None
+        depth.conversation_revealed(instance.couple_id, delivery.depth_ceiling(instance.couple_id))
         delivery.release_hold(instance.couple, now)
         notify.queue([a.user_id for a in answers], notify.reveal(instance.id), now)
     elif first_answer:
@@ -135,6 +136,8 @@ def _maybe_complete(instance: PromptInstance, answers: list[Answer], reflections
     all_closed = bool(answers) and all(a.closed_at is not None for a in answers)
     if instance.completed_at is None and (all_heard or all_closed):
         instance.completed_at = utcnow()
+        if all_heard:
+            depth.both_felt_heard(instance.couple_id, instance.depth, delivery.depth_ceiling(instance.couple_id))
 
 
 def _reflections(instance_id: int) -> list[Reflection]:

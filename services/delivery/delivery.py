@@ -20,11 +20,11 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
-from models import Assignment, Couple, Membership, Prompt, PromptInstance, User, utcnow
+from models import Answer, Assignment, Couple, Membership, Prompt, PromptInstance, Theme, User, utcnow
 from services.common import bulk
 from services.common.errors import Invalid
 from services.common.upsert import insert_ignoring_duplicates
-from services.couples import versions
+from services.couples import depth, versions
 from services.delivery import clock
 from services.notifications import notify, quiet_hours
 from services.therapist import links
@@ -56,27 +56,38 @@ class Deck:
     within_depth: dict[int, int] = field(default_factory=lambda: {1: 0, 2: 0, 3: 0})
     by_theme: dict[str, int] = field(default_factory=dict)
 
+    by_stage: dict[int, int] = field(default_factory=dict)
+
     @classmethod
     def load(cls) -> Deck:
-        deck = cls()
         rows = db.session.execute(
-            sa.select(Prompt.seq, Prompt.id, Prompt.theme_id, Prompt.depth, Prompt.text, Prompt.follow_up).where(
-                Prompt.retired.is_(False)
-            )
+            sa.select(Prompt.seq, Prompt.id, Prompt.theme_id, Prompt.depth, Prompt.text, Prompt.follow_up, Theme.stage)
+            .join(Theme, Theme.id == Prompt.theme_id)
+            .where(Prompt.retired.is_(False))
         )
-        for row in rows:
-            prompt = LibraryPrompt(*row)
+        return cls.of((LibraryPrompt(*row[:6]), row[6]) for row in rows)
+
+    @classmethod
+    def of(cls, prompts) -> Deck:
+        """A deck of (prompt, its theme's stage) pairs: from the database, or straight from the file."""
+        deck = cls()
+        for prompt, stage in prompts:
             bit = 1 << prompt.seq
             deck.by_seq[prompt.seq] = prompt
             deck.by_theme[prompt.theme_id] = deck.by_theme.get(prompt.theme_id, 0) | bit
+            deck.by_stage[stage] = deck.by_stage.get(stage, 0) | bit
             for ceiling in range(prompt.depth, 4):
                 deck.within_depth[ceiling] |= bit
         return deck
 
     def choose(
-        self, used_hex: str, ceiling: int, last_theme: str | None, seed: str
+        self, used_hex: str, ceiling: int, last_theme: str | None, seed: str, stage: int | None = None
     ) -> tuple[LibraryPrompt, str] | None:
-        """The next prompt for a couple and its new used-bitmap, or None for an empty library."""
+        """The next prompt for a couple and its new used-bitmap, or None for an empty library.
+
+        ceiling is the depth allowed now (the ramp within the couple's ceiling); most choices keep to
+        the themes of the couple's stage on the path (services/couples/depth.py), never strictly.
+        """
         allowed = self.within_depth.get(max(1, min(3, ceiling)), 0)
         if not allowed:
             return None
@@ -88,7 +99,10 @@ class Deck:
             available = allowed
         fresh_theme = available & ~self.by_theme.get(last_theme, 0)
         pool = fresh_theme or available
-        chosen = _nth_set_bit(pool, zlib.crc32(seed.encode()) % pool.bit_count())
+        spin = zlib.crc32(seed.encode())
+        if stage is not None and depth.follows_path(spin):
+            pool = (pool & self.by_stage.get(stage, 0)) or pool
+        chosen = _nth_set_bit(pool, (spin // depth.PATH_OF) % pool.bit_count())
         return self.by_seq[chosen], format(used | (1 << chosen), "x")
 
 
@@ -145,19 +159,27 @@ def partner_ids(couple_id: int) -> list[int]:
     )
 
 
+def depth_now(couple: Couple) -> int:
+    """The deepest a prompt may be for this couple now: the ramp, within the more cautious partner's ceiling."""
+    return depth.current_depth(couple.depth_level, depth_ceiling(couple.id))
+
+
 def deliver(
     couple: Couple, slot_at: datetime, *, source: str = "library", deck: Deck | None = None
 ) -> PromptInstance | None:
     """Store the couple's prompt for this slot and notify both; None when the slot already has one.
 
-    A prompt their therapist assigned comes first, ahead of the library.
+    A prompt their therapist assigned comes first, ahead of the library, when it is within the
+    couple's depth now; a deeper one waits until they get there.
     """
+    allowed = depth_now(couple)
     if source == "library":
-        assignment = links.next_assignment(couple.id)
+        assignment = links.next_assignment(couple.id, allowed)
         if assignment is not None:
             return deliver_assignment(couple, slot_at, assignment)
     deck = deck or Deck.load()
-    choice = deck.choose(couple.used_prompts, depth_ceiling(couple.id), couple.last_theme_id, _seed(couple.id, slot_at))
+    stage = depth.path_stage(couple.conversations, couple.focus_stage)
+    choice = deck.choose(couple.used_prompts, allowed, couple.last_theme_id, _seed(couple.id, slot_at), stage)
     if choice is None:
         return None
     prompt, used = choice
@@ -172,13 +194,47 @@ def deliver(
         return None
     couple.used_prompts, couple.last_theme_id = used, prompt.theme_id
     instance_id = inserted[0].id
+    carry_kept_answers(couple.id, prompt.id, instance_id)
     versions.couple_changed(couple.id)
     notify.queue(partner_ids(couple.id), notify.new_prompt(couple.id, slot_at, instance_id), now)
     return db.session.get(PromptInstance, instance_id)
 
 
+def carry_kept_answers(couple_id: int, prompt_id: str, instance_id: int) -> None:
+    """A prompt set aside comes round again with the answers written to it: nothing typed is lost."""
+    kept = db.session.scalars(
+        sa.select(PromptInstance.id).where(
+            PromptInstance.couple_id == couple_id,
+            PromptInstance.prompt_id == prompt_id,
+            PromptInstance.set_aside_at.is_not(None),
+            PromptInstance.carried_to_id.is_(None),
+            PromptInstance.id != instance_id,
+        )
+    ).all()
+    if not kept:
+        return
+    # Each partner has at most one answer per prompt; the newest kept one goes on.
+    for old_id in sorted(kept, reverse=True):
+        taken = sa.select(Answer.user_id).where(Answer.instance_id == instance_id).scalar_subquery()
+        db.session.execute(
+            sa.update(Answer)
+            .where(Answer.instance_id == old_id, Answer.user_id.not_in(taken))
+            .values(instance_id=instance_id)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.execute(
+        sa.update(PromptInstance)
+        .where(PromptInstance.id.in_(kept))
+        .values(carried_to_id=instance_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def deliver_assignment(couple: Couple, slot_at: datetime, assignment: Assignment) -> PromptInstance | None:
-    """Deliver an assignment as the couple's prompt for this slot, marked as from their therapist."""
+    """Deliver an assignment as the couple's prompt for this slot, marked as from their therapist.
+
+    A prompt in the therapist's own words carries the theme they chose, and so its guidance and starters.
+    """
     prompt = db.session.get(Prompt, assignment.prompt_id) if assignment.prompt_id else None
     now = utcnow()
     instance = PromptInstance(
@@ -186,8 +242,8 @@ def deliver_assignment(couple: Couple, slot_at: datetime, assignment: Assignment
         slot_at=slot_at,
         source="therapist",
         prompt_id=prompt.id if prompt else None,
-        theme_id=prompt.theme_id if prompt else None,
-        depth=prompt.depth if prompt else 1,
+        theme_id=prompt.theme_id if prompt else assignment.theme_id,
+        depth=prompt.depth if prompt else assignment.depth or 1,
         text=prompt.text if prompt else assignment.text,
         follow_up=prompt.follow_up if prompt else None,
         note=assignment.note,
@@ -200,6 +256,8 @@ def deliver_assignment(couple: Couple, slot_at: datetime, assignment: Assignment
     except IntegrityError:
         return None
     assignment.instance_id = instance.id
+    if prompt is not None:
+        carry_kept_answers(couple.id, prompt.id, instance.id)
     versions.couple_changed(couple.id)
     notify.queue(partner_ids(couple.id), notify.new_prompt(couple.id, slot_at, instance.id), now)
     return instance
@@ -248,6 +306,13 @@ def return_to_deck(couple: Couple, prompt_id: str) -> None:
         couple.used_prompts = format(int(couple.used_prompts or "0", 16) & ~(1 << seq), "x")
 
 
+def take_from_deck(couple: Couple, prompt_id: str) -> None:
+    """An undone set-aside: the prompt counts as given again in the couple's round."""
+    seq = db.session.scalar(sa.select(Prompt.seq).where(Prompt.id == prompt_id))
+    if seq is not None:
+        couple.used_prompts = format(int(couple.used_prompts or "0", 16) | (1 << seq), "x")
+
+
 def release_hold(couple: Couple, now: datetime) -> None:
     """After a reveal, a couple held by the pile-up rule goes back on schedule at the next slot."""
     if couple.held_since is not None and couple.ended_at is None and couple.paused_at is None:
@@ -259,7 +324,7 @@ def release_hold(couple: Couple, now: datetime) -> None:
 
 _DUE = """
 SELECT c.id, c.timezone, c.delivery_time, c.cadence, c.cadence_days, c.next_delivery_at, c.used_prompts,
-       c.last_theme_id,
+       c.last_theme_id, c.depth_level, c.conversations, c.focus_stage,
        (SELECT min(u.max_depth) FROM memberships m JOIN users u ON u.id = m.user_id
          WHERE m.couple_id = c.id AND m.left_at IS NULL) AS ceiling,
        (SELECT count(*) FROM prompt_instances p
@@ -351,9 +416,12 @@ def deliver_due(
         if not due:
             return delivered
         seen.update(row[0] for row in due)
-        assigned = _with_waiting_assignments(driver, [row[0] for row in due])
+        # Rare: a therapist's assignment, or a set-aside prompt's kept answers; delivered one by one.
+        assigned = _delivered_by_hand(driver, [row[0] for row in due])
         advances, instances, events, by_hand = [], [], {}, []
-        for couple_id, tz_name, at, cadence, days, due_at, used, last_theme, ceiling, open_count in due:
+        for row in due:
+            couple_id, tz_name, at, cadence, days, due_at, used, last_theme, level, conversations, focus = row[:11]
+            ceiling, open_count = row[11:]
             slot, following, slot_at = plans.slots(tz_name, at, cadence, days)
             advance = {
                 "id": couple_id,
@@ -366,9 +434,11 @@ def deliver_due(
             if open_count >= MAX_OPEN_PROMPTS:
                 advance.update(next=None, held=stamp_held)
             elif slot is not None and couple_id in assigned:
-                by_hand.append((couple_id, slot_at))  # rare: a therapist's assignment, delivered one by one
+                by_hand.append((couple_id, slot_at))
             elif slot is not None:
-                choice = deck.choose(used, ceiling or 1, last_theme, f"{couple_id}:{slot}")
+                allowed = depth.current_depth(level, ceiling or 1)
+                stage = depth.path_stage(conversations, focus)
+                choice = deck.choose(used, allowed, last_theme, f"{couple_id}:{slot}", stage)
                 if choice is not None:
                     prompt, advance["used"] = choice
                     advance["theme"] = prompt.theme_id
@@ -395,7 +465,8 @@ def deliver_due(
         end_batch()
 
 
-def _with_waiting_assignments(driver: bulk.Driver, couple_ids: list[int]) -> set[int]:
+def _delivered_by_hand(driver: bulk.Driver, couple_ids: list[int]) -> set[int]:
+    """The due couples with a therapist's assignment waiting, or answers kept on a prompt set aside."""
     found: set[int] = set()
     for start in range(0, len(couple_ids), 500):
         couples, params = driver.in_list("c", couple_ids[start : start + 500])
@@ -403,7 +474,10 @@ def _with_waiting_assignments(driver: bulk.Driver, couple_ids: list[int]) -> set
             row[0]
             for row in driver.rows(
                 f"SELECT DISTINCT couple_id FROM assignments WHERE instance_id IS NULL AND cancelled_at IS NULL "
-                f"AND couple_id IN {couples}",
+                f"AND couple_id IN {couples} "
+                f"UNION SELECT DISTINCT couple_id FROM prompt_instances "
+                f"WHERE set_aside_at IS NOT NULL AND carried_to_id IS NULL AND couple_id IN {couples} "
+                f"AND EXISTS (SELECT 1 FROM answers a WHERE a.instance_id = prompt_instances.id)",
                 params,
             )
         )

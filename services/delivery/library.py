@@ -9,7 +9,7 @@ The file also names, in a top-level `retired` list, the ids of prompts taken
 out of the library for good: those ids are reserved forever, a file that uses
 one again as a prompt id is refused, and their rows are marked retired. Each
 theme carries the stage of the work it belongs to (`stage`, 1 to 3: steadiness,
-deepening, repair); it is checked and returned by read_library but not stored.
+deepening, repair), stored on the theme: delivery follows the path by it.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from extensions import db
 from models import Prompt, Theme
 
-# The theme fields stored on each Theme row.
+# The theme fields stored on each Theme row (and its stage, checked below).
 THEME_FIELDS = ("name", "description", "mirror", "validate", "empathise", "avoid", "starters")
 # The stages of the work a theme may belong to: 1 steadiness, 2 deepening, 3 repair and consolidation.
 STAGES = (1, 2, 3)
@@ -121,7 +121,7 @@ def load_library(path: str | Path) -> LoadReport:
 
     existing_themes = {t.id: t for t in db.session.scalars(sa.select(Theme))}
     for position, entry in enumerate(data["themes"]):
-        values = {name: entry[name] for name in THEME_FIELDS} | {"position": position}
+        values = {name: entry[name] for name in THEME_FIELDS} | {"position": position, "stage": entry["stage"]}
         theme = existing_themes.get(entry["id"])
         if theme is None:
             db.session.add(Theme(id=entry["id"], **values))
@@ -164,3 +164,11 @@ def load_library(path: str | Path) -> LoadReport:
             report.retired += 1
     db.session.flush()
     return report
+
+
+def stage_themes() -> dict[int, list[Theme]]:
+    """The themes of each stage of the path, in the library's order."""
+    stages: dict[int, list[Theme]] = {stage: [] for stage in STAGES}
+    for theme in db.session.scalars(sa.select(Theme).order_by(Theme.position)):
+        stages[theme.stage].append(theme)
+    return stages
