@@ -171,14 +171,16 @@ class RepairMachine(RuleBasedStateMachine):
     def advance(self, x, body, heard):
         self._advance(x, body, heard)
 
-    @rule(body=texts, heard=st.booleans())
-    def advance_whoever_may(self, body, heard):
-        if self.state == "open":
-            self._advance(self._whose(), body or "words", heard)
-        elif self.state == "asked":
-            self._advance(self.other(self.asker), body, heard)
-        else:
-            self._advance("a", body, heard)
+    @rule(heard=st.lists(st.booleans(), min_size=1, max_size=10))
+    def walk_on(self, heard):
+        """A few steps in a row by whoever may take them (an answer, a "partly" round, a need answered)."""
+        for each in heard:
+            if self.state == "open":
+                self._advance(self._whose(), "words", each)
+            elif self.state == "asked":
+                self._advance(self.other(self.asker), "words", each)
+            else:
+                self._advance("a", "words", each)
 
     # Pacing and closing ------------------------------------------------------------
 
