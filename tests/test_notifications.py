@@ -98,6 +98,7 @@ def test_every_kind_is_defined_once_with_words_a_switch_and_the_tables_constrain
         notify.addition(7, 3),
         notify.reminder(7),
     ]
+    assert all(event.url.startswith("/prompts/7") for event in events)
+    events += [notify.repair(9, "asked"), notify.commitment(4), notify.reassurance(5), notify.reassurance_reply(5)]
     assert [event.kind for event in events] == list(NOTIFICATION_KINDS)
     assert len({event.key for event in events}) == len(events)
-    assert all(event.url.startswith("/prompts/7") for event in events)
