@@ -12,6 +12,7 @@ import config
 import database
 import models  # noqa: F401  (every table is known before migrations compare)
 import security
+import static_assets
 import templating
 from blueprints import errors
 from blueprints.api import bp as api_bp
@@ -37,6 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_config(app, test_config)
     register_extensions(app)
     register_security(app)
+    register_static(app)
     register_push(app)
     register_converters(app)
     register_blueprints(app)
@@ -70,6 +72,11 @@ def register_extensions(app: Flask) -> None:
 
 def register_security(app: Flask) -> None:
     security.init_app(app)
+
+
+def register_static(app: Flask) -> None:
+    """Minified, fingerprinted, precompressed static files, cached forever (static_assets.py)."""
+    static_assets.init_app(app)
 
 
 def register_push(app: Flask) -> None:

@@ -119,6 +119,10 @@ def settings(instance_path: str) -> dict:
         "MAIL_INTERVAL_SECONDS": float(os.environ.get("MAIL_INTERVAL_SECONDS", "5")),
         # How long a drainer holds claimed mail before another may take it over (after a crash).
         "MAIL_LEASE_SECONDS": float(os.environ.get("MAIL_LEASE_SECONDS", "300")),
+        # APScheduler's own log level in the scheduler process (INFO shows every job run).
+        "APSCHEDULER_LOG_LEVEL": os.environ.get("APSCHEDULER_LOG_LEVEL", "WARNING").upper(),
+        # Where the minified, fingerprinted and compressed static files are written (default instance/static-build).
+        "STATIC_BUILD_FOLDER": os.environ.get("STATIC_BUILD_FOLDER", ""),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "PROMPT_LIBRARY_PATH": os.environ.get(
             "PROMPT_LIBRARY_PATH", str(Path(__file__).parent / "data" / "prompt_library.toml")

@@ -22,6 +22,9 @@ BACKGROUND_COLOR = "#faf8fc"  # --bg in static/css/app.css (light)
 OFFLINE_PATH = "/offline"
 # Files outside static/ whose change should also renew the shell cache (the offline page's templates).
 SHELL_TEMPLATES = ("base.html", "pwa/offline.html", "pwa/sw.js")
+# Images only the installer or the home screen asks for (the browser fetches them itself when it
+# installs): not worth 40 KB on every first visit.
+NOT_PRECACHED = ("img/apple-touch-icon.png", "img/icon-512.png", "img/icon-maskable-512.png")
 
 
 @bp.get("/healthz")
@@ -69,7 +72,9 @@ def shell_files(static_folder: str, template_folder: str) -> tuple[tuple[str, ..
 def _shell() -> tuple[list[str], str]:
     app = current_app
     files, version = shell_files(app.static_folder, os.path.join(app.root_path, app.template_folder))
-    return [url_for("static", filename=name) for name in files] + [OFFLINE_PATH], version
+    # url_for gives each file's fingerprinted name (static_assets.py), served compressed and immutable.
+    shell = [url_for("static", filename=name) for name in files if name not in NOT_PRECACHED]
+    return shell + [OFFLINE_PATH], version
 
 
 def manifest_data() -> dict:

@@ -1,7 +1,7 @@
 /* Attune's service worker (served from /sw.js with scope "/").
 
-   What it keeps: only the static shell (CSS, scripts, icons) and the offline page, in one
-   cache named for the shell's version. What it never keeps: pages with anyone's writing,
+   What it keeps: only the static shell (CSS, scripts, icons, under their fingerprinted names)
+   and the offline page, in one cache named for the shell's version. What it never keeps: pages with anyone's writing,
    /api/ responses, anything sent with POST. Those always go to the network, untouched.
 
    Push: the payload is {"title", "body", "url", "tag"} (no answer text or names; the
@@ -21,8 +21,9 @@ self.addEventListener("install", (event) => {
   event.waitUntil(
     caches.open(SHELL_CACHE)
       .then((cache) =>
-        // Fetched without cookies and past the HTTP cache, so the copies are fresh and anonymous.
-        cache.addAll(SHELL.map((url) => new Request(url, { cache: "reload", credentials: "omit" })))
+        // Fetched without cookies, so the copies are anonymous. Static names carry a hash of their
+        // content and never change, so what the page itself just loaded is reused from the HTTP cache.
+        cache.addAll(SHELL.map((url) => new Request(url, { credentials: "omit" })))
       )
       .then(() => self.skipWaiting())
   );

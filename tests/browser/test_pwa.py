@@ -33,6 +33,13 @@ def fetch(url: str):
         return response.status, dict(response.headers), response.read()
 
 
+def stylesheet_url(html: str) -> str:
+    """The page's stylesheet link: /static/css/app.<content hash>.css"""
+    found = re.search(r'<link rel="stylesheet" href="(/static/css/app\.[0-9a-f]{12}\.css)">', html)
+    assert found, "no fingerprinted stylesheet link"
+    return found.group(1)
+
+
 def png_size(data: bytes) -> tuple[int, int]:
     """Width and height from a PNG's IHDR chunk."""
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
@@ -120,9 +127,12 @@ def test_manifest_and_icons(live_server):
     assert manifest["id"] == "/" and manifest["start_url"] == "/today" and manifest["scope"] == "/"
     assert manifest["display"] == "standalone"
     assert manifest["description"]
-    css = fetch(base + "/static/css/app.css")[2].decode()
-    assert f"--accent: {manifest['theme_color']};" in css
-    assert f"--bg: {manifest['background_color']};" in css
+    # The stylesheet is served minified under its fingerprinted name (static_assets.py).
+    home = fetch(base + "/")[2].decode()
+    css_url = stylesheet_url(home)
+    css = fetch(base + css_url)[2].decode().replace(" ", "")
+    assert f"--accent:{manifest['theme_color']};" in css
+    assert f"--bg:{manifest['background_color']};" in css
 
     by_purpose: dict[str, set[str]] = {}
     for icon in manifest["icons"]:
@@ -136,7 +146,6 @@ def test_manifest_and_icons(live_server):
     assert {"192x192", "512x512"} <= by_purpose["any"]
     assert "512x512" in by_purpose["maskable"]
 
-    home = fetch(base + "/")[2].decode()
     assert '<link rel="manifest" href="/manifest.webmanifest">' in home
     touch = re.search(r'<link rel="apple-touch-icon" href="([^"]+)">', home)
     assert touch, "no apple-touch-icon link"
@@ -195,9 +204,10 @@ def test_offline_page_and_nothing_personal_cached(live_server, phone):
     )
     assert statuses == [200, 200]
 
+    css_url = stylesheet_url(page.content())
     context.set_offline(True)
     css_responses = []
-    page.on("response", lambda r: css_responses.append(r) if r.url.endswith("/static/css/app.css") else None)
+    page.on("response", lambda r: css_responses.append(r) if r.url == base + css_url else None)
     page.goto(base + "/history?offline-check")
     expect(page.get_by_role("heading", level=1)).to_have_text("You're offline")
     expect(page.locator("nav.site-nav")).to_have_count(0)
@@ -214,7 +224,7 @@ def test_offline_page_and_nothing_personal_cached(live_server, phone):
     assert cached, "the service worker cached nothing"
     assert all(name.startswith("attune-shell-") for name in cached), cached
     urls = [url for urls in cached.values() for url in urls]
-    assert "/offline" in urls and "/static/css/app.css" in urls
+    assert "/offline" in urls and css_url in urls
     unexpected = [url for url in urls if not (url.startswith("/static/") or url == "/offline")]
     assert not unexpected, f"the service worker cached personal pages or API responses: {unexpected}"
 
