@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 
-.PHONY: run test install install-dev
+.PHONY: run test demo install install-dev
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ run: $(VENV)/.runtime
 	$(FLASK) scheduler & scheduler=$$!; \
 	trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port $${PORT:-5000}
+
+# A demo couple with three weeks of history and one-time sign-in links for both partners and their
+# therapist (development only). Run it beside `make run`; the links use $PORT too.
+demo: $(VENV)/.runtime
+	$(FLASK) db upgrade
+	$(FLASK) demo
 
 test: $(VENV)/.dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -20,6 +20,7 @@ from blueprints.auth import bp as auth_bp
 from blueprints.auth.session import load_user, unauthorized
 from blueprints.checkins import bp as checkins_bp
 from blueprints.couple import bp as couple_bp
+from blueprints.demo import bp as demo_bp
 from blueprints.home import bp as home_bp
 from blueprints.journal import bp as journal_bp
 from blueprints.moments import bp as moments_bp
@@ -100,6 +101,8 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (home_bp, auth_bp, couple_bp, prompts_bp, checkins_bp, settings_bp, therapist_bp, pwa_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(repair_bp)
+    if app.config["ATTUNE_ENV"] != "production":
+        app.register_blueprint(demo_bp)  # the sign-in links `flask demo` prints; never in production
     app.register_blueprint(journal_bp)
     app.register_blueprint(moments_bp)
     api.register_blueprint(api_bp)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import click
-from flask import Flask, current_app
+from flask import Flask, current_app, url_for
 from flask.cli import with_appcontext
 
 from database import writing
 from extensions import db
 from jobs import scheduler
+from models import User
 from services.accounts import mail
 from services.delivery import delivery, library
+from services.demo import seed, sign_in
 from services.notifications.push import PushSender
 
 
@@ -68,9 +71,39 @@ def send_mail_command():
     click.echo(f"Mail: {report.sent} sent, {report.retried} to retry, {report.failed} failed.")
 
 
+@click.command("demo")
+@with_appcontext
+def demo_command():
+    """Create a demo couple with three weeks of history, and print one-time sign-in links (development only)."""
+    if current_app.config["ATTUNE_ENV"] == "production":
+        raise click.ClickException("flask demo is for development only; ATTUNE_ENV is production.")
+    with writing():
+        library.load_library(current_app.config["PROMPT_LIBRARY_PATH"])
+        people = seed.create_demo_couple()
+        tokens = {
+            name: sign_in.issue(db.session.get(User, user_id))
+            for name, user_id in (
+                ("Alex", people.alex_id),
+                ("Sam", people.sam_id),
+                ("Dr Rivera (therapist)", people.therapist_id),
+            )
+        }
+        db.session.commit()
+    base = os.environ.get("ATTUNE_BASE_URL") or f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
+    with current_app.test_request_context(base_url=base):
+        links = {name: url_for("demo.sign_in_link", token=token, _external=True) for name, token in tokens.items()}
+    click.echo(f"Demo couple Alex and Sam: {people.conversations} conversations over three weeks, three check-ins,")
+    click.echo("today's prompt waiting, and a therapist they both let see their progress.")
+    click.echo(f"One-time sign-in links (each works once, for {int(sign_in.LINK_AGE.total_seconds() // 60)} minutes;")
+    click.echo("open each in its own window or private window):")
+    for name, link in links.items():
+        click.echo(f"  {name}: {link}")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(load_prompts_command)
     app.cli.add_command(deliver_due_command)
     app.cli.add_command(scheduler_command)
     app.cli.add_command(send_pushes_command)
     app.cli.add_command(send_mail_command)
+    app.cli.add_command(demo_command)

@@ -105,8 +105,15 @@ def build(app: Flask, sender: PushSender | None = None) -> BlockingScheduler:
     return scheduler
 
 
+def quiet_apscheduler(app: Flask) -> None:
+    """APScheduler logs two INFO lines per job run (about 66 a minute here), burying the lines that
+    matter, such as a development mail's link; its warnings and errors (a missed run, a failed job) stay."""
+    logging.getLogger("apscheduler").setLevel(app.config["APSCHEDULER_LOG_LEVEL"])
+
+
 def run(app: Flask) -> None:
     """Run until SIGTERM or Ctrl-C, finishing the jobs in progress."""
+    quiet_apscheduler(app)
     sender = PushSender(app)
     scheduler = build(app, sender)
 
