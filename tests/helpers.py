@@ -25,6 +25,7 @@ from services.accounts import accounts
 from services.accounts.accounts import RegistrationClaim
 from services.conversation import conversation
 from services.couples import pairing
+from services.notifications import devices, vapid
 
 PASSWORD = "quiet harbour lantern"
 _counter = itertools.count(1)
@@ -208,3 +209,26 @@ def bulk_pairs(app: Flask, n: int, *, prefix: str = "bulk") -> list[Pair]:
         )
         for i in range(n)
     ]
+
+
+def logged_in(app: Flask, person: Person) -> FlaskClient:
+    """A new client (one browser) logged in as person through the real login form."""
+    client = app.test_client()
+    AuthActions(client).login_as(person)
+    return client
+
+
+def push_device(app: Flask, factory: Factory, push, person: Person, label: str = "Test phone") -> tuple[dict, int]:
+    """Subscribe a person's (simulated) browser to the loopback push service, as the page would."""
+    key = vapid.application_server_key(app.extensions["attune.vapid"])
+    subscription = push.subscribe(key)
+    with factory.session():
+        row = devices.subscribe(
+            factory.load(person),
+            subscription["endpoint"],
+            subscription["keys"]["p256dh"],
+            subscription["keys"]["auth"],
+            label,
+        )
+        row_id = row.id
+    return subscription, row_id

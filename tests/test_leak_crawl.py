@@ -18,7 +18,7 @@ from extensions import db
 from models import Couple, Invite, Reflection
 from services.checkins import checkins
 from tests.crawl import crawl
-from tests.helpers import PASSWORD
+from tests.helpers import logged_in
 
 
 @pytest.fixture
@@ -41,18 +41,11 @@ def planted(factory, app):
     return pair, stranger, other_pair, canary, {"instance": pair.first_prompt_id, "reflection": 1, "token": token}
 
 
-def _client(app, person):
-    client = app.test_client()
-    response = client.post("/login", data={"email": person.email, "password": PASSWORD})
-    assert response.status_code == 302
-    return client
-
-
 def test_sealed_answer_never_reaches_partner_or_stranger(app, planted, factory):
     pair, stranger, other_pair, canary, ids = planted
-    partner = _client(app, pair.a)
-    outsider = _client(app, stranger)
-    other_couple = _client(app, other_pair.a)
+    partner = logged_in(app, pair.a)
+    outsider = logged_in(app, stranger)
+    other_couple = logged_in(app, other_pair.a)
     anonymous = app.test_client()
     crawled = crawl(app, partner, ids, canary, participating_ok=False)
     assert len(crawled) > 100

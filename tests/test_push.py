@@ -20,6 +20,7 @@ from models import PushMessage, PushSubscription
 from services.conversation import conversation
 from services.notifications import devices, vapid
 from services.notifications.push import PushSender
+from tests.helpers import push_device
 from tests.push_service import PushService
 
 SECRET_WORDS = "my secret words about us"
@@ -38,22 +39,6 @@ def sender(app):
     sender.close()
 
 
-def device(app, factory, push, person, label="Test phone"):
-    """Subscribe a person's (simulated) browser to the loopback push service, as the page would."""
-    key = vapid.application_server_key(app.extensions["attune.vapid"])
-    subscription = push.subscribe(key)
-    with factory.session():
-        row = devices.subscribe(
-            factory.load(person),
-            subscription["endpoint"],
-            subscription["keys"]["p256dh"],
-            subscription["keys"]["auth"],
-            label,
-        )
-        row_id = row.id
-    return subscription, row_id
-
-
 def messages(app, **where):
     with app.app_context():
         query = sa.select(PushMessage)
@@ -64,8 +49,8 @@ def messages(app, **where):
 
 def test_partner_answered_and_reveal_arrive_decrypted_without_words_or_names(app, factory, push, sender):
     pair = factory.pair()
-    alex_sub, _ = device(app, factory, push, pair.a)
-    sam_sub, _ = device(app, factory, push, pair.b)
+    alex_sub, _ = push_device(app, factory, push, pair.a)
+    sam_sub, _ = push_device(app, factory, push, pair.b)
     factory.answer(pair.a, pair.first_prompt_id, SECRET_WORDS)
     report = sender.drain()
     assert report.sent == 1
@@ -89,7 +74,7 @@ def test_partner_answered_and_reveal_arrive_decrypted_without_words_or_names(app
 
 def test_an_edit_does_not_notify_again(app, factory, push, sender):
     pair = factory.pair()
-    sam_sub, _ = device(app, factory, push, pair.b)
+    sam_sub, _ = push_device(app, factory, push, pair.b)
     factory.answer(pair.a, pair.first_prompt_id, "first")
     factory.answer(pair.a, pair.first_prompt_id, "second")
     sender.drain()
@@ -98,8 +83,8 @@ def test_an_edit_does_not_notify_again(app, factory, push, sender):
 
 def test_every_device_gets_it_and_each_message_is_sent_once(app, factory, push, sender):
     pair = factory.pair()
-    phone, _ = device(app, factory, push, pair.b, "Phone")
-    tablet, _ = device(app, factory, push, pair.b, "Tablet")
+    phone, _ = push_device(app, factory, push, pair.b, "Phone")
+    tablet, _ = push_device(app, factory, push, pair.b, "Tablet")
     factory.answer(pair.a, pair.first_prompt_id, "hello")
     sender.drain()
     sender.drain()
@@ -110,7 +95,7 @@ def test_every_device_gets_it_and_each_message_is_sent_once(app, factory, push, 
 
 def test_discreet_mode_shows_one_neutral_line(app, factory, push, sender):
     pair = factory.pair()
-    sam_sub, _ = device(app, factory, push, pair.b)
+    sam_sub, _ = push_device(app, factory, push, pair.b)
     with factory.session():
         factory.load(pair.b).discreet = True
     factory.answer(pair.a, pair.first_prompt_id, "hello")
@@ -126,7 +111,7 @@ def test_discreet_mode_shows_one_neutral_line(app, factory, push, sender):
 
 def test_switched_off_kinds_are_not_queued(app, factory, push, sender):
     pair = factory.pair()
-    device(app, factory, push, pair.b)
+    push_device(app, factory, push, pair.b)
     with factory.session():
         factory.load(pair.b).notify_partner_answered = False
     factory.answer(pair.a, pair.first_prompt_id, "hello")
@@ -135,7 +120,7 @@ def test_switched_off_kinds_are_not_queued(app, factory, push, sender):
 
 def test_gone_subscriptions_are_deleted_and_never_retried(app, factory, push, sender):
     pair = factory.pair()
-    sam_sub, row_id = device(app, factory, push, pair.b)
+    sam_sub, row_id = push_device(app, factory, push, pair.b)
     push.unsubscribe(sam_sub["endpoint"])
     factory.answer(pair.a, pair.first_prompt_id, "hello")
     report = sender.drain()
@@ -152,7 +137,7 @@ def test_gone_subscriptions_are_deleted_and_never_retried(app, factory, push, se
 @pytest.mark.parametrize("status", [404, 410])
 def test_404_and_410_both_remove(app, factory, push, sender, status):
     pair = factory.pair()
-    sam_sub, row_id = device(app, factory, push, pair.b)
+    sam_sub, row_id = push_device(app, factory, push, pair.b)
     push.fail_next(sam_sub["endpoint"], status)
     factory.answer(pair.a, pair.first_prompt_id, "hello")
     sender.drain()
@@ -162,7 +147,7 @@ def test_404_and_410_both_remove(app, factory, push, sender, status):
 
 def test_429_is_retried_after_retry_after(app, factory, push, sender):
     pair = factory.pair()
-    sam_sub, _ = device(app, factory, push, pair.b)
+    sam_sub, _ = push_device(app, factory, push, pair.b)
     push.fail_next(sam_sub["endpoint"], 429, {"Retry-After": "120"})
     factory.answer(pair.a, pair.first_prompt_id, "hello")
     before = datetime.now(UTC)
@@ -182,7 +167,7 @@ def test_5xx_backs_off_and_gives_up_eventually(app, factory, push, sender):
     from services.notifications.push import MAX_ATTEMPTS
 
     pair = factory.pair()
-    sam_sub, _ = device(app, factory, push, pair.b)
+    sam_sub, _ = push_device(app, factory, push, pair.b)
     push.fail_next(sam_sub["endpoint"], 503, times=MAX_ATTEMPTS)
     factory.answer(pair.a, pair.first_prompt_id, "hello")
     waits = []
@@ -202,7 +187,7 @@ def test_5xx_backs_off_and_gives_up_eventually(app, factory, push, sender):
 
 def test_401_is_logged_as_a_configuration_error(app, factory, push, sender, caplog):
     pair = factory.pair()
-    sam_sub, _ = device(app, factory, push, pair.b)
+    sam_sub, _ = push_device(app, factory, push, pair.b)
     push.fail_next(sam_sub["endpoint"], 401)
     factory.answer(pair.a, pair.first_prompt_id, "hello")
     with caplog.at_level(logging.ERROR, logger="attune.push"):
@@ -213,7 +198,7 @@ def test_401_is_logged_as_a_configuration_error(app, factory, push, sender, capl
 
 def test_quiet_hours_hold_notifications_until_they_end(app, factory, push, sender):
     pair = factory.pair()
-    sam_sub, _ = device(app, factory, push, pair.b)
+    sam_sub, _ = push_device(app, factory, push, pair.b)
     with factory.session():
         sam = factory.load(pair.b)
         sam.timezone, sam.quiet_start, sam.quiet_end = "Asia/Tokyo", time(22, 0), time(7, 0)
@@ -232,8 +217,8 @@ def test_quiet_hours_hold_notifications_until_they_end(app, factory, push, sende
 
 def test_reflections_notify_the_speaker_and_partly_notifies_the_listener(app, factory, push, sender):
     pair = factory.pair()
-    alex_sub, _ = device(app, factory, push, pair.a)
-    sam_sub, _ = device(app, factory, push, pair.b)
+    alex_sub, _ = push_device(app, factory, push, pair.a)
+    sam_sub, _ = push_device(app, factory, push, pair.b)
     instance = factory.reveal(pair)
     sender.drain()
     push.clear()
@@ -254,7 +239,7 @@ def test_two_senders_at_once_send_each_message_once(app, factory, push):
     pairs = [factory.pair(factory.user(), factory.user()) for _ in range(12)]
     endpoints = []
     for pair in pairs:
-        endpoints.append(device(app, factory, push, pair.b)[0]["endpoint"])
+        endpoints.append(push_device(app, factory, push, pair.b)[0]["endpoint"])
         factory.answer(pair.a, pair.first_prompt_id, "hello")
     senders = [PushSender(app, workers=4, batch=3) for _ in range(2)]
     try:
@@ -273,7 +258,7 @@ def test_a_slow_push_service_never_outlasts_the_lease(make_app, factory, push):
     pairs = [factory.pair(factory.user(), factory.user()) for _ in range(6)]
     endpoints = []
     for pair in pairs:
-        endpoints.append(device(app, factory, push, pair.b)[0]["endpoint"])
+        endpoints.append(push_device(app, factory, push, pair.b)[0]["endpoint"])
         factory.answer(pair.a, pair.first_prompt_id, "hello")
     push.delay = 0.3
     sender = PushSender(app, workers=1, batch=6)
@@ -290,7 +275,7 @@ def test_a_slow_push_service_never_outlasts_the_lease(make_app, factory, push):
 def test_a_request_that_hangs_times_out_and_is_retried(make_app, factory, push):
     app = make_app(PUSH_LEASE_SECONDS=2)  # a quarter of the lease: 0.5 s per request
     pair = factory.pair()
-    device(app, factory, push, pair.b)
+    push_device(app, factory, push, pair.b)
     factory.answer(pair.a, pair.first_prompt_id, "hello")
     push.delay = 1.5
     sender = PushSender(app, workers=2)
@@ -306,7 +291,7 @@ def test_a_request_that_hangs_times_out_and_is_retried(make_app, factory, push):
 
 def test_devices_are_listed_and_removable_from_settings(app, factory, push, client, auth):
     pair = factory.pair()
-    _, row_id = device(app, factory, push, pair.b, "Pixel phone")
+    _, row_id = push_device(app, factory, push, pair.b, "Pixel phone")
     auth.login_as(pair.b)
     page = client.get("/settings").get_data(as_text=True)
     assert "Pixel phone" in page and "data-vapid-key" in page

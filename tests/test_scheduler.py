@@ -15,8 +15,8 @@ from extensions import db
 from jobs import scheduler
 from models import Couple, PromptInstance, PushMessage, User
 from services.delivery import delivery
+from tests.helpers import push_device
 from tests.push_service import PushService
-from tests.test_push import device
 
 UTC = UTC
 
@@ -209,8 +209,8 @@ def test_new_prompt_notifications_are_queued_once_per_device(app, factory):
     pair = factory.pair()
     reveal_all(factory, pair)
     with PushService() as push:
-        device(app, factory, push, pair.a)
-        device(app, factory, push, pair.b)
+        push_device(app, factory, push, pair.a)
+        push_device(app, factory, push, pair.b)
         due = datetime(2026, 8, 2, 19, tzinfo=UTC)
         set_schedule(factory, pair, "UTC", (19, 0), first_due=due)
         with at(due + timedelta(seconds=5)):
@@ -225,8 +225,8 @@ def test_one_gentle_reminder_for_the_partner_who_has_not_answered(app, factory):
     pair = factory.pair()
     reveal_all(factory, pair)
     with PushService() as push:
-        device(app, factory, push, pair.a)
-        device(app, factory, push, pair.b)
+        push_device(app, factory, push, pair.a)
+        push_device(app, factory, push, pair.b)
         due = datetime(2026, 8, 3, 19, tzinfo=UTC)
         set_schedule(factory, pair, "UTC", (19, 0), first_due=due)
         with at(due):
@@ -253,8 +253,8 @@ def test_reminders_switched_off_or_quiet(app, factory):
     pair = factory.pair()
     reveal_all(factory, pair)
     with PushService() as push:
-        device(app, factory, push, pair.a)
-        device(app, factory, push, pair.b)
+        push_device(app, factory, push, pair.a)
+        push_device(app, factory, push, pair.b)
         with factory.session():
             factory.load(pair.a).notify_reminder = False
             sam = factory.load(pair.b)
