@@ -54,6 +54,7 @@ def test_the_whole_walk_through_the_pages(app, factory):
     response = b.post(f"{url}/answer", data={"answer": "commitment", "commitment": "I'll tell you before I go"})
     assert response.status_code == 302
     assert "You walked through this together" in page_text(a.get(url))
+    assert "TOPIC-CANARY" in page_text(b.get("/history"))  # ended conversations are in History
     with app.app_context():
         kid = db.session.scalar(sa.select(Commitment.id))
     assert b.post(f"/repair/commitments/{kid}/moments", data={"note": "Told you at noon"}).status_code == 302
@@ -102,6 +103,8 @@ def test_therapist_sees_repair_work_only_within_scope_and_logged(app, factory):
     with app.app_context():
         kinds = db.session.scalars(sa.select(AccessEntry.kind)).all()
     assert kinds.count("repair") == 2
+    assert "Repair conversations and commitments" in page_text(a.get("/settings"))  # the couple reads the log
+    assert f"/therapist/couples/{link_id}/repair" in page_text(t.get(f"/therapist/couples/{link_id}"))
     # A partner never reaches the therapist page; a therapist never reaches a couple's repair pages.
     assert a.get(f"/therapist/couples/{link_id}/repair").status_code == 404
     assert t.get(f"/repair/{cid}").status_code == 404

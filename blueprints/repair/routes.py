@@ -37,12 +37,15 @@ def require_role():
 
 @bp.app_context_processor
 def repair_helpers():
-    """What Today's repair card reads, fetched only when the card is rendered (and cached with the page)."""
+    """What Today's repair card and History's list read, fetched only when they are rendered."""
 
     def repair_today():
         return conversations.live_for(current_user) if current_user.is_authenticated else None
 
-    return {"repair_today": repair_today}
+    def repair_history():
+        return conversations.history_for(current_user) if current_user.is_authenticated else []
+
+    return {"repair_today": repair_today, "repair_history": repair_history}
 
 
 def _back(conversation_id: int):
