@@ -22,10 +22,14 @@
   var ENDPOINTS = {
     answer: { method: "PUT", path: function (id) { return "/api/v1/prompts/" + id + "/answer"; } },
     reflection: { method: "POST", path: function (id) { return "/api/v1/prompts/" + id + "/reflections"; } },
-    journal: { method: "POST", path: function () { return "/api/v1/journal"; } }
+    journal: { method: "POST", path: function () { return "/api/v1/journal"; } },
+    "repair-reflect": { method: "POST", path: function (id) { return "/api/v1/repair/" + id + "/reflect"; } },
+    "repair-acknowledge": { method: "POST", path: function (id) { return "/api/v1/repair/" + id + "/acknowledge"; } }
   };
   var NOUNS = { answer: ["answer", "answers"], reflection: ["reflection", "reflections"],
-                journal: ["journal entry", "journal entries"] };
+                journal: ["journal entry", "journal entries"],
+                "repair-reflect": ["reflection", "reflections"],
+                "repair-acknowledge": ["acknowledgement", "acknowledgements"] };
 
   function meta(name) {
     var element = document.querySelector('meta[name="' + name + '"]');
@@ -73,7 +77,7 @@
   function writeQueue(queue) { if (queue.length) write(userKey("queue"), queue); else remove(userKey("queue")); }
 
   function parseKey(name) {
-    var match = /^(answer|reflection|response|journal):(\d+|new)$/.exec(name || "");
+    var match = /^(answer|reflection|response|journal|repair-reflect|repair-acknowledge):(\d+|new)$/.exec(name || "");
     return match ? { kind: match[1], id: match[2] } : { kind: null, id: null };
   }
 
@@ -93,12 +97,16 @@
   }
 
   function pendingSentence(queue) {
-    var counts = { answer: 0, reflection: 0, journal: 0 };
-    queue.forEach(function (item) { if (counts[item.kind] !== undefined) counts[item.kind] += 1; });
+    var counts = { answer: 0, reflection: 0, journal: 0, "repair-acknowledge": 0 };
+    queue.forEach(function (item) {
+      var kind = item.kind === "repair-reflect" ? "reflection" : item.kind;
+      if (counts[kind] !== undefined) counts[kind] += 1;
+    });
     var parts = [];
     if (counts.answer) parts.push(plural(counts.answer, "answer"));
     if (counts.reflection) parts.push(plural(counts.reflection, "reflection"));
     if (counts.journal) parts.push(plural(counts.journal, "journal"));
+    if (counts["repair-acknowledge"]) parts.push(plural(counts["repair-acknowledge"], "repair-acknowledge"));
     if (!parts.length) return "";
     var one = queue.length === 1;
     return parts.join(" and ") + (one ? " is" : " are") + " waiting to be sent \u2014 " +

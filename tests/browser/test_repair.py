@@ -8,6 +8,7 @@ and Alex says "I noticed". Screenshots of each screen go to test-artifacts/.
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -86,7 +87,16 @@ def test_a_repair_conversation_on_two_phones(live_server, phone):
     b.get_by_role("button", name="It sounds like you felt …").click()
     b.get_by_role("textbox", name="What you heard", exact=True).press_sequentially("alone at the party.")
     screen(b, "07-step-2-reflect")
+    # Sam's phone loses its connection: the reflection waits on the phone and is sent once it is back.
+    sam.context.set_offline(True)
     send(b, "Share what I heard")
+    expect(b.get_by_text("Waiting to be sent.")).to_be_visible()
+    sam.context.set_offline(False)
+    for _ in range(40):
+        a.reload()
+        if a.get_by_role("heading", name="Did that feel heard?").count():
+            break
+        time.sleep(0.25)
     a.reload()
     screen(a, "08-step-3-heard")
     a.get_by_label("Partly — here's what I'd add").check()
