@@ -1,6 +1,6 @@
 """The private journal (issue 12): private by default and by design, shared one entry at a time.
 
-Canaries sit in an entry's words and in a sealed check-in's worry; the crawl
+Canaries sit in an entry's words, a sealed check-in's worry and a reassurance line; the crawl
 walks every route (and the export) as the partner, a stranger, another
 couple and a therapist in each scope. The partner's pages are byte-identical
 whether the author has written nothing or fifty tagged entries.
@@ -21,6 +21,7 @@ from models import AccessEntry, Couple, Invite, JournalEntry, Membership
 from services.checkins import checkins
 from services.common.errors import Conflict, Invalid, NotFound
 from services.journal import journal
+from services.moments import reassurance
 from services.therapist import links
 from tests.crawl import crawl
 from tests.helpers import PASSWORD, page_text
@@ -208,23 +209,29 @@ def planted(app, factory):
                 "need": "n",
             },
         )
+    # A reaches out: the line is shared with B (and so is B's to see), and with nobody else.
+    line = f"LINE-{uuid.uuid4().hex}"
+    with factory.session():
+        request_id = reassurance.send(factory.load(pair.a), f"Hard moment {line}").id
     link_id = _link(factory, pair, therapist)
     with app.app_context():
         token = db.session.scalar(sa.select(Invite.token))
-    ids = {"instance": pair.first_prompt_id, "reflection": 1, "token": token, "more": (*entries, link_id)}
-    return pair, stranger, other_pair, therapist, canary, ids, entries, link_id
+    ids = {"instance": pair.first_prompt_id, "reflection": 1, "token": token, "more": (*entries, link_id, request_id)}
+    return pair, stranger, other_pair, therapist, (canary, line), ids, entries, link_id
 
 
 def test_the_journal_and_the_worry_never_reach_anyone_else(app, factory, planted):
-    pair, stranger, other_pair, therapist, canary, ids, entries, link_id = planted
+    pair, stranger, other_pair, therapist, (canary, line), ids, entries, link_id = planted
+    everything = (canary, line)
     partner = _client(app, pair.b)
     # The partner's walk must not end or change the therapist link the later walks need.
     keep_therapist = frozenset({"settings.therapist", "settings.revoke", "settings.end_link"})
     crawl(app, partner, ids, canary, participating_ok=False, skip=keep_therapist)
     assert canary not in partner.get("/account/export.json").get_data(as_text=True)
+    assert line in partner.get(f"/moments/requests/{ids['more'][-1]}").get_data(as_text=True)  # sent to B
     for person in (stranger, other_pair.a):
-        crawl(app, _client(app, person), ids, canary, participating_ok=True)
-    crawl(app, app.test_client(), ids, canary, participating_ok=True)
+        crawl(app, _client(app, person), ids, everything, participating_ok=True)
+    crawl(app, app.test_client(), ids, everything, participating_ok=True)
     keep_link = frozenset({"therapist.end"})
     for scope in (None, "progress", "conversations"):
         if scope:
@@ -232,7 +239,7 @@ def test_the_journal_and_the_worry_never_reach_anyone_else(app, factory, planted
                 with factory.session():
                     links.consent(factory.load(person), link_id, scope)
         doctor = _client(app, therapist)
-        crawl(app, doctor, ids, canary, participating_ok=True, skip=keep_link)
+        crawl(app, doctor, ids, everything, participating_ok=True, skip=keep_link)
         assert canary not in doctor.get(f"/therapist/couples/{link_id}/export.json").get_data(as_text=True)
 
     # A shares one entry with B: B (only B) reads it; the other entry stays A's.
@@ -242,8 +249,8 @@ def test_the_journal_and_the_worry_never_reach_anyone_else(app, factory, planted
     assert partner.get(f"/journal/shared/{entries[0]}").status_code == 404
     assert "My private entry" not in partner.get("/journal/shared").get_data(as_text=True)
     for person in (stranger, other_pair.a):
-        crawl(app, _client(app, person), ids, canary, participating_ok=True)
-    crawl(app, _client(app, therapist), ids, canary, participating_ok=True, skip=keep_link)
+        crawl(app, _client(app, person), ids, everything, participating_ok=True)
+    crawl(app, _client(app, therapist), ids, everything, participating_ok=True, skip=keep_link)
 
 
 # Byte-identical pages for the partner -------------------------------------------------------
@@ -300,3 +307,24 @@ def test_a_therapist_account_has_no_journal(app, factory):
     assert client.post("/api/v1/journal", json={"body": "x"}).status_code == 404
     with pytest.raises(NotFound), factory.session():
         journal.write(factory.load(therapist), "x")
+
+
+def test_my_journal_is_in_my_export_and_goes_with_my_account(app, factory, client, auth):
+    from models import ReassuranceRequest
+    from services.accounts import data_rights
+    from services.moments import reassurance
+
+    pair = factory.pair()
+    secret = f"MINE-{uuid.uuid4().hex}"
+    _write(factory, pair.a, f"Kept {secret}", "care")
+    with factory.session():
+        reassurance.send(factory.load(pair.a), f"Line {secret}")
+    auth.login_as(pair.a)
+    exported = client.get("/account/export.json").get_json()
+    assert [e["tag"] for e in exported["journal"]] == ["care"] and secret in exported["journal"][0]["body"]
+    assert exported["reassurance_requests"][0]["by"] == "me"
+    with factory.session():
+        data_rights.delete_account(factory.load(pair.a))
+    with factory.session():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(JournalEntry)) == 0
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ReassuranceRequest)) == 0

@@ -42,6 +42,7 @@ from models import (
     utcnow,
 )
 from services.couples import intake, pairing, versions
+from services.journal import data as journal_data
 from services.notifications import notify
 from services.repair import data as repair_data
 
@@ -75,6 +76,8 @@ def export(user: User) -> dict[str, Any]:
             )
         ],
     }
+    data["journal"] = journal_data.export_journal(user)  # my own entries: in no one else's export
+    data["reassurance_requests"] = journal_data.export_reassurance(user)
     own_intake = intake.export(user)  # the person's own first-run answers: in no one else's export
     if own_intake is not None:
         data["intake"] = own_intake
@@ -327,6 +330,7 @@ def delete_account(user: User) -> None:
     delete(Answer, Answer.user_id == uid)
     delete(CheckIn, CheckIn.user_id == uid)
     repair_data.delete(uid)
+    journal_data.delete(uid)
     # Devices and logins.
     subscriptions = sa.select(PushSubscription.id).where(PushSubscription.user_id == uid).scalar_subquery()
     delete(PushMessage, PushMessage.subscription_id.in_(subscriptions))

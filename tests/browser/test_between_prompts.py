@@ -1,0 +1,177 @@
+"""Between prompts, in Chromium at phone size (issue 12): the journal offline, sharing one entry,
+a hard moment answered with a quick reply, and a check-in whose safety score the partner never sees.
+axe runs on every screen; screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import Page, expect
+
+from extensions import db
+from models import Couple, JournalEntry, ReassuranceRequest
+from tests.browser.conftest import assert_accessible, log_in, save_screenshot
+from tests.browser.test_pwa import wait_for_controller
+from tests.helpers import Factory
+
+pytestmark = pytest.mark.browser
+
+ENTRY = "The car park at the station brought it all back today.\nI noticed my chest tighten 🌧"
+
+
+def check_page(page: Page, label: str) -> None:
+    """No axe violations, and nothing wider than the phone."""
+    assert_accessible(page, label)
+    scroll_width, inner_width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert scroll_width <= inner_width, f"{label}: the page scrolls sideways ({scroll_width} > {inner_width})"
+
+
+def _rows(app, model, *where):
+    with app.app_context():
+        rows = db.session.scalars(sa.select(model).where(*where)).all()
+        db.session.expunge_all()
+        db.session.remove()
+        return rows
+
+
+def test_a_journal_entry_written_offline_is_stored_once_online_then_shared(live_server, phone):
+    base = live_server.url
+    pair = Factory(live_server.app).pair()
+    alex = phone("Alex")
+    page, context = alex.page, alex.context
+    log_in(page, base, pair.a.email)
+    wait_for_controller(page)
+    page.goto(base + "/journal")
+    check_page(page, "journal (empty)")
+    page.get_by_label("What's on your mind").fill(ENTRY)
+    page.get_by_role("group", name="Tag it (if you like)").get_by_label("A trigger").check()
+    page.wait_for_timeout(700)
+
+    context.set_offline(True)
+    page.get_by_role("button", name="Save to my journal").click()
+    expect(page.locator("#sync-status")).to_contain_text("1 journal entry is waiting to be sent")
+    assert _rows(live_server.app, JournalEntry) == []
+    save_screenshot(page, "journal-offline.png")
+
+    context.set_offline(False)
+    expect(page.locator("#sync-status")).to_contain_text("Your journal entry was sent and saved.")
+    page.wait_for_timeout(500)
+    [entry] = _rows(live_server.app, JournalEntry)
+    assert (entry.body, entry.tag, entry.user_id) == (ENTRY, "trigger", pair.a.id)
+    expect(page.get_by_role("link", name=re.compile("A trigger"))).to_be_visible()
+    check_page(page, "journal (one entry)")
+
+    # Share this one entry with Sam.
+    page.get_by_role("link", name=re.compile("A trigger")).click()
+    check_page(page, "journal entry")
+    page.get_by_role("button", name="Share this entry with my partner").click()
+    expect(page.get_by_text("Shared with your partner on")).to_be_visible()
+    save_screenshot(page, "journal-entry-shared.png", full_page=True)
+
+    sam = phone("Sam")
+    log_in(sam.page, base, pair.b.email)
+    sam.page.goto(base + "/journal/shared")
+    check_page(sam.page, "shared with you (list)")
+    sam.page.get_by_role("link", name=re.compile("Shared on")).click()
+    expect(sam.page.get_by_text("The car park at the station")).to_be_visible()
+    expect(sam.page.get_by_text("How to listen to this")).to_be_visible()
+    check_page(sam.page, "a shared entry")
+    save_screenshot(sam.page, "journal-shared-with-partner.png", full_page=True)
+    alex.assert_no_problems()
+    sam.assert_no_problems()
+
+
+def test_a_hard_moment_with_a_reassurance_request_answered_by_a_quick_reply(live_server, phone):
+    base = live_server.url
+    pair = Factory(live_server.app).pair()
+    alex, sam = phone("Alex"), phone("Sam")
+    log_in(alex.page, base, pair.a.email)
+    alex.page.get_by_role("link", name="I'm having a hard moment").click()
+    expect(alex.page.get_by_role("heading", level=1)).to_have_text("You're having a hard moment")
+    check_page(alex.page, "hard moment")
+    save_screenshot(alex.page, "hard-moment.png", full_page=True)
+    alex.page.emulate_media(reduced_motion="reduce")
+    animation = alex.page.evaluate("getComputedStyle(document.querySelector('.breathe-circle')).animationName")
+    assert animation == "none", "the breathing circle must keep still under prefers-reduced-motion"
+    alex.page.emulate_media(reduced_motion="no-preference")
+
+    alex.page.get_by_label("A few words for your partner (if you like)").fill(
+        "I'm having a hard moment about the trip. I need to hear that we're okay."
+    )
+    alex.page.get_by_role("button", name="Ask for reassurance").click()
+    expect(alex.page.get_by_text("Your partner will see it when they next open Attune.")).to_be_visible()
+    check_page(alex.page, "reassurance sent")
+    [request] = _rows(live_server.app, ReassuranceRequest)
+
+    log_in(sam.page, base, pair.b.email)
+    sam.page.goto(base + "/moments")
+    sam.page.get_by_role("link", name=re.compile("Answer them")).click()
+    expect(sam.page.get_by_text("about the trip")).to_be_visible()
+    expect(sam.page.get_by_text("Don't defend or explain.")).to_be_visible()
+    check_page(sam.page, "partner's request")
+    save_screenshot(sam.page, "reassurance-request.png", full_page=True)
+    sam.page.get_by_role("button", name="I'm here.").click()
+    expect(sam.page.get_by_text("You answered: I'm here.")).to_be_visible()
+    check_page(sam.page, "request answered")
+
+    alex.page.goto(base + f"/moments/sent/{request.id}")
+    expect(alex.page.get_by_text("Your partner answered: I'm here.")).to_be_visible()
+    check_page(alex.page, "the reply, for the sender")
+    save_screenshot(alex.page, "reassurance-reply.png")
+    alex.assert_no_problems()
+    sam.assert_no_problems()
+
+
+def _check_in(page: Page, base: str, *, connection: str, safety: str, feeling: str) -> None:
+    page.goto(base + "/checkin")
+    # The scale's radio buttons sit under their 44px labels: a tap lands on the label.
+    page.locator(f"label[for='connection-{connection}']").click()
+    page.locator(f"label[for='safety-{safety}']").click()
+    page.get_by_label("One word for how you feel").fill(feeling)
+    page.get_by_label("One worry or fear on your mind (if you like)").fill("That I'll say too much.")
+    page.get_by_label("One thing you appreciated").fill("You asked about my day.")
+    page.get_by_label("One thing you need").fill("A slow Sunday.")
+    page.get_by_role("button", name="Save my check-in").click()
+
+
+def test_a_check_in_where_the_partners_page_shows_no_safety_score(live_server, phone):
+    base = live_server.url
+    factory = Factory(live_server.app)
+    pair = factory.pair()
+    with live_server.app.app_context():
+        # Not a CSI-4 week, so the form is the weekly one.
+        couple = db.session.get(Couple, pair.couple_id)
+        couple.created_at = couple.created_at - timedelta(weeks=1)
+        db.session.commit()
+        db.session.remove()
+    alex, sam = phone("Alex"), phone("Sam")
+    log_in(alex.page, base, pair.a.email)
+    alex.page.goto(base + "/checkin")
+    check_page(alex.page, "check-in form")
+    _check_in(alex.page, base, connection="6", safety="2", feeling="guarded")
+    expect(alex.page.get_by_text("Saved. It stays private until you've both checked in.")).to_be_visible()
+
+    log_in(sam.page, base, pair.b.email)
+    _check_in(sam.page, base, connection="8", safety="9", feeling="hopeful")
+    expect(sam.page.get_by_text("You've both checked in.").first).to_be_visible()
+    check_page(sam.page, "check-in revealed (Sam)")
+    save_screenshot(sam.page, "checkin-revealed-partner.png", full_page=True)
+    alex_article = sam.page.locator("article.answer", has=sam.page.get_by_role("heading", name="Alex"))
+    expect(alex_article).to_contain_text("guarded")
+    expect(alex_article).not_to_contain_text("Safety")
+    expect(alex_article).not_to_contain_text("2 of 10")
+    expect(sam.page.get_by_text("How to listen to each other's week")).to_be_visible()
+    # Sam's own safety score is Sam's to see.
+    mine = sam.page.locator("article.answer", has=sam.page.get_by_role("heading", name="You"))
+    expect(mine).to_contain_text("9 of 10")
+
+    alex.page.goto(base + "/checkin")
+    check_page(alex.page, "check-in revealed (Alex)")
+    sam_article = alex.page.locator("article.answer", has=alex.page.get_by_role("heading", name="Sam"))
+    expect(sam_article).not_to_contain_text("Safety")
+    expect(sam_article).not_to_contain_text("9 of 10")
+    alex.assert_no_problems()
+    sam.assert_no_problems()
