@@ -8,6 +8,8 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import AccessEntry, Commitment, RepairConversation
+from services.checkins import checkins
+from services.repair import commitments
 from services.therapist import links
 from tests.helpers import PASSWORD, page_text
 
@@ -108,3 +110,19 @@ def test_therapist_sees_repair_work_only_within_scope_and_logged(app, factory):
     # A partner never reaches the therapist page; a therapist never reaches a couple's repair pages.
     assert a.get(f"/therapist/couples/{link_id}/repair").status_code == 404
     assert t.get(f"/repair/{cid}").status_code == 404
+
+
+def test_the_check_in_reveal_shows_the_weeks_moments(app, factory):
+    pair = factory.pair()
+    with factory.session():
+        kid = commitments.make(factory.load(pair.b), "Text before I'm late").id
+    with factory.session():
+        commitments.add_moment(factory.load(pair.b), kid, "did", note="Texted at five")
+    a = _client(app, pair.a)
+    assert "in your commitments" not in page_text(a.get("/checkin"))  # not before the reveal
+    values = {"connection": "7", "safety": "6", "feeling": "hopeful", "appreciation": "Tea.", "need": "A walk."}
+    for person in (pair.a, pair.b):
+        with factory.session():
+            checkins.submit(factory.load(person), factory.load(person).active_membership.couple, values)
+    shown = page_text(a.get("/checkin"))
+    assert "This week, in your commitments" in shown and "Texted at five" in shown and "Sam: I did this" in shown

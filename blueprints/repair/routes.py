@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -37,7 +39,7 @@ def require_role():
 
 @bp.app_context_processor
 def repair_helpers():
-    """What Today's repair card and History's list read, fetched only when they are rendered."""
+    """What Today's repair card, History's list and the check-in's reveal read, fetched only when rendered."""
 
     def repair_today():
         return conversations.live_for(current_user) if current_user.is_authenticated else None
@@ -45,7 +47,14 @@ def repair_helpers():
     def repair_history():
         return conversations.history_for(current_user) if current_user.is_authenticated else []
 
-    return {"repair_today": repair_today, "repair_history": repair_history}
+    def repair_week(first_day: date):
+        """The week's "I did this" and "I noticed" moments, for the check-in's reveal."""
+        membership = current_user.active_membership if current_user.is_authenticated else None
+        if membership is None:
+            return []
+        return commitments.week_moments(membership.couple_id, first_day, first_day + timedelta(days=6))
+
+    return {"repair_today": repair_today, "repair_history": repair_history, "repair_week": repair_week}
 
 
 def _back(conversation_id: int):
