@@ -252,3 +252,47 @@ def test_the_couple_chooses_the_check_in_day_in_settings(factory, client, auth, 
     with factory.session():
         assert db.session.get(Couple, pair.couple_id).checkin_day == 2
     assert "Your check-in day is Wednesday" in page_text(client.get("/checkin"))
+
+
+# The therapist --------------------------------------------------------------------------------
+
+
+def test_a_therapist_sees_each_partners_series_only_within_progress_scope(app, factory):
+    from services.moments import reassurance
+    from services.therapist import links
+    from tests.helpers import PASSWORD
+
+    pair = factory.pair()
+    therapist = factory.user("Dr Lee", role="therapist")
+    _submit(factory, pair.a, pair.couple_id, now=datetime.now(UTC), safety="2")
+    _submit(factory, pair.b, pair.couple_id, now=datetime.now(UTC), safety="9")
+    with factory.session():
+        request_id = reassurance.send(factory.load(pair.a), "SECRET-LINE about the trip").id
+    with factory.session():
+        reassurance.reply(factory.load(pair.b), request_id, words="REPLY-SECRET I'm on my way")
+    with factory.session():
+        code = links.link_code(factory.load(therapist))
+    with factory.session():
+        link_id = links.link_by_code(factory.load(pair.a), code).id
+    with factory.session():
+        links.consent(factory.load(pair.a), link_id, "progress")
+    doctor = app.test_client()
+    doctor.post("/login", data={"email": therapist.email, "password": PASSWORD})
+    waiting = page_text(doctor.get(f"/therapist/couples/{link_id}"))
+    assert "Alex: safety" not in waiting and "Reassurance requests" not in waiting
+    assert doctor.get(f"/therapist/couples/{link_id}/export.json").status_code == 404
+    with factory.session():
+        links.consent(factory.load(pair.b), link_id, "progress")
+    page = page_text(doctor.get(f"/therapist/couples/{link_id}"))
+    assert "Alex: safety" in page and "Sam: safety" in page and "CSI-4" in page
+    exported = doctor.get(f"/therapist/couples/{link_id}/export.json").get_json()
+    by_partner = {one["partner"]: one["weeks"][-1]["safety"] for one in exported["checkins"]}
+    assert by_partner == {"Alex": 2, "Sam": 9}
+    assert exported["reassurance_requests_per_week"][-1] == {
+        "week": exported["reassurance_requests_per_week"][-1]["week"],
+        "sent": 1,
+        "answered": 1,
+    }
+    assert "SECRET-LINE" not in page, "the line"
+    assert "SECRET-LINE" not in json.dumps(exported), "the line in the export"
+    assert "REPLY-SECRET" not in page and "REPLY-SECRET" not in json.dumps(exported), "the reply"

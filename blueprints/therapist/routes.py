@@ -19,6 +19,7 @@ from services.access import therapist as therapist_access
 from services.checkins import checkins
 from services.conversation import reading
 from services.delivery import delivery
+from services.moments import reassurance
 from services.therapist import export as therapist_export
 from services.therapist import links, progress
 
@@ -36,7 +37,13 @@ def require_therapist_and_resolve_link():
 
 def _summary(access: therapist_access.TherapistAccess) -> dict:
     couple = db.session.get(Couple, access.couple_id)
-    return {"progress": progress.of_couple(access), "chart": checkins.chart(couple)}
+    return {
+        "progress": progress.of_couple(access),
+        "chart": checkins.chart(couple),
+        # Each partner's CSI-4, and reassurance requests sent and answered per week (never their words).
+        "csi": checkins.csi_per_person(couple),
+        "reassurance": reassurance.weekly_counts(access.couple_id),
+    }
 
 
 @bp.get("/")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.access.therapist import TherapistAccess
 from services.checkins import checkins
 from services.conversation import reading
+from services.moments import reassurance
 from services.therapist import progress
 
 EXPORT_CONVERSATIONS = 200
@@ -36,6 +37,11 @@ def couple_export(access: TherapistAccess, couple) -> dict:
         ],
         # Each partner's CSI-4 totals (Funk & Rogge 2007, 0-21), every fourth week, gaps as null.
         "csi4": checkins.csi_per_person(couple),
+        # Hard moments: only how many reassurance requests were sent and answered each week, never the words.
+        "reassurance_requests_per_week": [
+            {"week": c.week.isoformat(), "sent": c.sent, "answered": c.answered}
+            for c in reassurance.weekly_counts(access.couple_id)
+        ],
     }
     if access.allows("conversations"):
         data["conversations"] = [
