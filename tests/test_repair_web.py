@@ -126,3 +126,24 @@ def test_the_check_in_reveal_shows_the_weeks_moments(app, factory):
             checkins.submit(factory.load(person), factory.load(person).active_membership.couple, values)
     shown = page_text(a.get("/checkin"))
     assert "This week, in your commitments" in shown and "Texted at five" in shown and "Sam: I did this" in shown
+
+
+def test_a_draft_leaves_the_partners_today_page_exactly_as_it_was(make_app, factory):
+    app = make_app(TODAY_CACHE_SECONDS=60)
+    factory.app = app
+    pair = factory.pair()
+    a, b = _client(app, pair.a), _client(app, pair.b)
+    a.post("/repair", data={"role": "speaker"})
+    cid = _conversation_id(app)
+    b.post(f"/repair/{cid}/accept")
+
+    def today(client):
+        return re.sub(r'value="[^"]+"', "", client.get("/today").get_data(as_text=True))
+
+    today(b)  # the flash from saying yes is shown once
+    before = today(b)
+    assert a.post(f"/repair/{cid}/first", data={"body": "a draft", "draft": "1"}).status_code == 302
+    assert a.post(f"/repair/{cid}/first", data={"body": "a longer draft", "draft": "1"}).status_code == 302
+    assert today(b) == before
+    assert a.post(f"/repair/{cid}/first", data={"body": "sent"}).status_code == 302
+    assert today(b) != before  # sending is something the partner may see: the next step is theirs
