@@ -243,3 +243,28 @@ def test_both_feeling_heard_in_a_medium_conversation_moves_toward_deep_and_a_pau
     with app.app_context():
         couple = db.session.get(Couple, pair.couple_id)
         assert (couple.depth_level, couple.depth_revealed, couple.depth_heard) == (LIGHT, 0, 0)
+
+
+def test_a_theme_is_introduced_the_first_time_it_comes(app, factory):
+    from datetime import UTC, datetime
+
+    from extensions import db
+    from models import PromptInstance, Theme
+    from tests.helpers import logged_in, page_text
+
+    pair = factory.pair()
+    with factory.session():
+        first = db.session.get(PromptInstance, pair.first_prompt_id)
+        again = PromptInstance(
+            couple_id=pair.couple_id,
+            slot_at=datetime(2031, 1, 1, tzinfo=UTC),
+            theme_id=first.theme_id,
+            depth=1,
+            text="Another prompt of the same theme",
+        )
+        db.session.add(again)
+        db.session.flush()
+        again_id, name = again.id, db.session.get(Theme, first.theme_id).name
+    alex = logged_in(app, pair.a)
+    assert f"New for you two: {name}." in page_text(alex.get(f"/prompts/{pair.first_prompt_id}"))
+    assert "New for you two" not in page_text(alex.get(f"/prompts/{again_id}"))

@@ -12,7 +12,7 @@ from blueprints.prompts.forms import AnswerForm, CloseForm, ReflectionForm, Resp
 from blueprints.prompts.page_cache import CSRF_SLOT, PageCache
 from extensions import db
 from services.conversation import coach, conversation, reading
-from services.couples import pacing
+from services.couples import depth, pacing
 
 
 @bp.before_request
@@ -38,6 +38,7 @@ def _render_prompt(instance_id: int, *, answer_form=None, reflection_form=None, 
             response_form=response_form or ResponseForm(),
             close_form=CloseForm(),
             coach_hints=coach_hints,
+            theme_intro=depth.theme_intro(card.instance),
         ),
         status,
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from extensions import db
-from models import Couple
+from models import Couple, PromptInstance, Theme
 
 LIGHT, MEDIUM, DEEP = 1, 2, 3
 # Light until this many conversations have been revealed at light.
@@ -129,3 +129,19 @@ def status(couple: Couple, own_ceiling: int) -> tuple[int, str, int, str]:
     }[level]
     stage = path_stage(couple.conversations, couple.focus_stage)
     return level, words, stage, STAGES[stage]
+
+
+def theme_intro(instance) -> Theme | None:
+    """The theme to introduce on this prompt: the first time a theme comes to the couple, a few words about it."""
+    if instance.theme_id is None:
+        return None
+    earlier = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(PromptInstance)
+        .where(
+            PromptInstance.couple_id == instance.couple_id,
+            PromptInstance.theme_id == instance.theme_id,
+            PromptInstance.id < instance.id,
+        )
+    )
+    return None if earlier else db.session.get(Theme, instance.theme_id)
