@@ -396,3 +396,23 @@ def test_a_therapists_own_prompt_carries_its_themes_guidance_and_starters(app, f
     page = logged_in(app, pair.a).get(f"/prompts/{instance_id}").get_data(as_text=True)
     assert "How to listen" in page and starter in page
     assert mirror[:40].replace("'", "&#39;") in page or mirror[:40] in page
+
+
+def test_the_therapist_can_set_the_focus_of_the_path(app, factory, world):
+    from services.couples import depth
+
+    pair = world["pair"]
+    therapist = logged_in(app, world["therapist"])
+    therapist.post(f"/therapist/couples/{world['link']}/focus", data={"stage": "3"})  # before both consent
+    with app.app_context():
+        assert db.session.get(Couple, pair.couple_id).focus_stage is None
+    consent(factory, pair.a, world["link"], "progress")
+    consent(factory, pair.b, world["link"], "progress")
+    assert therapist.post(f"/therapist/couples/{world['link']}/focus", data={"stage": "3"}).status_code == 302
+    with app.app_context():
+        couple = db.session.get(Couple, pair.couple_id)
+        assert couple.focus_stage == 3 and depth.path_stage(couple.conversations, couple.focus_stage) == 3
+    assert "You are here" in page_text(logged_in(app, pair.a).get("/path")).split("3. Repair")[1][:80]
+    therapist.post(f"/therapist/couples/{world['link']}/focus", data={"stage": ""})
+    with app.app_context():
+        assert db.session.get(Couple, pair.couple_id).focus_stage is None

@@ -51,3 +51,16 @@ class NoteForm(Form):
         description="Only you can read these notes.",
         render_kw={"maxlength": 5000, "rows": 3},
     )
+
+
+class FocusForm(Form):
+    stage = SelectField(
+        "The stage to lean toward",
+        choices=[
+            SelectChoice("", "Follow the couple's conversations"),
+            SelectChoice("1", "1. Steadiness"),
+            SelectChoice("2", "2. Deepening"),
+            SelectChoice("3", "3. Repair and a new story"),
+        ],
+        description="Most of the couple's prompts come from this stage's themes; others still appear.",
+    )

@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 
 from blueprints.forms import committed
 from blueprints.therapist import bp
-from blueprints.therapist.forms import AssignmentForm, NoteForm
+from blueprints.therapist.forms import AssignmentForm, FocusForm, NoteForm
 from extensions import db
 from models import Couple, Prompt, Theme
 from services.access import therapist as therapist_access
@@ -104,6 +104,7 @@ def _couple_page(assignment_form=None, note_form=None, status=200):
         notes=links.notes(access),
         assignment_form=assignment_form,
         note_form=note_form or NoteForm(),
+        focus_form=FocusForm(stage=str(couple.focus_stage or "")),
     )
     db.session.commit()
     return page, status
@@ -153,6 +154,17 @@ def add_note(link_id: int):
         if committed(links.add_note, g.access, form.body.data, form=form):
             return redirect(url_for("therapist.couple", link_id=link_id, _anchor="notes"))
     return _couple_page(note_form=form, status=422)
+
+
+@bp.post("/couples/<id:link_id>/focus")
+def focus(link_id: int):
+    """Set the stage of the path the couple's prompts lean toward."""
+    form = FocusForm()
+    if form.validate_on_submit() and committed(
+        links.set_focus, g.access, int(form.stage.data) if form.stage.data else None, form=form
+    ):
+        flash("Saved. The couple's prompts lean toward that stage from their next one.", "success")
+    return redirect(url_for("therapist.couple", link_id=link_id, _anchor="focus-title"))
 
 
 @bp.post("/couples/<id:link_id>/end")

@@ -18,6 +18,7 @@ from models import (
     AccessEntry,
     Assignment,
     Consent,
+    Couple,
     Membership,
     Prompt,
     Theme,
@@ -29,6 +30,7 @@ from models import (
 from services.common.codes import new_code, normalise_code
 from services.common.errors import Conflict, Invalid, NotFound
 from services.common.text import ANSWER_MAX, check_text
+from services.couples import versions
 
 if TYPE_CHECKING:
     from services.access.therapist import TherapistAccess
@@ -318,6 +320,16 @@ def assign(
     db.session.add(assignment)
     db.session.flush()
     return assignment
+
+
+def set_focus(access: TherapistAccess, stage: int | None) -> None:
+    """The stage of the path the couple's prompts lean toward, set by their therapist (None: by their pace)."""
+    access.require("progress")
+    if stage not in (None, 1, 2, 3):
+        raise Invalid("Choose a stage, or let the path follow the couple's conversations.", field="stage")
+    couple = db.session.scalar(sa.select(Couple).where(Couple.id == access.couple_id).with_for_update())
+    couple.focus_stage = stage
+    versions.couple_changed(couple.id)
 
 
 def waiting_assignments(access: TherapistAccess) -> list[Assignment]:
