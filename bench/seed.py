@@ -11,9 +11,12 @@ import hashlib
 import io
 import random
 import secrets
+import sys
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+import click
 import sqlalchemy as sa
 from flask import Flask
 
@@ -41,6 +44,22 @@ def _sqlite_value(value):
     return value
 
 
+BATCH = 50_000
+
+
+@contextmanager
+def progress(label: str, total: int | None):
+    """A progress bar on a terminal (Click's), and one line per table in a log: seeding takes minutes."""
+    started = time.perf_counter()
+    if total is None:
+        yield lambda n: None
+        return
+    with click.progressbar(length=total, label=f"{label:<18}", file=sys.stderr, show_pos=True) as bar:
+        yield bar.update
+    if not sys.stderr.isatty():
+        click.echo(f"{label}: {total:,} rows in {time.perf_counter() - started:.1f} s", err=True)
+
+
 class Writer:
     """Bulk rows into one table at a time, through the fastest path each backend has."""
 
@@ -48,29 +67,37 @@ class Writer:
         self.connection = connection
         self.postgres = connection.dialect.name == "postgresql"
 
-    def rows(self, table: str, columns: list[str], rows):
+    def rows(self, table: str, columns: list[str], rows, total: int | None = None):
+        """Write rows (any iterable); with their number given as total, show the progress."""
         raw = self.connection.connection.driver_connection
-        if self.postgres:
-            with raw.cursor() as cursor:
-                with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                    buffer = io.StringIO()
-                    for n, row in enumerate(rows, 1):
-                        buffer.write("\t".join(_fmt(v) for v in row) + "\n")
-                        if n % 50000 == 0:
-                            copy.write(buffer.getvalue())
-                            buffer = io.StringIO()
-                    copy.write(buffer.getvalue())
-        else:
-            placeholders = ", ".join("?" for _ in columns)
-            cursor = raw.cursor()
-            batch = []
-            for row in rows:
-                batch.append(tuple(_sqlite_value(v) for v in row))
-                if len(batch) == 50000:
-                    cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", batch)
-                    batch = []
-            if batch:
-                cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", batch)
+        with progress(table, total) as advance:
+            if self.postgres:
+                with raw.cursor() as cursor:
+                    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                        buffer, pending = io.StringIO(), 0
+                        for row in rows:
+                            buffer.write("\t".join(_fmt(v) for v in row) + "\n")
+                            pending += 1
+                            if pending == BATCH:
+                                copy.write(buffer.getvalue())
+                                buffer, pending = io.StringIO(), 0
+                                advance(BATCH)
+                        copy.write(buffer.getvalue())
+                        advance(pending)
+            else:
+                placeholders = ", ".join("?" for _ in columns)
+                cursor = raw.cursor()
+                statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"
+                batch = []
+                for row in rows:
+                    batch.append(tuple(_sqlite_value(v) for v in row))
+                    if len(batch) == BATCH:
+                        cursor.executemany(statement, batch)
+                        advance(len(batch))
+                        batch = []
+                if batch:
+                    cursor.executemany(statement, batch)
+                    advance(len(batch))
 
 
 def seed(app: Flask, couples: int, logged_in: int = 200) -> list[str]:
@@ -95,6 +122,7 @@ def seed(app: Flask, couples: int, logged_in: int = 200) -> list[str]:
                     (u, f"p{u}@bench.test", f"Partner {u}", password_hash, "partner", 3, "UTC", first_day)
                     for u in range(1, 2 * couples + 1)
                 ),
+                total=2 * couples,
             )
             w.rows(
                 "couples",
@@ -103,11 +131,13 @@ def seed(app: Flask, couples: int, logged_in: int = 200) -> list[str]:
                     (c, first_day, "UTC", "19:00:00", "daily", 0, now + timedelta(hours=rng.randint(1, 23)))
                     for c in range(1, couples + 1)
                 ),
+                total=couples,
             )
             w.rows(
                 "memberships",
                 ["id", "couple_id", "user_id", "seat", "joined_at"],
                 ((2 * (c - 1) + s, c, 2 * (c - 1) + s, s, first_day) for c in range(1, couples + 1) for s in (1, 2)),
+                total=2 * couples,
             )
 
             def instances():
@@ -138,6 +168,7 @@ def seed(app: Flask, couples: int, logged_in: int = 200) -> list[str]:
                     "completed_at",
                 ],
                 instances(),
+                total=couples * HISTORY_DAYS,
             )
 
             def answers():
@@ -159,7 +190,12 @@ def seed(app: Flask, couples: int, logged_in: int = 200) -> list[str]:
                                 slot,
                             )
 
-            w.rows("answers", ["id", "instance_id", "user_id", "body", "created_at", "updated_at"], answers())
+            w.rows(
+                "answers",
+                ["id", "instance_id", "user_id", "body", "created_at", "updated_at"],
+                answers(),
+                total=couples * (2 * HISTORY_DAYS - 1),
+            )
 
             def reflections():
                 n = 0
@@ -182,6 +218,7 @@ def seed(app: Flask, couples: int, logged_in: int = 200) -> list[str]:
                 "reflections",
                 ["id", "instance_id", "listener_id", "speaker_id", "round", "body", "created_at", "response"],
                 reflections(),
+                total=couples * len(range(0, HISTORY_DAYS - 1, 3)),
             )
             if connection.dialect.name == "postgresql":
                 for table in ("users", "couples", "memberships", "prompt_instances", "answers", "reflections"):
