@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, current_app, url_for
 from flask_login import current_user
@@ -16,6 +17,50 @@ def when(moment: datetime | None) -> str:
     if moment is None:
         return ""
     return f"{moment.day} {moment:%b %Y}"
+
+
+def _zone() -> ZoneInfo:
+    """The signed-in person's own time zone (UTC when unknown)."""
+    name = getattr(current_user, "timezone", None) or "UTC"
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def local(moment: datetime | None, style: str = "datetime") -> str:
+    """A moment in the person's own time zone: 'Mon 3 Dec, 19:00', or only the 'time' or the 'day'."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    here = moment.astimezone(_zone())
+    if style == "time":
+        return f"{here:%H:%M}"
+    if style == "day":
+        return f"{here:%a} {here.day} {here:%b %Y}"
+    return f"{here:%a} {here.day} {here:%b}, {here:%H:%M}"
+
+
+def next_prompt(couple) -> str:
+    """When the couple's next prompt arrives, in the person's time, as 'today 19:00' or 'Mon 19:00'; '' if not scheduled."""
+    moment = getattr(couple, "next_delivery_at", None)
+    if couple is None or moment is None or couple.ended_at is not None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    now = datetime.now(UTC)
+    if moment <= now:
+        return ""
+    zone = _zone()
+    here, today = moment.astimezone(zone), now.astimezone(zone).date()
+    if here.date() == today:
+        return f"today {here:%H:%M}"
+    if here.date() == today + timedelta(days=1):
+        return f"tomorrow {here:%H:%M}"
+    if here.date() < today + timedelta(days=7):
+        return f"{here:%a} {here:%H:%M}"
+    return f"{here:%a} {here.day} {here:%b}, {here:%H:%M}"
 
 
 def coach_rules_url() -> str:
@@ -36,6 +81,8 @@ def device_key() -> str:
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(when, "when")
+    app.add_template_filter(local, "local")
+    app.add_template_global(next_prompt, "next_prompt")
     app.add_template_global(coach_rules_url, "coach_rules_url")
     app.add_template_global(generate_csrf, "csrf_token")
     app.add_template_global(device_key, "device_key")

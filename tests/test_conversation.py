@@ -91,7 +91,7 @@ def test_answering_through_the_page_and_revealing(client, auth, factory):
     assert response.status_code == 302
     page = page_text(client.get(response.location))
     assert "Alex's words" in page and "Sam's words" in page
-    assert "side by side" in page and "How to listen" in page and "Mirror" in page
+    assert "Your answers, both revealed" in page and "How to listen" in page and "Mirror" in page
 
 
 def test_strangers_get_404(factory, client, auth):
@@ -213,12 +213,13 @@ def test_history_lists_revealed_newest_first_twenty_a_page(factory, client, auth
         factory.answer(pair.a, instance_id, f"a-{n}")
         factory.answer(pair.b, instance_id, f"b-{n}")
     auth.login_as(pair.a)
+    # The history is a list of conversations (each opens into its answers), newest first.
     first_page = page_text(client.get("/history"))
-    assert first_page.index("a-20") < first_page.index("a-19")
-    assert "first-a" not in first_page
+    assert first_page.index(f'href="/prompts/{ids[-1]}"') < first_page.index(f'href="/prompts/{ids[-2]}"')
+    assert f'href="/prompts/{pair.first_prompt_id}"' not in first_page
     assert 'rel="next"' in first_page
     second_page = page_text(client.get("/history?page=2"))
-    assert "first-a" in second_page and "first-b" in second_page
+    assert f'href="/prompts/{pair.first_prompt_id}"' in second_page
     assert 'rel="next"' not in second_page
 
 

@@ -104,6 +104,44 @@
     });
   }
 
+  // "We'll let you know" is said only where it is true: this device has notifications on.
+  function showIfNotified() {
+    var lines = document.querySelectorAll("[data-if-notified]");
+    if (!lines.length || !window.Notification || Notification.permission !== "granted" || !navigator.serviceWorker) return;
+    navigator.serviceWorker.getRegistration()
+      .then(function (registration) { return registration && registration.pushManager.getSubscription(); })
+      .then(function (subscription) { if (subscription) lines.forEach(function (line) { line.hidden = false; }); })
+      .catch(function () {});
+  }
+
+  // "How to listen" opens by itself on the first three reveals this person reads on this device, then stays folded.
+  function openGuidanceFirstTimes() {
+    var box = document.querySelector("details[data-guidance]");
+    var user = document.querySelector('meta[name="attune-user"]');
+    if (!box || !user) return;
+    var key = "attune:u:" + user.content + ":guidance-seen", seen = [];
+    try { seen = JSON.parse(localStorage.getItem(key) || "[]"); } catch (e) { return; }
+    var id = box.getAttribute("data-guidance");
+    if (seen.indexOf(id) < 0) {
+      if (seen.length >= 3) return;
+      seen.push(id);
+      try { localStorage.setItem(key, JSON.stringify(seen)); } catch (e) { /* private mode: just open it */ }
+    }
+    box.open = true;
+  }
+
+  // Filters and toggles save as they change; their submit button is only for pages without script.
+  function setUpSubmitOnChange() {
+    document.querySelectorAll("[data-submit-on-change]").forEach(function (control) {
+      var form = control.form || control.closest("form");
+      if (!form) return;
+      form.querySelectorAll("[data-hide-with-script]").forEach(function (button) { button.hidden = true; });
+      control.addEventListener("change", function () {
+        if (form.requestSubmit) form.requestSubmit(); else form.submit();
+      });
+    });
+  }
+
   function newKey() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
     return String(Date.now()) + "-" + Math.random().toString(16).slice(2);
@@ -124,5 +162,8 @@
     setUpCopy();
     fillTimezone();
     setUpIdempotencyKeys();
+    showIfNotified();
+    openGuidanceFirstTimes();
+    setUpSubmitOnChange();
   });
 })();

@@ -48,17 +48,28 @@ def check_page(page: Page, label: str) -> None:
     no_horizontal_overflow(page)
 
 
-def answers_side_by_side(page: Page) -> None:
-    mine = page.locator(".answer-mine").bounding_box()
+def partner_first_then_mine(page: Page) -> None:
+    """On a phone: the partner's answer first at full width, then mine; long words wrap inside."""
     partner = page.locator(".answer-partner").bounding_box()
+    mine = page.locator(".answer-mine").bounding_box()
     assert mine and partner, "both answer boxes must be on the page"
-    assert abs(mine["y"] - partner["y"]) <= 3, f"answers are not on one row: {mine} vs {partner}"
-    assert mine["x"] < partner["x"], f"my answer should be on the left: {mine} vs {partner}"
-    assert mine["x"] + mine["width"] <= partner["x"] + 1, f"the answer boxes overlap: {mine} vs {partner}"
+    assert partner["y"] + partner["height"] <= mine["y"], f"the partner's answer should come first: {partner} vs {mine}"
+    width = page.viewport_size["width"]
+    assert partner["width"] >= width * 0.8, f"the partner's answer should be full width: {partner} at {width}px"
     widths = page.eval_on_selector_all(".answer-body", "els => els.map(e => [e.scrollWidth, e.clientWidth])")
     for scroll_width, client_width in widths:
         assert scroll_width <= client_width, f"an answer is wider than its box: {scroll_width} > {client_width}"
     no_horizontal_overflow(page)
+
+
+def side_by_side_when_wide(page: Page) -> None:
+    """On a wide screen the two threads sit side by side, the partner's on the left."""
+    partner = page.locator("#listening").bounding_box()
+    mine = page.locator("#being-heard").bounding_box()
+    assert abs(mine["y"] - partner["y"]) <= 3, f"the threads are not on one row: {partner} vs {mine}"
+    assert partner["x"] + partner["width"] <= mine["x"] + 1, (
+        f"partner's thread should be on the left: {partner} vs {mine}"
+    )
 
 
 def register(page: Page, live_server, email: str, name: str) -> None:
@@ -84,14 +95,15 @@ def register(page: Page, live_server, email: str, name: str) -> None:
 
 def respond_heard(page: Page) -> None:
     section = page.locator("#being-heard")
-    section.get_by_label("I feel heard").check()
-    section.get_by_role("button", name="Send").click()
+    # One tap: the box for "what you'd add" stays folded until "Partly" is chosen.
+    expect(section.get_by_label("What you'd add (if partly)")).to_be_hidden()
+    section.get_by_role("button", name="I feel heard").click()
     expect(page.get_by_text("Thank you for letting them know.")).to_be_visible()
 
 
 def reflect(page: Page, partner_name: str, text: str) -> None:
     section = page.locator("#listening")
-    expect(section.get_by_role("heading", level=2)).to_have_text(f"You reflect {partner_name}'s answer")
+    expect(section.get_by_role("heading", level=3)).to_have_text(f"{partner_name}'s answer")
     starter = section.locator("button.starter").first
     starter_text = starter.inner_text().rstrip("… ").strip()
     starter.click()
@@ -140,8 +152,13 @@ def test_two_partners_answer_reveal_and_feel_heard(live_server, phone):
     expect(b.get_by_role("heading", level=1)).to_have_text("Join Alex?")
     check_page(b, "confirm join")
     b.get_by_role("button", name="Join Alex").click()
+    # The first run: the pace, then a few optional private questions, then Today.
+    expect(b).to_have_url(base + "/start/pace")
+    check_page(b, "first run: pace")
+    b.get_by_role("button", name="Next").click()
+    check_page(b, "first run: about you")
+    b.get_by_role("button", name="Done").click()
     expect(b).to_have_url(base + "/today")
-    expect(b.get_by_text("You're paired. Your first prompt is waiting.")).to_be_visible()
     prompt_text = b.locator(".prompt-card .prompt-text").first.inner_text()
     assert prompt_text.strip()
 
@@ -184,21 +201,21 @@ def test_two_partners_answer_reveal_and_feel_heard(live_server, phone):
     box.fill(B_ANSWER)
     expect(hint).to_have_count(0)
     expect(live_region).to_be_attached()
-    b.get_by_role("button", name="Save my answer").click()
+    expect(b.get_by_text("Saving shows you both answers at once")).to_be_visible()
+    b.get_by_role("button", name="Save and reveal both").click()
     expect(b).to_have_url(prompt_url)
     expect(b.get_by_text("You've both answered. Here's what you each wrote.")).to_be_visible()
 
-    # --- The reveal: both answers side by side on both phones -----------------------------------
+    # --- The reveal: the partner's answer first, then mine, on both phones -------------------------
     a.reload()
     for page, mine, theirs, partner_name in ((a, A_ANSWER, B_ANSWER, "Sam"), (b, B_ANSWER, A_ANSWER, "Alex")):
-        expect(page.get_by_role("heading", name="Your answers, side by side")).to_be_visible()
-        expect(page.locator(".answer-partner h3")).to_have_text(partner_name)
+        expect(page.locator("#listening .thread-title")).to_have_text(f"{partner_name}'s answer")
         # Exactly as typed: emoji and the line break, which is shown as a line break.
         assert page.locator(".answer-mine .answer-body").text_content() == mine
         assert page.locator(".answer-partner .answer-body").text_content() == theirs
         shown = page.locator(".answer-mine .answer-body" if mine == A_ANSWER else ".answer-partner .answer-body")
         assert "🌊🙂\nwhen we walked" in shown.inner_text()
-        answers_side_by_side(page)
+        partner_first_then_mine(page)
     check_page(a, "reveal page (Alex)")
     check_page(b, "reveal page (Sam)")
     b.emulate_media(color_scheme="dark")
@@ -206,9 +223,12 @@ def test_two_partners_answer_reveal_and_feel_heard(live_server, phone):
     b.emulate_media(color_scheme="light")
     save_screenshot(b, "reveal-page.png", full_page=True)
 
-    # A narrower phone: the long unbroken word still wraps inside its box.
+    # A narrower phone: the long unbroken word still wraps inside its box; a wide screen puts them side by side.
     b.set_viewport_size({"width": 360, "height": 780})
-    answers_side_by_side(b)
+    partner_first_then_mine(b)
+    b.set_viewport_size({"width": 1280, "height": 800})
+    side_by_side_when_wide(b)
+    check_page(b, "reveal page (Sam, desktop)")
     b.set_viewport_size({"width": 390, "height": 844})
 
     # --- Each reflects; each feels heard --------------------------------------------------------
@@ -231,11 +251,21 @@ def test_two_partners_answer_reveal_and_feel_heard(live_server, phone):
     expect(b.get_by_text("Alex feels heard.")).to_be_visible()
 
     # --- History, account, and logging out and back in ------------------------------------------
-    a.get_by_role("link", name="History").click()
-    expect(a.get_by_role("heading", level=1)).to_have_text("History")
-    expect(a.locator(".history-item .answer-mine .answer-body")).to_have_text(A_ANSWER)
-    expect(a.locator(".history-item .answer-partner .answer-body")).to_have_text(B_ANSWER)
+    expect(a.get_by_role("heading", name="You both felt heard.")).to_be_visible()
+    tabs = a.get_by_role("navigation", name="Main")
+    tabs.get_by_role("link", name="Conversations").click()
+    expect(a.get_by_role("heading", level=1)).to_have_text("Conversations")
+    expect(tabs.get_by_role("link", name="Conversations")).to_have_attribute("aria-current", "page")
+    item = a.locator(".history-item").first
+    expect(item).to_contain_text(prompt_text)
+    expect(item).to_contain_text("You felt heard")
+    expect(item).to_contain_text("Sam felt heard")
     check_page(a, "history")
+    item.get_by_role("link").click()
+    expect(a.locator(".answer-mine .answer-body")).to_have_text(A_ANSWER)
+    expect(a.locator(".answer-partner .answer-body")).to_have_text(B_ANSWER)
+    tabs.get_by_role("link", name="More").click()
+    check_page(a, "more")
     a.get_by_role("link", name="Account").click()
     expect(a.get_by_role("heading", level=1)).to_have_text("Your account")
     check_page(a, "account")
