@@ -70,3 +70,15 @@ def test_service_worker_precaches_the_fingerprinted_shell(client):
     assert statics and all(FINGERPRINTED.match(url) for url in statics), statics
     for url in statics:
         assert client.get(url).headers["Cache-Control"].endswith("immutable"), url
+
+
+def test_shell_responses_are_compressed_and_revalidate_cheaply(client):
+    """The service worker, manifest and offline page hold nothing personal, so they may be compressed."""
+    for path in ("/sw.js", "/manifest.webmanifest", "/offline"):
+        plain = client.get(path)
+        response = client.get(path, headers={"Accept-Encoding": "br"})
+        assert response.headers["Content-Encoding"] == "br", path
+        assert brotli.decompress(response.data) == plain.data, path
+        again = client.get(path, headers={"Accept-Encoding": "br", "If-None-Match": response.headers["ETag"]})
+        assert again.status_code == 304 and not again.data, path
+    assert b"csrf" not in client.get("/offline").data

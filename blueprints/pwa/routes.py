@@ -6,13 +6,15 @@ a pwa route's own Cache-Control and makes every other non-static response no-sto
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
 from functools import lru_cache
 
+import brotli
 import sqlalchemy as sa
-from flask import current_app, render_template, url_for
+from flask import Response, current_app, render_template, request, url_for
 
 from blueprints.pwa import bp
 from extensions import db
@@ -77,6 +79,29 @@ def _shell() -> tuple[list[str], str]:
     return shell + [OFFLINE_PATH], version
 
 
+@lru_cache(maxsize=32)
+def _compressed(body: bytes, encoding: str) -> bytes:
+    return brotli.compress(body) if encoding == "br" else gzip.compress(body, 9, mtime=0)
+
+
+def shell_response(body: str, headers: dict) -> Response:
+    """A shell response: compressed when the browser accepts it, with an ETag so a re-check costs a 304.
+
+    Compressing is safe here and only here: these bodies hold no CSRF token and nobody's words, so
+    there is no secret for BREACH to find (pages stay uncompressed; see static_assets.py).
+    """
+    data = body.encode()
+    response = Response(data, 200, headers)
+    response.set_etag(hashlib.sha256(data).hexdigest()[:32], weak=True)  # one tag for every encoding
+    response.vary.add("Accept-Encoding")
+    accepted = request.accept_encodings
+    encoding = next((name for name in ("br", "gzip") if accepted[name]), None)
+    if encoding:
+        response.set_data(_compressed(data, encoding))
+        response.content_encoding = encoding
+    return response.make_conditional(request)
+
+
 def manifest_data() -> dict:
     icon = lambda name: url_for("static", filename=f"img/{name}")  # noqa: E731
     return {
@@ -105,7 +130,7 @@ def manifest_data() -> dict:
 def manifest():
     """The web app manifest: what the phone needs to install Attune."""
     body = json.dumps(manifest_data(), indent=2)
-    return body, 200, {"Content-Type": "application/manifest+json", "Cache-Control": "public, max-age=3600"}
+    return shell_response(body, {"Content-Type": "application/manifest+json", "Cache-Control": "public, max-age=3600"})
 
 
 @bp.get("/sw.js")
@@ -120,9 +145,8 @@ def service_worker():
         icon=url_for("static", filename="img/icon-192.png"),
         badge=url_for("static", filename="img/badge-96.png"),
     )
-    return (
+    return shell_response(
         body,
-        200,
         {
             "Content-Type": "application/javascript; charset=utf-8",
             "Cache-Control": "no-cache",
@@ -135,4 +159,4 @@ def service_worker():
 def offline():
     """What the service worker shows when a page can't be reached. Rendered without anyone's details."""
     body = render_template("pwa/offline.html", shell_only=True)
-    return body, 200, {"Cache-Control": "no-cache"}
+    return shell_response(body, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache"})
