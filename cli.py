@@ -23,9 +23,21 @@ from services.notifications.push import PushSender
 @with_appcontext
 def load_prompts_command():
     """Load data/prompt_library.toml into the database (safe to run any number of times)."""
-    with writing():
+    # The two steps that take the time, on a progress bar (on stderr, so the summary stays alone on stdout).
+    with (
+        writing(),
+        click.progressbar(
+            length=2,
+            label="Prompt library",
+            file=click.get_text_stream("stderr"),
+            item_show_func=lambda step: step,
+        ) as bar,
+    ):
+        bar.update(0, "checking the file against the database")
         report = library.load_library(current_app.config["PROMPT_LIBRARY_PATH"])
+        bar.update(1, "saving")
         db.session.commit()
+        bar.update(1, "saved")
     click.echo(
         f"Prompt library: {report.added} added, {report.updated} updated, "
         f"{report.retired} retired, {report.unchanged} unchanged, {report.themes_changed} themes changed."
