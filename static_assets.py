@@ -137,10 +137,17 @@ def init_app(app: Flask) -> None:
             if name in manifest:
                 values["filename"] = manifest[name]
 
+    if app.debug:
+        # `flask run --debug`: a CSS or JS file edited while the server runs is rebuilt on the next request.
+        @app.before_request
+        def rebuild_static() -> None:
+            manifest.update(build(app.static_folder, build_folder))
+
     app.wsgi_app = WhiteNoise(
         app.wsgi_app,
         root=build_folder,
         prefix="static/",
+        autorefresh=app.debug,  # in debug, WhiteNoise looks for newly built files on each request
         max_age=None,
         immutable_file_test=lambda path, url: bool(FINGERPRINT.search(url)),
         add_headers_function=_static_headers,

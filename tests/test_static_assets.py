@@ -7,6 +7,9 @@ import re
 from pathlib import Path
 
 import brotli
+from flask import Flask, url_for
+
+import static_assets
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSET = re.compile(r'(?:href|src)="(/static/[^"]+)"')
@@ -82,3 +85,21 @@ def test_shell_responses_are_compressed_and_revalidate_cheaply(client):
         again = client.get(path, headers={"Accept-Encoding": "br", "If-None-Match": response.headers["ETag"]})
         assert again.status_code == 304 and not again.data, path
     assert b"csrf" not in client.get("/offline").data
+
+
+def test_in_debug_an_edited_file_is_rebuilt_without_a_restart(tmp_path):
+    static = tmp_path / "static"
+    (static / "css").mkdir(parents=True)
+    (static / "css" / "app.css").write_text("body {  color: red;  }\n")
+    app = Flask(__name__, static_folder=str(static), instance_path=str(tmp_path / "instance"))
+    app.config["DEBUG"] = True
+    app.add_url_rule("/", "page", lambda: url_for("static", filename="css/app.css"))
+    static_assets.init_app(app)
+    client = app.test_client()
+
+    def css() -> bytes:
+        return client.get(client.get("/").get_data(as_text=True)).data  # the page's link, then the file
+
+    assert css() == b"body{color:red}"
+    (static / "css" / "app.css").write_text("body {  color: blue;  }\n")
+    assert css() == b"body{color:blue}"
