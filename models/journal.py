@@ -27,6 +27,7 @@ class JournalEntry(db.Model):
         # Sharing with a partner names the couple it was shared in: a later couple never sees it.
         CheckConstraint("(shared_couple_id IS NULL) = (shared_at IS NULL)", name="ck_journal_shared"),
         CheckConstraint("(therapist_link_id IS NULL) = (therapist_shared_at IS NULL)", name="ck_journal_therapist"),
+        CheckConstraint("response IS NULL OR response IN ('heard', 'partly')", name="ck_journal_response"),
         Index("ix_journal_entries_author", "user_id", "created_at"),
     )
 
@@ -42,3 +43,9 @@ class JournalEntry(db.Model):
         ForeignKey("therapist_links.id", ondelete="SET NULL"), index=True
     )
     therapist_shared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Once shared with the partner: what they heard, and whether the author feels heard ("partly" adds more).
+    reflection: Mapped[str | None] = mapped_column(Text)
+    reflected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    response: Mapped[str | None] = mapped_column(String(8))
+    addition: Mapped[str | None] = mapped_column(Text)
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

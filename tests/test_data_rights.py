@@ -333,6 +333,7 @@ def test_export_holds_exactly_what_i_may_read(app, factory, client, auth):
         ],
         "push_devices": [{"label": f"Phone {CANARY}", "created_at": ISO}],
         "journal": [],
+        "journal_shared_with_me": [],
         "reassurance_requests": [],
     }
     # Nothing sealed, and no secrets, anywhere in the file.

@@ -328,3 +328,29 @@ def test_my_journal_is_in_my_export_and_goes_with_my_account(app, factory, clien
     with factory.session():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(JournalEntry)) == 0
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ReassuranceRequest)) == 0
+
+
+def test_a_shared_entry_becomes_a_reflect_back_conversation(app, factory):
+    pair = factory.pair()
+    entry = _write(factory, pair.a, "I froze when you mentioned the trip.", "trigger")
+    with factory.session():
+        journal.share_with_partner(factory.load(pair.a), entry)
+    sam, alex = _client(app, pair.b), _client(app, pair.a)
+    assert sam.post(f"/journal/shared/{entry}/reflect", data={"body": "  "}).status_code == 422
+    assert (
+        sam.post(f"/journal/shared/{entry}/reflect", data={"body": "It sounds like you felt scared."}).status_code
+        == 302
+    )
+    assert "It sounds like you felt scared." in page_text(alex.get(f"/journal/{entry}"))
+    alex.post(f"/journal/{entry}/respond", data={"response": "partly", "addition": "And alone."})
+    page = page_text(sam.get(f"/journal/shared/{entry}"))
+    assert "And alone." in page and "Try again" in page
+    sam.post(f"/journal/shared/{entry}/reflect", data={"body": "Scared, and alone with it."})
+    alex.post(f"/journal/{entry}/respond", data={"response": "heard"})
+    assert "They feel heard." in page_text(sam.get(f"/journal/shared/{entry}"))
+    with pytest.raises(Conflict), factory.session():
+        journal.reflect(factory.load(pair.b), entry, "more")
+    # Nobody else can reflect on it, or answer for its author.
+    stranger = _client(app, factory.user("Stranger"))
+    assert stranger.post(f"/journal/shared/{entry}/reflect", data={"body": "x"}).status_code == 404
+    assert sam.post(f"/journal/{entry}/respond", data={"response": "heard"}).status_code == 404

@@ -33,5 +33,18 @@ class SearchForm(Form):
     tag = RadioField("Show", choices=[SelectChoice("", "Every entry"), *TAG_CHOICES[1:]], validate_choice=False)
 
 
+class ReflectionForm(Form):
+    body = TextAreaField(
+        "What I heard",
+        description="Try: It sounds like you felt \u2026 Did I get that right?",
+        render_kw={"rows": 3},
+    )
+
+
+class ResponseForm(Form):
+    response = StringField(validators=[Optional()])
+    addition = TextAreaField("What I'd add", validators=[Optional()], render_kw={"rows": 3})
+
+
 class TherapistShareForm(Form):
     link_id = IntegerField(validators=[Optional()])

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from blueprints.forms import committed
 from blueprints.journal import bp
-from blueprints.journal.forms import EntryForm, SearchForm, TherapistShareForm
+from blueprints.journal.forms import EntryForm, ReflectionForm, ResponseForm, SearchForm, TherapistShareForm
 from extensions import db
 from services.access import journal as access
 from services.access import therapist as therapist_access
@@ -69,6 +69,7 @@ def _entry_page(entry, form: EntryForm | None = None, status: int = 200):
         tag_words=journal.TAG_WORDS,
         therapists=therapists,
         therapist_form=TherapistShareForm(),
+        response_form=ResponseForm(),
         paired=current_user.active_membership is not None,
     ), status
 
@@ -141,11 +142,35 @@ def shared_list():
 
 
 @bp.get("/journal/shared/<int(min=1, max=2147483647):entry_id>")
-def shared(entry_id: int):
-    """One entry my partner shared with me, with how to listen to it."""
+def shared(entry_id: int, form: ReflectionForm | None = None, status: int = 200):
+    """One entry my partner shared with me, with how to listen to it and a place to say what I heard."""
+    entry = access.shared_with_me(current_user, entry_id)
     return render_template(
-        "journal/shared.html", entry=access.shared_with_me(current_user, entry_id), tag_words=journal.TAG_WORDS
-    )
+        "journal/shared.html", entry=entry, form=form or ReflectionForm(), tag_words=journal.TAG_WORDS
+    ), status
+
+
+@bp.post("/journal/shared/<int(min=1, max=2147483647):entry_id>/reflect")
+def reflect(entry_id: int):
+    """Say back what I heard in my partner's entry."""
+    access.shared_with_me(current_user, entry_id)
+    form = ReflectionForm()
+    if form.validate_on_submit() and committed(journal.reflect, current_user, entry_id, form.body.data, form=form):
+        flash("Sent. They'll see what you heard.", "success")
+        return redirect(url_for("journal.shared", entry_id=entry_id))
+    return shared(entry_id, form, 422)
+
+
+@bp.post("/journal/<int(min=1, max=2147483647):entry_id>/respond")
+def respond(entry_id: int):
+    """Answer my partner's reflection on my entry: I feel heard, or partly, with what I'd add."""
+    access.own_entry(current_user, entry_id)
+    form = ResponseForm()
+    if form.validate_on_submit() and committed(
+        journal.respond, current_user, entry_id, form.response.data, form.addition.data
+    ):
+        flash("Thank you. Your partner will see it.", "success")
+    return redirect(url_for("journal.entry", entry_id=entry_id))
 
 
 @bp.get("/journal/therapist/<int(min=1, max=2147483647):link_id>")

@@ -77,6 +77,7 @@ def export(user: User) -> dict[str, Any]:
         ],
     }
     data["journal"] = journal_data.export_journal(user)  # my own entries: in no one else's export
+    data["journal_shared_with_me"] = journal_data.export_shared_with_me(user)
     data["reassurance_requests"] = journal_data.export_reassurance(user)
     own_intake = intake.export(user)  # the person's own first-run answers: in no one else's export
     if own_intake is not None:

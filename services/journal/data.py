@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import JournalEntry, ReassuranceRequest, User
+from services.access import journal as access
 
 
 def _iso(moment) -> str | None:
@@ -24,10 +25,35 @@ def export_journal(user: User) -> list[dict[str, Any]]:
             "updated_at": _iso(e.updated_at),
             "shared_with_partner_at": _iso(e.shared_at),
             "shared_with_therapist_at": _iso(e.therapist_shared_at),
+            **_conversation(e),
         }
         for e in db.session.scalars(
             sa.select(JournalEntry).where(JournalEntry.user_id == user.id).order_by(JournalEntry.id)
         )
+    ]
+
+
+def _conversation(e: JournalEntry) -> dict[str, Any]:
+    """The reflect-back on a shared entry: between its author and the partner it was shared with."""
+    return {
+        "partner_reflection": e.reflection,
+        "response": e.response,
+        "addition": e.addition,
+    }
+
+
+def export_shared_with_me(user: User) -> list[dict[str, Any]]:
+    """Entries my partner chose to share with me, with what I reflected back."""
+    return [
+        {
+            "body": e.body,
+            "tag": e.tag,
+            "shared_at": _iso(e.shared_at),
+            "my_reflection": e.reflection,
+            "response": e.response,
+            "addition": e.addition,
+        }
+        for e in access.all_shared_with_me(user)
     ]
 
 

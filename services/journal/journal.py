@@ -20,7 +20,7 @@ from services.access import journal as access
 from services.access.therapist import TherapistAccess
 from services.common import idempotency
 from services.common.errors import Conflict, Invalid, NotFound
-from services.common.text import check_text
+from services.common.text import REFLECTION_MAX, check_text
 from services.couples import versions
 from services.therapist import links
 
@@ -132,6 +132,36 @@ def stop_sharing_with_therapist(user: User, entry_id: int) -> JournalEntry:
     entry.therapist_shared_at = None
     db.session.flush()
     _moved(user)
+    return entry
+
+
+def reflect(user: User, entry_id: int, body: str) -> JournalEntry:
+    """Say back what I heard in an entry my partner shared (again, after they said "partly")."""
+    entry = access.shared_with_me(user, entry_id)
+    if entry.response == "heard":
+        raise Conflict("They've said they feel heard. That's a good place to leave it.")
+    entry.reflection = check_text(body, limit=REFLECTION_MAX, field="body", what="reflection")
+    entry.reflected_at = utcnow()
+    entry.response = entry.responded_at = None
+    db.session.flush()
+    versions.couple_changed(entry.shared_couple_id)
+    return entry
+
+
+def respond(user: User, entry_id: int, response: str, addition: str | None = None) -> JournalEntry:
+    """Answer my partner's reflection on my entry: "heard", or "partly" with what I'd add."""
+    entry = access.own_entry(user, entry_id)
+    if entry.reflection is None or entry.response is not None:
+        raise Conflict("There's no reflection waiting for your answer.")
+    if response not in ("heard", "partly"):
+        raise Invalid("Choose \u201cI feel heard\u201d or \u201cPartly\u201d.", field="response")
+    entry.addition = (
+        check_text(addition, limit=REFLECTION_MAX, field="addition", what="addition") if response == "partly" else None
+    )
+    entry.response = response
+    entry.responded_at = utcnow()
+    db.session.flush()
+    versions.couple_changed(entry.shared_couple_id)
     return entry
 
 
