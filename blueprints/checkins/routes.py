@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
 
 from blueprints.checkins import bp
 from blueprints.checkins.forms import CheckInForm
 from blueprints.forms import committed
+from blueprints.partners import partners_only
 from services.checkins import checkins
 
-
-@bp.before_request
-@login_required
-def require_partner():
-    """Check-ins are a couple's own: a therapist has no couple to check in with."""
-    if not current_user.is_partner:
-        abort(403)
+partners_only(bp)
 
 
 def _render(form: CheckInForm | None = None, status: int = 200):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from blueprints.forms import committed
+from blueprints.partners import partners_only
 from blueprints.prompts import bp
 from blueprints.prompts.forms import AnswerForm, CloseForm, ReflectionForm, ResponseForm
 from blueprints.prompts.page_cache import CSRF_SLOT, PageCache
@@ -14,13 +15,7 @@ from extensions import db
 from services.conversation import coach, conversation, reading
 from services.couples import depth, pacing
 
-
-@bp.before_request
-@login_required
-def require_partner():
-    """Every page of the loop is personal, and for partners: a therapist's home is their dashboard."""
-    if current_user.is_therapist:
-        return redirect(url_for("therapist.dashboard"))
+partners_only(bp)
 
 
 def _render_prompt(instance_id: int, *, answer_form=None, reflection_form=None, response_form=None, status=200):

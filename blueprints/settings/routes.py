@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from blueprints.auth.fresh import fresh_login_required
 from blueprints.couple.forms import DepthForm
 from blueprints.forms import committed
+from blueprints.partners import partners_only
 from blueprints.settings import bp
 from blueprints.settings.forms import (
     CheckinDayForm,
@@ -29,12 +30,7 @@ from services.therapist import links
 THERAPIST_CODE_LIMIT = "10 per minute;40 per hour"
 
 
-@bp.before_request
-@login_required
-def require_partner():
-    """Settings are personal, and a partner's: a therapist's settings live on their dashboard."""
-    if current_user.is_therapist:
-        abort(404)
+partners_only(bp)
 
 
 def _page(schedule_form=None, notifications_form=None, code_form=None, status=200):
