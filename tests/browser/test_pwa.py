@@ -210,7 +210,7 @@ def test_offline_page_and_nothing_personal_cached(live_server, phone):
     page.on("response", lambda r: css_responses.append(r) if r.url == base + css_url else None)
     page.goto(base + "/history?offline-check")
     expect(page.get_by_role("heading", level=1)).to_have_text("You're offline")
-    expect(page.locator("nav.site-nav")).to_have_count(0)
+    expect(page.locator("nav.tabbar")).to_have_count(0)
     assert css_responses and all(r.from_service_worker for r in css_responses), (
         "the CSS should come from the service worker"
     )
