@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -31,8 +32,18 @@ def serve(key: str, count: int, delay: float, verify: bool, pipe) -> None:
     with PushService() as service:
         service.delay, service.verify = delay, verify
         pipe.send([service.subscribe(key) for _ in range(count)])
+        pipe.recv()  # the sender starts
+        cpu = time.process_time()
         pipe.recv()  # until the sender is done
-        pipe.send({"accepted": len(service.messages), "rejected": len(service.rejections)})
+        cpu = time.process_time() - cpu
+        accepted = len(service.messages)
+        pipe.send(
+            {
+                "accepted": accepted,
+                "rejected": len(service.rejections),
+                "cpu_us_per_message": round(cpu / max(accepted, 1) * 1e6),
+            }
+        )
 
 
 def encryption_alone_per_second(subscription: dict, seconds: float = 2.0) -> float:
@@ -93,9 +104,13 @@ def main() -> None:
         db.session.commit()
     yardstick = encryption_alone_per_second(subscriptions[0])
     sender = PushSender(app, workers=args.workers, **({"batch": args.batch} if args.batch else {}))
+    ours.send("start")
+    # CPU seconds of each process per message say where the time goes on a busy machine, where wall time can't.
+    cpu = time.process_time()
     started = time.perf_counter()
     report = sender.drain(max_seconds=600)
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     sender.close()
     ours.send("done")
     received = ours.recv()
@@ -108,6 +123,8 @@ def main() -> None:
         "seconds": round(elapsed, 2),
         "per_second": round(report.sent / elapsed),
         "sent": report.sent,
+        "sender_cpu_us_per_message": round(cpu / max(report.sent, 1) * 1e6),
+        "load_average_1min": round(os.getloadavg()[0], 2),
         "encryption_alone_per_second_one_core": round(yardstick),
         "retried": report.retried,
         "failed": report.failed,
@@ -116,6 +133,12 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "push.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
+    print(
+        f"\npush: {result['per_second']} notifications/s ({report.sent} sent in {elapsed:.1f} s); CPU per message: "
+        f"sender {result['sender_cpu_us_per_message']} us, push service {received['cpu_us_per_message']} us; "
+        f"encryption alone {result['encryption_alone_per_second_one_core']}/s on one core; "
+        f"load average {result['load_average_1min']}"
+    )
 
 
 if __name__ == "__main__":

@@ -168,7 +168,7 @@ def test_a_stored_bad_key_fails_alone_and_everyone_else_gets_theirs_exactly_once
     "error",
     [
         ValueError("Invalid EC key"),
-        RuntimeError("pywebpush broke"),
+        RuntimeError("the sender broke"),
         ssl.SSLError(1, "certificate verify failed"),
         TimeoutError(),
         aiohttp.ServerDisconnectedError(),
@@ -181,14 +181,14 @@ def test_whatever_one_send_raises_stays_with_its_row(app, factory, push_service,
     endpoints = [browser_subscription(app, push_service) for _ in pairs]
     ids = [store(app, pair.b, subscription) for pair, subscription in zip(pairs, endpoints, strict=True)]
     cursed = endpoints[1]["endpoint"]
-    real_send = push.WebPusher.send_async
+    real_post = push.PushSender._post
 
-    async def send_async(self, *args, **kwargs):
-        if self.subscription_info["endpoint"] == cursed:
+    async def post(self, endpoint, body, headers):
+        if endpoint == cursed:
             raise error
-        return await real_send(self, *args, **kwargs)
+        return await real_post(self, endpoint, body, headers)
 
-    monkeypatch.setattr(push.WebPusher, "send_async", send_async)
+    monkeypatch.setattr(push.PushSender, "_post", post)
     for pair in pairs:
         factory.answer(pair.a, pair.first_prompt_id, "hello")
 
@@ -634,3 +634,24 @@ def test_signing_out_as_push_js_does_frees_the_endpoint_for_the_next_person(make
     token = sign_in(pair.a)
     response = browser.post(API, json=subscription, headers={"Accept": "application/json", "X-CSRFToken": token})
     assert response.status_code == 201
+
+
+def test_each_message_is_encrypted_afresh_and_decrypts_with_the_subscriptions_keys():
+    """The sender's own aes128gcm encryption (RFC 8291) reads back with http_ece, the library browsers' side
+    of the loopback service uses; a new key pair and salt every time, so equal payloads never look alike."""
+    import http_ece
+
+    private = ec.generate_private_key(ec.SECP256R1())
+    point = private.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    secret = b"0123456789abcdef"
+
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    data = b'{"title":"Attune","body":"A new prompt is waiting for you both."}'
+    first, second = (push.encrypt(b64(point), b64(secret), data) for _ in range(2))
+    assert first[:16] != second[:16] and first[21:86] != second[21:86]  # salt, then the sender's public key
+    for body in (first, second):
+        assert http_ece.decrypt(body, private_key=private, auth_secret=secret, version="aes128gcm") == data
+    with pytest.raises(ValueError):
+        push.encrypt(b64(point), b64(secret), b"x" * 4080)
