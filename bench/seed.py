@@ -234,7 +234,12 @@ def seed(app: Flask, couples: int, logged_in: int = 200) -> list[str]:
 
 
 def log_in_sample(app: Flask, couples: int, logged_in: int = 200) -> list[str]:
-    """Fresh login sessions for a random sample of partners; returns their session cookies."""
+    """Fresh login sessions for a random sample of partners; returns their session cookies.
+
+    Each cookie is what a browser holds after its first page: the login token and the session's CSRF
+    secret. Without the secret every request would mint one and send a new cookie back, which a
+    browser does once and wrk, replaying the same cookie, would do on every request.
+    """
     rng = random.Random()
     cookies = []
     serializer = app.session_interface.get_signing_serializer(app)
@@ -242,6 +247,9 @@ def log_in_sample(app: Flask, couples: int, logged_in: int = 200) -> list[str]:
         for user_id in rng.sample(range(1, 2 * couples + 1), min(logged_in, 2 * couples)):
             token = secrets.token_urlsafe(32)
             db.session.add(LoginSession(id=hashlib.sha256(token.encode()).hexdigest(), user_id=user_id))
-            cookies.append(serializer.dumps({"_user_id": token, "_fresh": True, "_permanent": True}))
+            csrf_secret = hashlib.sha1(secrets.token_bytes(64)).hexdigest()  # as Flask-WTF makes it
+            cookies.append(
+                serializer.dumps({"_user_id": token, "_fresh": True, "_permanent": True, "csrf_token": csrf_secret})
+            )
         db.session.commit()
     return cookies

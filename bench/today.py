@@ -79,6 +79,23 @@ def prepare(args) -> tuple[dict, list[str]]:
     return env, cookies
 
 
+def server_cpu_seconds(master: int) -> float:
+    """CPU time used so far by the gunicorn master and its workers (from /proc; 0 where there is none)."""
+    total = 0
+    try:
+        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:
+        return 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if pid == master or int(fields[1]) == master:  # fields[1] is the parent's pid
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def wrk(url: str, seconds: int, connections: int, script: Path | None) -> dict:
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if script:
@@ -159,8 +176,17 @@ def main() -> None:
         assert "Today" in page and "Log in" not in page, "the benchmark session is not logged in"
         wrk(base + "/livez", 3, args.connections, scripts["/livez"])  # warm-up
         wrk(base + "/today", 3, args.connections, scripts["/today"])
-        trivial = wrk(base + "/livez", args.seconds, args.connections, scripts["/livez"])
-        today = wrk(base + "/today", args.seconds, args.connections, scripts["/today"])
+        # The server's CPU time per request as well: on a machine busy with other work, requests per
+        # second say how much CPU the server was given, CPU per request what each route costs.
+        measured = {}
+        for path in ("/livez", "/today"):
+            cpu = server_cpu_seconds(server.pid)
+            measured[path] = wrk(base + path, args.seconds, args.connections, scripts[path])
+            requests = measured[path]["rps"] * args.seconds
+            measured[path]["server_cpu_ms_per_request"] = round(
+                (server_cpu_seconds(server.pid) - cpu) / max(requests, 1) * 1000, 3
+            )
+        trivial, today = measured["/livez"], measured["/today"]
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
@@ -178,13 +204,17 @@ def main() -> None:
         "trivial": trivial,
         "today": today,
         "ratio": round(today["rps"] / trivial["rps"], 3),
+        "cpu_ratio": round(trivial["server_cpu_ms_per_request"] / max(today["server_cpu_ms_per_request"], 1e-9), 3),
+        "load_average_1min": round(os.getloadavg()[0], 2),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"today-{backend}.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
     print(
         f"\n{backend}: /today {today['rps']:.0f} req/s vs /livez {trivial['rps']:.0f} req/s "
-        f"= {result['ratio']:.2f}x; /today p50 {today['p50_ms']:.1f} ms, p99 {today['p99_ms']:.1f} ms"
+        f"= {result['ratio']:.2f}x; /today p50 {today['p50_ms']:.1f} ms, p99 {today['p99_ms']:.1f} ms; "
+        f"server CPU per request /today {today['server_cpu_ms_per_request']:.2f} ms vs /livez "
+        f"{trivial['server_cpu_ms_per_request']:.2f} ms = {result['cpu_ratio']:.2f}x; load average {result['load_average_1min']}"
     )
 
 
