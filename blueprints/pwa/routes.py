@@ -20,7 +20,7 @@ from blueprints.pwa import bp
 from extensions import db
 
 THEME_COLOR = "#5e4391"  # --accent in static/css/app.css (light)
-BACKGROUND_COLOR = "#faf8fc"  # --bg in static/css/app.css (light)
+BACKGROUND_COLOR = "#f8f5f2"  # --bg in static/css/app.css (light)
 OFFLINE_PATH = "/offline"
 # Files outside static/ whose change should also renew the shell cache (the offline page's templates).
 SHELL_TEMPLATES = ("base.html", "pwa/offline.html", "pwa/sw.js")

@@ -215,7 +215,7 @@ def test_offline_page_and_nothing_personal_cached(live_server, phone):
         "the CSS should come from the service worker"
     )
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
-    assert background == "rgb(250, 248, 252)", f"the cached CSS was not applied: {background}"
+    assert background == "rgb(248, 245, 242)", f"the cached CSS was not applied: {background}"
     expect(page.locator("#sync-status")).to_contain_text("You're offline")
     assert_accessible(page, "offline page")
 
