@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -20,6 +21,15 @@ UNSTORABLE = (
 )
 
 
+def _printable(value):
+    if isinstance(value, list):
+        return [_printable(item) for item in value]
+    return UNPRINTABLE.sub("\ufffd", value) if isinstance(value, str) else value
+
+
+UNPRINTABLE = re.compile("[\ud800-\udfff]")
+
+
 class Form(FlaskForm):
     """Every Attune form: Flask-WTF's CSRF, plus the one text check on every field it carries.
 
@@ -33,6 +43,10 @@ class Form(FlaskForm):
             if any(isinstance(value, str) and unstorable(value) for value in values):
                 field.errors = [*field.errors, UNSTORABLE]
                 valid = False
+                # The page shows the text again for correcting; the one character no page can carry either
+                # (half a surrogate pair, which only a JSON body can deliver) shows as a replacement mark.
+                field.data = _printable(field.data)
+                field.raw_data = [_printable(value) for value in field.raw_data or []]
         return valid
 
 
