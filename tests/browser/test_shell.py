@@ -134,3 +134,89 @@ def test_main_screens_pass_axe_and_are_photographed(live_server, browser, seeded
         DOCS.mkdir(exist_ok=True)
         for name in ("today", "reveal", "complete", "history", "settings"):
             shutil.copy(ARTIFACTS / f"screenshot-{name}-phone-{scheme}.png", DOCS / f"screenshot-{name}-{scheme}.png")
+
+
+def test_no_page_scrolls_sideways_at_360px(live_server, browser, seeded):
+    base, pair = live_server.url, seeded.pair
+    context = browser.new_context(**dict(PHONE, viewport={"width": 360, "height": 740}))
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        for path in ("/", "/login", "/register", "/safety"):
+            page.goto(base + path)
+            no_horizontal_overflow(page, f"{path} at 360px")
+        log_in(page, base, pair.a.email)
+        for path in (
+            "/today",
+            f"/prompts/{seeded.open}",
+            f"/prompts/{seeded.revealed}",
+            f"/prompts/{seeded.complete}",
+            "/history",
+            "/checkin",
+            "/couple",
+            "/more",
+            "/settings",
+            "/account",
+            "/path",
+            "/repair",
+            "/journal",
+        ):
+            response = page.goto(base + path)
+            assert response is not None and response.status < 400, (path, response and response.status)
+            no_horizontal_overflow(page, f"{path} at 360px")
+    finally:
+        context.close()
+
+
+class Taps:
+    """Every tap the person makes, counted: typing is not a tap, and a notification opening a page is one."""
+
+    def __init__(self):
+        self.count = 0
+
+    def tap(self, locator) -> None:
+        self.count += 1
+        locator.click()
+
+
+# The daily loop, for the partner who answers second, counted by one rule (a tap is a click or a
+# notification opened; typing is not): open the notification (1), tap the answer box (2), tap "Save and
+# reveal both" (3: the reveal is the page that follows), tap a sentence starter (4: it focuses the
+# reflection box, which sits right under the partner's answer), tap "Share my reflection" (5); later,
+# open the notification (6) and tap "I feel heard" (7). By the same rule the old pages took 8 (a radio,
+# then Send), after scrolling past the 911px guidance block to reach the box.
+DAILY_LOOP_TAPS = 7
+
+
+def test_the_daily_loop_takes_seven_taps(live_server, browser, seeded):
+    base, pair, factory = live_server.url, seeded.pair, seeded.factory
+    device = open_device(browser, "phone", "light")
+    page, taps = device.page, Taps()
+    try:
+        log_in(page, base, pair.b.email)
+        page.goto(base + f"/prompts/{seeded.open}")  # the notification opens the prompt itself
+        taps.count += 1
+        box = page.get_by_label("Your answer")
+        taps.tap(box)
+        box.press_sequentially("I felt proud too, and a little shy saying it.")
+        taps.tap(page.get_by_role("button", name="Save and reveal both"))
+        expect(page.locator(".answer-partner .answer-body")).to_have_text(
+            "I felt proud of us when we talked it through."
+        )
+        listening = page.locator("#listening")
+        taps.tap(listening.locator("button.starter").first)
+        expect(listening.get_by_label("What you heard")).to_be_focused()
+        listening.get_by_label("What you heard").press_sequentially(" talking it through made you proud of us.")
+        taps.tap(listening.get_by_role("button", name="Share my reflection"))
+        expect(page.get_by_text("Reflection shared.")).to_be_visible()
+
+        _listen(factory, pair.a, pair.b, seeded.open, "It sounds like saying it felt a little shy.", None)
+        page.reload()  # the notification of Alex's reflection opens this same prompt
+        taps.count += 1
+        taps.tap(page.locator("#being-heard").get_by_role("button", name="I feel heard"))
+        expect(page.get_by_text("Thank you for letting them know.")).to_be_visible()
+        expect(page.get_by_text("You said you feel heard.")).to_be_visible()
+        assert taps.count == DAILY_LOOP_TAPS, f"the daily loop took {taps.count} taps, designed for {DAILY_LOOP_TAPS}"
+        device.assert_no_problems()
+    finally:
+        device.context.close()
