@@ -39,7 +39,7 @@ class JournalEntrySchema(Schema):
 @bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
 @bp.arguments(JournalInputSchema)
 @bp.response(201, JournalEntrySchema)
-@documented_errors(400, 401, 422)
+@documented_errors(400, 401, 404, 422)
 def post_journal_entry(data: dict, idempotency_key: str | None = None):
     """Save a new entry in my private journal (only I can see it)."""
     entry = journal.write(current_user, data["body"], data.get("tag") or None, idempotency_key)

@@ -70,19 +70,19 @@ def current_week(couple: Couple, now: datetime | None = None) -> date:
 
 
 def opens_on(couple: Couple, week: date) -> date:
-    """The local day a week's check-in opens: the couple's check-in day of that week."""
+    """The couple's check-in day in that week (when it is suggested; any day of the week will do)."""
     return week + timedelta(days=couple.checkin_day)
 
 
 def is_open(couple: Couple, now: datetime | None = None) -> bool:
-    """Whether this week's check-in is open: from the check-in day until Sunday ends, local time."""
+    """Whether this week's check-in day has come (local time); a check-in is taken on any day regardless."""
     now = now or utcnow()
     local = now.astimezone(zone(couple.timezone)).date()
     return local >= opens_on(couple, week_of(couple, now))
 
 
 def next_opening(couple: Couple, now: datetime | None = None) -> date:
-    """The local day the next check-in opens (today's date while one is open)."""
+    """The next check-in day, local (today's date from this week's day until Sunday ends)."""
     now = now or utcnow()
     local = now.astimezone(zone(couple.timezone)).date()
     day = opens_on(couple, week_of(couple, now))
