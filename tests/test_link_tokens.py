@@ -95,7 +95,8 @@ def test_an_invite_followed_through_login_is_waiting_afterwards(client, factory)
     client.get(f"/join/{_invite_token(factory, alex)}")
     response = client.post("/login", data={"email": sam.email, "password": PASSWORD, "next": "/join/invite"})
     assert response.location == "/join/invite"
-    assert client.post("/join/invite").location == "/today"
+    # Joined: each partner's private first run comes before Today.
+    assert client.post("/join/invite").location == "/start/pace"
 
 
 def test_an_invite_followed_through_registration_is_waiting_in_the_browser_that_opens_the_email(app, factory):
@@ -174,7 +175,7 @@ def test_no_token_reaches_any_log_line_across_registration_invite_and_reset(make
         sam.open(registration_s)
         status, where, confirm = sam.open("/register/finish", {"display_name": "Sam", "password": PASSWORD})
         assert (status, where) == (200, "/join/invite") and "Join Alex?" in confirm
-        assert sam.open("/join/invite", {})[1] == "/today"
+        assert sam.open("/join/invite", {})[1] == "/start/pace"
 
         phone = Browser(base)
         phone.open("/password/forgot", {"email": "sam@example.test"})
