@@ -172,11 +172,15 @@ def test_leave_ends_couple_for_both_and_keeps_revealed_history(client, auth, fac
             db.session.scalar(sa.select(sa.func.count()).select_from(Membership).where(Membership.left_at.is_(None)))
             == 0
         )
+    # The history lists the conversation; opening it shows both answers.
     history = page_text(client.get("/history"))
-    assert "Alex wrote this" in history and "Sam wrote that" in history
+    assert f'href="/prompts/{pair.first_prompt_id}"' in history
+    conversation = page_text(client.get(f"/prompts/{pair.first_prompt_id}"))
+    assert "Alex wrote this" in conversation and "Sam wrote that" in conversation
     other = app.test_client()
     other.post("/login", data={"email": pair.b.email, "password": "quiet harbour lantern"})
-    assert "Alex wrote this" in page_text(other.get("/history"))
+    assert f'href="/prompts/{pair.first_prompt_id}"' in page_text(other.get("/history"))
+    assert "Alex wrote this" in page_text(other.get(f"/prompts/{pair.first_prompt_id}"))
     # Both are free to pair again.
     with factory.session():
         pairing.create_couple(factory.load(pair.b))

@@ -61,6 +61,12 @@ class NotificationsForm(Form):
     )
 
 
+class TimezoneForm(Form):
+    """Only my time zone: the first run's (and a traveller's) one-tap confirmation of the phone's zone."""
+
+    timezone = SelectField("My time zone", choices=_zones, validators=[InputRequired("Choose your time zone.")])
+
+
 class CheckinDayForm(Form):
     checkin_day = SelectField(
         "Our check-in day",

@@ -17,6 +17,7 @@ from blueprints.settings.forms import (
     PauseForm,
     ScheduleForm,
     TherapistCodeForm,
+    TimezoneForm,
 )
 from extensions import db, limiter
 from services.checkins import checkins
@@ -122,6 +123,19 @@ def notifications():
             flash("Notification settings saved.", "success")
             return redirect(url_for("settings.index"))
     return _page(notifications_form=form, status=422)
+
+
+@bp.post("/settings/timezone")
+def timezone():
+    """Set only my time zone (quiet hours and every time I'm shown follow it), then back to Today."""
+    form = TimezoneForm()
+    if form.validate_on_submit():
+        current_user.timezone = form.timezone.data
+        db.session.commit()
+        flash(f"Your time zone is now {form.timezone.data.replace('_', ' ')}.", "success")
+    else:
+        flash("That time zone isn't one we know. Choose yours in Settings.", "error")
+    return redirect(url_for("prompts.today"))
 
 
 @bp.post("/settings/depth")

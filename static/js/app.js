@@ -142,6 +142,43 @@
     });
   }
 
+  // The time zone step: offered only when the phone's zone is not the one Attune has, and not already declined here.
+  function checkTimezone() {
+    var form = document.querySelector("[data-timezone-check]");
+    var user = document.querySelector('meta[name="attune-user"]');
+    if (!form || !user) return;
+    var zone = "";
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return; }
+    var saved = form.getAttribute("data-timezone-check");
+    var key = "attune:u:" + user.content + ":zone-kept";
+    var kept = null;
+    try { kept = localStorage.getItem(key); } catch (e) { kept = null; }
+    // "use>zone": already chosen here (a Today page cached for a minute may still show the old zone).
+    if (!zone || zone === saved || kept === saved + ">" + zone || kept === "use>" + zone) return;
+    form.querySelector("[data-detected-zone]").value = zone;
+    form.querySelector("[data-detected-zone-name]").textContent = zone.replace(/_/g, " ");
+    form.hidden = false;
+    function remember(value) { try { localStorage.setItem(key, value); } catch (e) { /* nothing to keep it in */ } }
+    form.addEventListener("submit", function () { remember("use>" + zone); });
+    form.querySelector("[data-keep-zone]").addEventListener("click", function () {
+      remember(saved + ">" + zone);
+      form.hidden = true;
+    });
+  }
+
+  // The invite: the phone's own share sheet where there is one; the copy button otherwise.
+  function setUpShare() {
+    document.querySelectorAll("[data-share]").forEach(function (button) {
+      var source = document.getElementById(button.getAttribute("data-share"));
+      if (!source || !navigator.share) return;
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        navigator.share({ title: "Join me on Attune", text: button.getAttribute("data-share-text") || "", url: source.value })
+          .catch(function () {});
+      });
+    });
+  }
+
   function newKey() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
     return String(Date.now()) + "-" + Math.random().toString(16).slice(2);
@@ -165,5 +202,7 @@
     showIfNotified();
     openGuidanceFirstTimes();
     setUpSubmitOnChange();
+    checkTimezone();
+    setUpShare();
   });
 })();

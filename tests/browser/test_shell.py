@@ -220,3 +220,23 @@ def test_the_daily_loop_takes_seven_taps(live_server, browser, seeded):
         device.assert_no_problems()
     finally:
         device.context.close()
+
+
+def test_the_phones_time_zone_is_offered_once_and_kept(live_server, browser, seeded):
+    base, pair = live_server.url, seeded.pair
+    context = browser.new_context(**PHONE, timezone_id="Europe/Lisbon")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        log_in(page, base, pair.a.email)
+        card = page.locator("form.tz-check")
+        expect(card).to_be_visible()
+        expect(card).to_contain_text("Europe/Lisbon")
+        assert_accessible(page, "today with the time zone step")
+        card.get_by_role("button", name="Use my phone's time zone").click()
+        expect(page.get_by_text("Your time zone is now Europe/Lisbon.")).to_be_visible()
+        expect(page.locator("form.tz-check")).to_be_hidden()
+        page.reload()
+        expect(page.locator("form.tz-check")).to_be_hidden()
+    finally:
+        context.close()
