@@ -100,11 +100,15 @@ def resume(user: User, now: datetime | None = None) -> Couple:
 def expire_pauses(now: datetime | None = None) -> int:
     """Lift each person's timed pause that has run out (the scheduler's tick calls this)."""
     now = now or utcnow()
-    couple_ids = db.session.scalars(
-        sa.select(Membership.couple_id)
-        .where(Membership.paused_at.is_not(None), Membership.paused_until <= now, Membership.left_at.is_(None))
-        .distinct()
-    ).all()
+    # No DISTINCT and no left_at test: either would turn SQLite from the pause index to a scan of every
+    # membership, making the tick cost what exists rather than what is due (bench/tick.py).
+    couple_ids = sorted(
+        set(
+            db.session.scalars(
+                sa.select(Membership.couple_id).where(Membership.paused_at.is_not(None), Membership.paused_until <= now)
+            )
+        )
+    )
     lifted = 0
     for couple_id in couple_ids:
         couple = db.session.scalar(sa.select(Couple).where(Couple.id == couple_id).with_for_update(skip_locked=True))
