@@ -12,6 +12,7 @@ settings page is checked with axe at both widths, and for sideways scrolling at 
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,12 +21,13 @@ from playwright.sync_api import Page, expect
 
 from extensions import db
 from models import Couple, PromptInstance
-from tests.browser.conftest import Phone, assert_accessible, log_in, save_screenshot, watch
+from tests.browser.conftest import ARTIFACTS, Phone, assert_accessible, log_in, save_screenshot, watch
 from tests.helpers import PASSWORD, Factory
 
 pytestmark = pytest.mark.browser
 
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
+DOCS = ARTIFACTS.parent / "docs"
 THERAPIST_EMAIL = "rivera@example.test"
 THERAPIST_NAME = "Dr Rivera"
 PRACTICE = "Harbour Counselling"
@@ -324,6 +326,16 @@ def test_therapist_links_sees_only_what_both_allow_and_is_logged(live_server, ph
     expect(row.locator("svg.chart-svg[role=img]")).to_have_count(1)
     check_both(rivera, "therapist dashboard (progress)", lead="desktop")
     save_screenshot(t, "therapist-dashboard-desktop.png", full_page=True)
+    # Dark mode too, at both widths, photographed for the README (the phone ones are copied to docs/).
+    for device, kind in ((rivera.desktop, "desktop"), (rivera.phone, "phone")):
+        for scheme in ("light", "dark"):
+            device.page.emulate_media(color_scheme=scheme)
+            assert_accessible(device.page, f"therapist dashboard ({kind}, {scheme})")
+            shot = save_screenshot(device.page, f"screenshot-therapist-{kind}-{scheme}.png")
+            if kind == "phone":
+                DOCS.mkdir(exist_ok=True)
+                shutil.copy(shot, DOCS / f"screenshot-therapist-{scheme}.png")
+        device.page.emulate_media(color_scheme="light")
 
     t.goto(f"{base}/therapist/couples/{link_id}")
     therapist_looks(t)
