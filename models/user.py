@@ -6,13 +6,14 @@ from datetime import datetime, time
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String, Time, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Time, UniqueConstraint, exists
 from sqlalchemy import false as sa_false
 from sqlalchemy import true as sa_true
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from extensions import db
 from models.base import UTCDateTime, utcnow
+from models.intake import Intake
 
 if TYPE_CHECKING:
     from models.couple import Membership
@@ -57,6 +58,12 @@ class User(UserMixin, db.Model):
     # Therapists: the practice shown to couples, and the code a partner types to link them.
     practice_name: Mapped[str | None] = mapped_column(String(120))
     therapist_code: Mapped[str | None] = mapped_column(String(8))
+
+    # Whether the person has finished their private first run: read with every load of the user (the login's
+    # one statement included), so Today needs no query of its own to know.
+    intake_finished: Mapped[bool] = column_property(
+        exists().where(Intake.user_id == id, Intake.completed_at.is_not(None)), deferred=False
+    )
 
     active_membership: Mapped[Membership | None] = relationship(
         primaryjoin="and_(Membership.user_id == User.id, Membership.left_at.is_(None))",

@@ -13,7 +13,11 @@ from extensions import db
 from models import Answer, PromptInstance, Reflection
 from tests.helpers import Factory
 
-MAX_QUERIES = 3
+# Each page's budget: the login (one statement: session, user, membership, couple), then what the page shows.
+# Today: the partner, the open prompts, prompts set aside this week, a live repair conversation.
+# The reveal: the prompt, the partner, whether its theme is new to the couple.
+# History: one page of conversations, their reflections (who felt heard), ended repair conversations.
+MAX_QUERIES = {"today": 5, "reveal": 4, "history": 4}
 
 
 @contextmanager
@@ -108,12 +112,12 @@ def app(make_app):
 
 
 @pytest.mark.parametrize("days", [1, 365])
-def test_pages_need_at_most_three_queries(app, factory, auth, client, days):
+def test_pages_stay_within_their_query_budget(app, factory, auth, client, days):
     pair = factory.pair()
     newest = add_revealed_history(app, pair, days)
     auth.login_as(pair.a)
     counts = measure(app, client, {"today": "/today", "reveal": f"/prompts/{newest}", "history": "/history"})
-    assert all(n <= MAX_QUERIES for n in counts.values()), counts
+    assert all(n <= MAX_QUERIES[page] for page, n in counts.items()), counts
 
 
 def test_counts_equal_for_one_and_a_year(app, factory, auth, client):

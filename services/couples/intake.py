@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import sqlalchemy as sa
-
 from extensions import db
 from models import Intake, User, utcnow
 from models.intake import REASONS, SAFE_ANSWERS
@@ -78,7 +76,8 @@ def needs_safety_note(intake: Intake | None) -> bool:
 
 
 def finished(user: User) -> bool:
-    return db.session.scalar(sa.select(Intake.completed_at).where(Intake.user_id == user.id)) is not None
+    """Whether the person finished their first run (loaded with the user: no query here)."""
+    return user.intake_finished
 
 
 def export(user: User) -> dict | None:

@@ -541,9 +541,7 @@ def read(user: User, conversation_id: int) -> RepairView:
 
 def live_for(user: User) -> RepairView | None:
     """The conversation Today shows: the couple's live one, if any."""
-    membership = db.session.scalar(
-        sa.select(Membership).where(Membership.user_id == user.id, Membership.left_at.is_(None))
-    )
+    membership = user.active_membership  # loaded with the login, no query of its own
     if membership is None:
         return None
     conversation = live(membership.couple_id)
@@ -552,9 +550,7 @@ def live_for(user: User) -> RepairView | None:
 
 def history_for(user: User, limit: int = 50) -> list[RepairView]:
     """The couple's ended conversations, newest first, each as this partner may see it."""
-    membership = db.session.scalar(
-        sa.select(Membership).where(Membership.user_id == user.id, Membership.left_at.is_(None))
-    )
+    membership = user.active_membership
     if membership is None:
         return []
     ended = db.session.scalars(
