@@ -27,7 +27,7 @@ RESULTS = ROOT / "bench" / "results"
 
 
 def serve(key: str, count: int, delay: float, verify: bool, pipe) -> None:
-    from tests.push_service import PushService
+    from tools.push_service import PushService
 
     with PushService() as service:
         service.delay, service.verify = delay, verify

@@ -74,7 +74,9 @@ class PromptInstance(db.Model):
         ForeignKey("users.id", ondelete="SET NULL", name="fk_prompt_instances_set_aside_by_id_users")
     )
     carried_to_id: Mapped[int | None] = mapped_column(
-        ForeignKey("prompt_instances.id", ondelete="SET NULL", name="fk_prompt_instances_carried_to_id_prompt_instances")
+        ForeignKey(
+            "prompt_instances.id", ondelete="SET NULL", name="fk_prompt_instances_carried_to_id_prompt_instances"
+        )
     )
     # A therapist's note to the couple, for an assigned prompt.
     note: Mapped[str | None] = mapped_column(String(500))

@@ -11,7 +11,18 @@ from extensions import db
 from models.base import UTCDateTime, utcnow
 
 # The kinds the outbox accepts (the table's constraint); services/notifications/notify.py defines what each one is.
-NOTIFICATION_KINDS = ("new_prompt", "partner_answered", "reveal", "reflection", "addition", "reminder", "repair", "commitment", "reassurance", "reassurance_reply")
+NOTIFICATION_KINDS = (
+    "new_prompt",
+    "partner_answered",
+    "reveal",
+    "reflection",
+    "addition",
+    "reminder",
+    "repair",
+    "commitment",
+    "reassurance",
+    "reassurance_reply",
+)
 
 
 class PushSubscription(db.Model):

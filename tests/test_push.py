@@ -21,7 +21,7 @@ from services.conversation import conversation
 from services.notifications import devices, vapid
 from services.notifications.push import PushSender
 from tests.helpers import push_device
-from tests.push_service import PushService
+from tools.push_service import PushService
 
 SECRET_WORDS = "my secret words about us"
 

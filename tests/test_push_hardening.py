@@ -34,7 +34,7 @@ from services.common.errors import Conflict, Invalid
 from services.notifications import devices, push, vapid
 from services.notifications.push import PublicResolver, PushSender
 from tests.helpers import PASSWORD, AuthActions, csrf_token
-from tests.push_service import PushService
+from tools.push_service import PushService
 
 API = "/api/v1/push/subscriptions"
 # 65 bytes that look like an uncompressed P-256 point (0x04, then x and y) but are not on the curve.

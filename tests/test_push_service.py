@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from py_vapid import Vapid, Vapid01
 from pywebpush import WebPusher, WebPushException, webpush
 
-from tests.push_service import PushService, b64url_encode
+from tools.push_service import PushService, b64url_encode
 
 SUB_CLAIM = "mailto:ops@attune.test"
 
@@ -142,7 +142,7 @@ def test_subscription_has_the_browser_shape(push, vapid):
     assert s["endpoint"].startswith(push.origin + "/push/")
     assert push.origin.startswith("http://127.0.0.1:")
     assert "=" not in s["keys"]["p256dh"] + s["keys"]["auth"]
-    from tests.push_service import b64url_decode
+    from tools.push_service import b64url_decode
 
     assert len(b64url_decode(s["keys"]["p256dh"])) == 65
     assert b64url_decode(s["keys"]["p256dh"])[0] == 4

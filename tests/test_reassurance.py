@@ -18,7 +18,7 @@ from services.common.errors import Conflict, Invalid
 from services.moments import reassurance
 from services.notifications.push import PushSender
 from tests.helpers import PASSWORD, page_text, push_device
-from tests.push_service import PushService
+from tools.push_service import PushService
 
 LINE = "I'm having a hard moment about the trip. I need to hear that we're okay."
 

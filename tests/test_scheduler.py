@@ -16,7 +16,7 @@ from jobs import scheduler
 from models import Couple, PromptInstance, PushMessage, User
 from services.delivery import delivery
 from tests.helpers import push_device
-from tests.push_service import PushService
+from tools.push_service import PushService
 
 UTC = UTC
 

@@ -28,7 +28,7 @@ from services.notifications import vapid
 from services.notifications.push import CLAIM_BATCH
 from tests.conftest import DATABASE_URI
 from tests.helpers import bulk_pairs
-from tests.push_service import PushService
+from tools.push_service import PushService
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow

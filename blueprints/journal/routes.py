@@ -74,13 +74,13 @@ def _entry_page(entry, form: EntryForm | None = None, status: int = 200):
     ), status
 
 
-@bp.get("/journal/<int(min=1, max=2147483647):entry_id>")
+@bp.get("/journal/<id:entry_id>")
 def entry(entry_id: int):
     """One of my entries: read it, change it (until shared), share it, or delete it."""
     return _entry_page(access.own_entry(current_user, entry_id))
 
 
-@bp.post("/journal/<int(min=1, max=2147483647):entry_id>")
+@bp.post("/journal/<id:entry_id>")
 def edit(entry_id: int):
     """Change one of my entries (only until I share it)."""
     entry = access.own_entry(current_user, entry_id)
@@ -93,7 +93,7 @@ def edit(entry_id: int):
     return _entry_page(access.own_entry(current_user, entry.id), form, 422)
 
 
-@bp.post("/journal/<int(min=1, max=2147483647):entry_id>/delete")
+@bp.post("/journal/<id:entry_id>/delete")
 def delete(entry_id: int):
     """Delete one of my entries for good."""
     access.own_entry(current_user, entry_id)  # anyone else: 404, never a refusal that confirms it exists
@@ -102,7 +102,7 @@ def delete(entry_id: int):
     return redirect(url_for("journal.index"))
 
 
-@bp.post("/journal/<int(min=1, max=2147483647):entry_id>/share")
+@bp.post("/journal/<id:entry_id>/share")
 def share(entry_id: int):
     """Share this one entry with my partner."""
     access.own_entry(current_user, entry_id)  # anyone else: 404, never a refusal that confirms it exists
@@ -111,7 +111,7 @@ def share(entry_id: int):
     return redirect(url_for("journal.entry", entry_id=entry_id))
 
 
-@bp.post("/journal/<int(min=1, max=2147483647):entry_id>/share-therapist")
+@bp.post("/journal/<id:entry_id>/share-therapist")
 def share_therapist(entry_id: int):
     """Share this one entry with a therapist linked to us (a separate choice from sharing with my partner)."""
     access.own_entry(current_user, entry_id)  # anyone else: 404, never a refusal that confirms it exists
@@ -124,7 +124,7 @@ def share_therapist(entry_id: int):
     return redirect(url_for("journal.entry", entry_id=entry_id))
 
 
-@bp.post("/journal/<int(min=1, max=2147483647):entry_id>/unshare-therapist")
+@bp.post("/journal/<id:entry_id>/unshare-therapist")
 def unshare_therapist(entry_id: int):
     """Take this entry back from the therapist."""
     access.own_entry(current_user, entry_id)  # anyone else: 404, never a refusal that confirms it exists
@@ -141,7 +141,7 @@ def shared_list():
     )
 
 
-@bp.get("/journal/shared/<int(min=1, max=2147483647):entry_id>")
+@bp.get("/journal/shared/<id:entry_id>")
 def shared(entry_id: int, form: ReflectionForm | None = None, status: int = 200):
     """One entry my partner shared with me, with how to listen to it and a place to say what I heard."""
     entry = access.shared_with_me(current_user, entry_id)
@@ -150,7 +150,7 @@ def shared(entry_id: int, form: ReflectionForm | None = None, status: int = 200)
     ), status
 
 
-@bp.post("/journal/shared/<int(min=1, max=2147483647):entry_id>/reflect")
+@bp.post("/journal/shared/<id:entry_id>/reflect")
 def reflect(entry_id: int):
     """Say back what I heard in my partner's entry."""
     access.shared_with_me(current_user, entry_id)
@@ -161,7 +161,7 @@ def reflect(entry_id: int):
     return shared(entry_id, form, 422)
 
 
-@bp.post("/journal/<int(min=1, max=2147483647):entry_id>/respond")
+@bp.post("/journal/<id:entry_id>/respond")
 def respond(entry_id: int):
     """Answer my partner's reflection on my entry: I feel heard, or partly, with what I'd add."""
     access.own_entry(current_user, entry_id)
@@ -173,7 +173,7 @@ def respond(entry_id: int):
     return redirect(url_for("journal.entry", entry_id=entry_id))
 
 
-@bp.get("/journal/therapist/<int(min=1, max=2147483647):link_id>")
+@bp.get("/journal/therapist/<id:link_id>")
 def therapist_list(link_id: int):
     """For a therapist: the entries a partner shared with this link (their words open one at a time, logged)."""
     return render_template(
@@ -181,7 +181,7 @@ def therapist_list(link_id: int):
     )
 
 
-@bp.get("/journal/therapist/<int(min=1, max=2147483647):link_id>/<int(min=1, max=2147483647):entry_id>")
+@bp.get("/journal/therapist/<id:link_id>/<id:entry_id>")
 def therapist_entry(link_id: int, entry_id: int):
     """For a therapist: one shared entry; the read is written to the couple's access log."""
     entry = journal.read_as_therapist(g.access, entry_id)

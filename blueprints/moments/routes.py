@@ -49,7 +49,7 @@ def reach_out():
     return _page(form, 422)
 
 
-@bp.get("/moments/sent/<int(min=1, max=2147483647):request_id>")
+@bp.get("/moments/sent/<id:request_id>")
 def sent(request_id: int):
     """A request I sent, and my partner's answer once it comes."""
     return render_template("moments/sent.html", request=access.sent_by_me(current_user, request_id))
@@ -64,13 +64,13 @@ def _request_page(request_id: int, form: ReplyForm | None = None, status: int = 
     ), status
 
 
-@bp.get("/moments/requests/<int(min=1, max=2147483647):request_id>")
+@bp.get("/moments/requests/<id:request_id>")
 def request_page(request_id: int):
     """My partner is having a hard moment: how to respond, and quick replies."""
     return _request_page(request_id)
 
 
-@bp.post("/moments/requests/<int(min=1, max=2147483647):request_id>/reply")
+@bp.post("/moments/requests/<id:request_id>/reply")
 def reply(request_id: int):
     """Answer my partner's request, with one of our quick replies or my own words."""
     access.sent_to_me(current_user, request_id)

@@ -16,10 +16,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy.orm import contains_eager
 
 from extensions import db
-from models import ROLE_PARTNER, ROLE_THERAPIST, Couple, LoginSession, Membership, User, utcnow
+from models import ROLE_PARTNER, ROLE_THERAPIST, LoginSession, User, utcnow
 from services.accounts import passwords
 from services.accounts.mail import queue_mail, queue_nothing
 from services.common.errors import Invalid
@@ -175,42 +174,6 @@ def begin_login_session(user: User) -> LoginSession:
     db.session.add(row)
     user.login_session = row
     return row
-
-
-# Built once: this runs on every request, and building the statement costs more than running it.
-_LOGIN_SESSION = (
-    sa.select(LoginSession)
-    .join(LoginSession.user)
-    .outerjoin(Membership, sa.and_(Membership.user_id == User.id, Membership.left_at.is_(None)))
-    .outerjoin(Couple, Couple.id == Membership.couple_id)
-    .options(contains_eager(LoginSession.user).contains_eager(User.active_membership).contains_eager(Membership.couple))
-    .where(LoginSession.id == sa.bindparam("digest"))
-)
-
-
-def load_login_session(token: str, now: datetime | None = None) -> User | None:
-    """The user behind a cookie token, if that login is still alive (not ended, idle or too old)."""
-    if not token or len(token) > 100:
-        return None
-    row = db.session.scalar(_LOGIN_SESSION, {"digest": _token_digest(token)})
-    if row is None:
-        return None
-    now = now or utcnow()
-    config = current_app.config
-    if (
-        now - row.created_at > config["PERMANENT_SESSION_LIFETIME"]
-        or now - row.last_seen_at > config["SESSION_IDLE_TIMEOUT"]
-    ):
-        db.session.delete(row)
-        db.session.commit()
-        return None
-    # Refreshing the idle clock only every few minutes keeps most reads from writing.
-    if now - row.last_seen_at > SESSION_TOUCH_INTERVAL:
-        row.last_seen_at = now
-        db.session.commit()
-    row.token = token
-    row.user.login_session = row
-    return row.user
 
 
 def end_login_session(user: User) -> None:

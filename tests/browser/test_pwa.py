@@ -452,7 +452,7 @@ def test_prompt_from_the_scheduler_arrives_as_a_notification(live_server, app_pr
     from models import Couple, PromptInstance
     from services.notifications import devices, vapid
     from services.notifications.push import PushSender
-    from tests.push_service import PushService
+    from tools.push_service import PushService
 
     app, base = live_server.app, live_server.url
     factory = Factory(app)
