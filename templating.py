@@ -11,6 +11,8 @@ from flask import Flask, current_app, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from services.common import codes
+
 
 def when(moment: datetime | None) -> str:
     """A short, calm date such as '25 Nov 2026'."""
@@ -81,6 +83,7 @@ def device_key() -> str:
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(when, "when")
+    app.add_template_filter(codes.as_code, "as_code")
     app.add_template_filter(local, "local")
     app.add_template_global(next_prompt, "next_prompt")
     app.add_template_global(coach_rules_url, "coach_rules_url")

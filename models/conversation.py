@@ -94,10 +94,6 @@ class PromptInstance(db.Model):
         order_by="Reflection.id",
     )
 
-    @property
-    def is_revealed(self) -> bool:
-        return self.revealed_at is not None
-
 
 class Answer(db.Model):
     """One partner's answer to one prompt instance; sealed until both have answered."""

@@ -21,3 +21,8 @@ def normalise_code(raw: str) -> str:
 
 def looks_like_code(code: str) -> bool:
     return len(code) == CODE_LENGTH and all(ch in CODE_ALPHABET for ch in code)
+
+
+def as_code(code: str) -> str:
+    """A code as people read and type it: two groups of four, ABCD-EFGH."""
+    return f"{code[:4]}-{code[4:]}"

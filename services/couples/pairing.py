@@ -16,10 +16,6 @@ from services.couples import versions
 from services.delivery import delivery
 
 
-def format_code(code: str) -> str:
-    return f"{code[:4]}-{code[4:]}"
-
-
 def active_membership(user: User) -> Membership | None:
     return db.session.scalar(sa.select(Membership).where(Membership.user_id == user.id, Membership.left_at.is_(None)))
 

@@ -263,18 +263,6 @@ def deliver_assignment(couple: Couple, slot_at: datetime, assignment: Assignment
     return instance
 
 
-def open_prompt_count(couple_id: int) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(PromptInstance)
-        .where(
-            PromptInstance.couple_id == couple_id,
-            PromptInstance.revealed_at.is_(None),
-            PromptInstance.set_aside_at.is_(None),
-        )
-    )
-
-
 def next_scheduled(couple: Couple, after: datetime) -> datetime | None:
     return clock.next_slot(after, couple.timezone, couple.delivery_time, couple.cadence, couple.cadence_days)
 
