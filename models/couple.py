@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Time, UniqueConstraint, text
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
@@ -114,6 +116,21 @@ class Membership(db.Model):
     # This person's own pause: only they can end it early; paused_until null means "until I resume".
     paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @hybrid_property
+    def is_current(self) -> bool:
+        """Still in the couple: the one spelling of "an active membership", in Python and in SQL."""
+        return self.left_at is None
+
+    @is_current.inplace.expression
+    @classmethod
+    def _is_current_expression(cls):
+        return cls.left_at.is_(None)
+
+    @classmethod
+    def active_of(cls, user_id: int) -> sa.Select:
+        """The statement for a person's active membership (at most one row, by a unique index)."""
+        return sa.select(cls).where(cls.user_id == user_id, cls.is_current)
 
     couple: Mapped[Couple] = relationship(back_populates="memberships", lazy="joined", innerjoin=True)
     user: Mapped[User] = relationship(lazy="raise_on_sql")

@@ -22,7 +22,7 @@ from services.therapist import links
 def _couple_ids(user: User, *, current_only: bool) -> sa.Select:
     statement = sa.select(Membership.couple_id).where(Membership.user_id == user.id)
     if current_only:
-        statement = statement.where(Membership.left_at.is_(None))
+        statement = statement.where(Membership.is_current)
     return statement
 
 

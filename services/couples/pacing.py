@@ -32,9 +32,7 @@ UNDO_SET_ASIDE = timedelta(minutes=5)
 
 def _membership_of(user: User) -> Membership:
     """The person's place in their couple, with the couple's row locked for the change."""
-    membership = db.session.scalar(
-        sa.select(Membership).where(Membership.user_id == user.id, Membership.left_at.is_(None))
-    )
+    membership = db.session.scalar(Membership.active_of(user.id))
     if membership is None:
         raise NotFound("You're not in a couple.")
     db.session.execute(sa.select(Couple.id).where(Couple.id == membership.couple_id).with_for_update())
@@ -46,7 +44,7 @@ def _pauses(couple_id: int) -> list[Membership]:
     return list(
         db.session.scalars(
             sa.select(Membership).where(
-                Membership.couple_id == couple_id, Membership.left_at.is_(None), Membership.paused_at.is_not(None)
+                Membership.couple_id == couple_id, Membership.is_current, Membership.paused_at.is_not(None)
             )
         )
     )

@@ -17,7 +17,7 @@ from services.delivery import delivery
 
 
 def active_membership(user: User) -> Membership | None:
-    return db.session.scalar(sa.select(Membership).where(Membership.user_id == user.id, Membership.left_at.is_(None)))
+    return db.session.scalar(Membership.active_of(user.id))
 
 
 def _require_partner(user: User) -> None:
@@ -145,7 +145,7 @@ def leave(user: User) -> Couple:
     couple.ended_at = now
     couple.next_delivery_at = None
     db.session.execute(
-        sa.update(Membership).where(Membership.couple_id == couple.id, Membership.left_at.is_(None)).values(left_at=now)
+        sa.update(Membership).where(Membership.couple_id == couple.id, Membership.is_current).values(left_at=now)
     )
     db.session.execute(
         sa.update(Invite).where(Invite.couple_id == couple.id, Invite.used_at.is_(None)).values(revoked_at=now)

@@ -146,7 +146,7 @@ def depth_ceiling(couple_id: int) -> int:
     value = db.session.scalar(
         sa.select(sa.func.min(User.max_depth))
         .join(Membership, Membership.user_id == User.id)
-        .where(Membership.couple_id == couple_id, Membership.left_at.is_(None))
+        .where(Membership.couple_id == couple_id, Membership.is_current)
     )
     return value or 1
 
@@ -154,7 +154,7 @@ def depth_ceiling(couple_id: int) -> int:
 def partner_ids(couple_id: int) -> list[int]:
     return list(
         db.session.scalars(
-            sa.select(Membership.user_id).where(Membership.couple_id == couple_id, Membership.left_at.is_(None))
+            sa.select(Membership.user_id).where(Membership.couple_id == couple_id, Membership.is_current)
         )
     )
 

@@ -34,9 +34,7 @@ def check_commitment(text: str | None) -> str:
 
 
 def _membership(user: User) -> Membership:
-    membership = db.session.scalar(
-        sa.select(Membership).where(Membership.user_id == user.id, Membership.left_at.is_(None))
-    )
+    membership = db.session.scalar(Membership.active_of(user.id))
     if membership is None:
         raise Conflict("Pair with your partner first: commitments are shared between the two of you.")
     return membership
@@ -46,7 +44,7 @@ def _partner_ids(couple_id: int, user_id: int) -> list[int]:
     return list(
         db.session.scalars(
             sa.select(Membership.user_id).where(
-                Membership.couple_id == couple_id, Membership.left_at.is_(None), Membership.user_id != user_id
+                Membership.couple_id == couple_id, Membership.is_current, Membership.user_id != user_id
             )
         )
     )
@@ -165,7 +163,7 @@ def add_moment(
 
 def _current(couple_id: int) -> list[Membership]:
     return list(
-        db.session.scalars(sa.select(Membership).where(Membership.couple_id == couple_id, Membership.left_at.is_(None)))
+        db.session.scalars(sa.select(Membership).where(Membership.couple_id == couple_id, Membership.is_current))
     )
 
 
@@ -208,9 +206,7 @@ def of_couple(couple_id: int, viewer_id: int | None = None) -> list[CommitmentVi
 
 
 def for_partner(user: User) -> list[CommitmentView]:
-    membership = db.session.scalar(
-        sa.select(Membership).where(Membership.user_id == user.id, Membership.left_at.is_(None))
-    )
+    membership = db.session.scalar(Membership.active_of(user.id))
     return of_couple(membership.couple_id, user.id) if membership is not None else []
 
 

@@ -134,9 +134,7 @@ def _add_turn(conversation: RepairConversation, user: User, step: int, turns: li
 
 
 def _membership(user: User) -> Membership:
-    membership = db.session.scalar(
-        sa.select(Membership).where(Membership.user_id == user.id, Membership.left_at.is_(None))
-    )
+    membership = db.session.scalar(Membership.active_of(user.id))
     if membership is None:
         raise Conflict("Pair with your partner first: a repair conversation is for the two of you.")
     return membership
@@ -171,7 +169,7 @@ def ask(
         raise Conflict("This couple has ended.")
     partner_id = db.session.scalar(
         sa.select(Membership.user_id).where(
-            Membership.couple_id == couple.id, Membership.left_at.is_(None), Membership.user_id != user.id
+            Membership.couple_id == couple.id, Membership.is_current, Membership.user_id != user.id
         )
     )
     if partner_id is None:

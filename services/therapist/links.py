@@ -77,9 +77,7 @@ def new_link_code(therapist: User) -> str:
 
 
 def _active_membership(user: User) -> Membership:
-    membership = db.session.scalar(
-        sa.select(Membership).where(Membership.user_id == user.id, Membership.left_at.is_(None))
-    )
+    membership = db.session.scalar(Membership.active_of(user.id))
     if membership is None:
         raise Conflict("Pair with your partner before adding a therapist.")
     return membership
@@ -192,7 +190,7 @@ def link_states(links: list[TherapistLink], viewer: User | None = None) -> list[
     members = db.session.execute(
         sa.select(Membership.couple_id, User.id, User.display_name)
         .join(User, User.id == Membership.user_id)
-        .where(Membership.couple_id.in_(couple_ids), Membership.left_at.is_(None))
+        .where(Membership.couple_id.in_(couple_ids), Membership.is_current)
         .order_by(Membership.seat)
     ).all()
     therapists = {
@@ -219,9 +217,7 @@ def link_states(links: list[TherapistLink], viewer: User | None = None) -> list[
 
 def links_of_couple(partner: User) -> list[LinkState]:
     """The couple's live therapist links, as a partner sees them."""
-    membership = db.session.scalar(
-        sa.select(Membership).where(Membership.user_id == partner.id, Membership.left_at.is_(None))
-    )
+    membership = db.session.scalar(Membership.active_of(partner.id))
     if membership is None:
         return []
     links = db.session.scalars(
@@ -261,9 +257,7 @@ def log_read(
 
 def access_log(partner: User, limit: int = 100) -> list[AccessEntry]:
     """Every therapist read of the partner's current couple, newest first."""
-    membership = db.session.scalar(
-        sa.select(Membership).where(Membership.user_id == partner.id, Membership.left_at.is_(None))
-    )
+    membership = db.session.scalar(Membership.active_of(partner.id))
     if membership is None:
         return []
     return list(
