@@ -126,6 +126,7 @@ OPERATIONS = [
     ("POST", f"{API}/commitments/{{commitment_id}}/revise"),
     ("POST", f"{API}/commitments/{{commitment_id}}/retire"),
     ("POST", f"{API}/commitments/{{commitment_id}}/moments"),
+    ("POST", f"{API}/journal"),
 ]
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
