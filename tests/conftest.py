@@ -23,7 +23,9 @@ from app import create_app  # noqa: E402
 from database import writing  # noqa: E402
 from extensions import db  # noqa: E402
 from services.delivery import library  # noqa: E402
+from services.notifications.push import PushSender  # noqa: E402
 from tests.helpers import AuthActions, Factory  # noqa: E402
+from tools.push_service import PushService  # noqa: E402
 
 LIBRARY_TABLES = {"themes", "prompts"}
 BASE_DATABASE_URI = config.database_url(os.environ["ATTUNE_INSTANCE_PATH"])
@@ -139,3 +141,18 @@ def factory(app):
 @pytest.fixture
 def auth(client):
     return AuthActions(client)
+
+
+@pytest.fixture
+def push():
+    """The project's own push service on loopback, which checks VAPID and decrypts every message."""
+    with PushService() as service:
+        yield service
+
+
+@pytest.fixture
+def sender(app):
+    """The production push sender, draining the app's outbox."""
+    sender = PushSender(app, workers=8)
+    yield sender
+    sender.close()

@@ -21,22 +21,8 @@ from services.conversation import conversation
 from services.notifications import devices, vapid
 from services.notifications.push import PushSender
 from tests.helpers import push_device
-from tools.push_service import PushService
 
 SECRET_WORDS = "my secret words about us"
-
-
-@pytest.fixture
-def push():
-    with PushService() as service:
-        yield service
-
-
-@pytest.fixture
-def sender(app):
-    sender = PushSender(app, workers=8)
-    yield sender
-    sender.close()
 
 
 def messages(app, **where):

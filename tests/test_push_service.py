@@ -118,12 +118,6 @@ def expect(response: requests.Response, status: int, push: PushService) -> None:
 
 
 @pytest.fixture
-def push():
-    with PushService() as service:
-        yield service
-
-
-@pytest.fixture
 def vapid():
     return new_vapid()
 

@@ -16,24 +16,9 @@ import time_machine
 
 from services.common.errors import Conflict, Invalid
 from services.moments import reassurance
-from services.notifications.push import PushSender
 from tests.helpers import PASSWORD, page_text, push_device
-from tools.push_service import PushService
 
 LINE = "I'm having a hard moment about the trip. I need to hear that we're okay."
-
-
-@pytest.fixture
-def push():
-    with PushService() as service:
-        yield service
-
-
-@pytest.fixture
-def sender(app):
-    sender = PushSender(app, workers=2)
-    yield sender
-    sender.close()
 
 
 def _send(factory, person, line=LINE, urgent=False, now=None) -> int:
