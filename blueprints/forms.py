@@ -9,12 +9,14 @@ from typing import Generic, TypeVar
 
 from flask import flash
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField
+from wtforms import SelectMultipleField, StringField
+from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from extensions import db
 from services.common.errors import ServiceError
 from services.common.text import unstorable
+from services.delivery import clock
 
 UNSTORABLE = (
     "This contains a character that can't be stored (NUL or half of a surrogate pair). Remove it and try again."
@@ -55,6 +57,30 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+class TimezoneField(StringField):
+    """A time zone typed into a searchable picker (the `timezone_field` macro): any IANA name, forgiving case and
+    spaces, or a city alone when it names one zone. Refused input stays in the box with the reason beside it."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("render_kw", {"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"})
+        super().__init__(label, validators, **kwargs)
+
+    def pre_validate(self, form) -> None:
+        typed = (self.data or "").strip()
+        if not typed:
+            raise ValidationError("Choose your time zone: start typing a city, such as Paris or New York.")
+        found = clock.match_timezone(typed)
+        if found is None:
+            raise ValidationError(
+                f"We don't know the time zone \u201c{typed}\u201d. Pick one from the list, such as Europe/Paris."
+            )
+        self.data = found
+
+    def suggestions(self) -> list[str]:
+        """The zones offered before any script runs: those of the same area as the current value."""
+        return clock.zones_near(clock.match_timezone(self.data or "") or "")
 
 
 T = TypeVar("T")

@@ -4,17 +4,13 @@ from wtforms import BooleanField, RadioField, SelectField, StringField, TimeFiel
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
-from blueprints.forms import Form, MultiCheckboxField
-from services.delivery.clock import WEEKDAY_NAMES, timezone_choices
+from blueprints.forms import Form, MultiCheckboxField, TimezoneField
+from services.delivery.clock import WEEKDAY_NAMES
 from services.therapist.links import SCOPE_WORDS
 
 
-def _zones():
-    return [SelectChoice(name, name.replace("_", " ")) for name in timezone_choices()]
-
-
 class ScheduleForm(Form):
-    timezone = SelectField("Time zone", choices=_zones, validators=[InputRequired("Choose your time zone.")])
+    timezone = TimezoneField("Our time zone", description="Prompts arrive by the clock of this zone, for you both.")
     delivery_time = TimeField(
         "Time of day",
         validators=[InputRequired("Choose a time.")],
@@ -54,7 +50,7 @@ class NotificationsForm(Form):
         "Discreet mode: show one neutral line only",
         description="Notifications then say \u201cYou have a new update\u201d and nothing else.",
     )
-    timezone = SelectField("My time zone", choices=_zones, validators=[InputRequired("Choose your time zone.")])
+    timezone = TimezoneField("My time zone")
     quiet_start = TimeField("Quiet hours from", validators=[Optional()])
     quiet_end = TimeField(
         "until", validators=[Optional()], description="Notifications wait until your quiet hours end."
@@ -64,7 +60,7 @@ class NotificationsForm(Form):
 class TimezoneForm(Form):
     """Only my time zone: the first run's (and a traveller's) one-tap confirmation of the phone's zone."""
 
-    timezone = SelectField("My time zone", choices=_zones, validators=[InputRequired("Choose your time zone.")])
+    timezone = TimezoneField("My time zone")
 
 
 class CheckinDayForm(Form):

@@ -9,6 +9,7 @@ at its first occurrence.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -35,6 +36,30 @@ def _zone_names() -> frozenset[str]:
 
 def timezone_choices() -> list[str]:
     return sorted(_zone_names())
+
+
+def match_timezone(text: str) -> str | None:
+    """The zone a person typed, forgiving case and spaces ("europe/new york"), or a city alone when only one
+    zone has that name ("Paris"); None when nothing, or more than one zone, fits."""
+    wanted = re.sub(r"\s+", "_", (text or "").strip()).casefold()
+    if not wanted:
+        return None
+    by_name = _zones_by_folded_name()
+    if wanted in by_name:
+        return by_name[wanted]
+    cities = [name for name in _zone_names() if name.rpartition("/")[2].casefold() == wanted]
+    return cities[0] if len(cities) == 1 else None
+
+
+@lru_cache(maxsize=1)
+def _zones_by_folded_name() -> dict[str, str]:
+    return {name.casefold(): name for name in _zone_names()}
+
+
+def zones_near(name: str) -> list[str]:
+    """The zones of the same area as name (Europe/Paris -> every Europe/...), for a picker's first suggestions."""
+    area = name.partition("/")[0] + "/" if "/" in (name or "") else None
+    return [zone for zone in timezone_choices() if area and zone.startswith(area)]
 
 
 def zone(name: str) -> ZoneInfo:

@@ -166,6 +166,44 @@
     });
   }
 
+  // The time-zone picker (the timezone_field macro): every zone the browser knows joins the suggestions,
+  // the phone's own zone first, and one button fills it in when it differs from what is in the box.
+  function setUpTimezonePickers() {
+    var inputs = document.querySelectorAll("[data-tz-picker]");
+    if (!inputs.length) return;
+    var zone = "", all = [];
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { zone = ""; }
+    try { all = Intl.supportedValuesOf ? Intl.supportedValuesOf("timeZone") : []; } catch (e) { all = []; }
+    inputs.forEach(function (input) {
+      var list = input.list;
+      if (list) {
+        var have = {};
+        list.querySelectorAll("option").forEach(function (option) { have[option.value] = true; });
+        all.forEach(function (name) {
+          if (have[name] || name === zone) return;
+          var option = document.createElement("option");
+          option.value = name;
+          list.append(option);
+        });
+        if (zone) {
+          var mine = list.querySelector('option[value="' + zone.replace(/"/g, "") + '"]') || document.createElement("option");
+          mine.value = zone;
+          list.prepend(mine);
+        }
+      }
+      var button = document.querySelector('[data-tz-use="' + input.id + '"]');
+      if (!button || !zone || input.value === zone) return;
+      button.querySelector("[data-tz-name]").textContent = zone.replace(/_/g, " ");
+      button.parentElement.hidden = false;
+      button.addEventListener("click", function () {
+        input.value = zone;
+        button.parentElement.hidden = true;
+        input.focus();
+        input.dispatchEvent(new Event("change", { bubbles: true }));
+      });
+    });
+  }
+
   // The invite: the phone's own share sheet where there is one; the copy button otherwise.
   function setUpShare() {
     document.querySelectorAll("[data-share]").forEach(function (button) {
@@ -204,5 +242,6 @@
     setUpSubmitOnChange();
     checkTimezone();
     setUpShare();
+    setUpTimezonePickers();
   });
 })();
