@@ -13,6 +13,7 @@ from extensions import db
 from services.access import journal as access
 from services.access import therapist as therapist_access
 from services.journal import journal
+from services.journal import repair as journal_repair
 from services.therapist import links
 
 
@@ -71,6 +72,8 @@ def _entry_page(entry, form: EntryForm | None = None, status: int = 200):
         therapist_form=TherapistShareForm(),
         response_form=ResponseForm(),
         paired=current_user.active_membership is not None,
+        hurt_tags=journal_repair.HURT_TAGS,
+        live_repair=journal_repair.live_conversation(current_user),
     ), status
 
 
@@ -108,6 +111,25 @@ def share(entry_id: int):
     access.own_entry(current_user, entry_id)  # anyone else: 404, never a refusal that confirms it exists
     if committed(journal.share_with_partner, current_user, entry_id):
         flash("Shared with your partner. Only this entry: the rest of your journal stays yours.", "success")
+    return redirect(url_for("journal.entry", entry_id=entry_id))
+
+
+@bp.post("/journal/<id:entry_id>/repair")
+def start_repair(entry_id: int):
+    """Ask for a repair conversation in which I share, with this entry as the draft of my first step."""
+    access.own_entry(current_user, entry_id)  # anyone else: 404, never a refusal that confirms it exists
+    live = journal_repair.live_conversation(current_user)
+    if live is not None:
+        # At most one at a time: say so kindly, and take them to the one there is.
+        flash(journal_repair.ALREADY, "info")
+        return redirect(url_for("repair.show", conversation_id=live.id))
+    if done := committed(journal_repair.start_repair, current_user, entry_id):
+        flash(
+            "Asked. Your partner knows only that you'd like a repair conversation. Your entry waits as the draft of "
+            "your first step, for you alone: you can change it before you send it.",
+            "success",
+        )
+        return redirect(url_for("repair.show", conversation_id=done.value.id))
     return redirect(url_for("journal.entry", entry_id=entry_id))
 
 
