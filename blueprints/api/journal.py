@@ -28,6 +28,8 @@ class JournalInputSchema(InputSchema):
 
 
 class JournalEntrySchema(Schema):
+    """Dumped from the author's own JournalEntry row."""
+
     id = fields.Integer(required=True)
     body = fields.String(required=True)
     tag = fields.String(allow_none=True, required=True)
@@ -44,4 +46,4 @@ def post_journal_entry(data: dict, idempotency_key: str | None = None):
     """Save a new entry in my private journal (only I can see it)."""
     entry = journal.write(current_user, data["body"], data.get("tag") or None, idempotency_key)
     db.session.commit()
-    return {"id": entry.id, "body": entry.body, "tag": entry.tag, "created_at": entry.created_at}
+    return entry

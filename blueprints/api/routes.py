@@ -1,10 +1,14 @@
-"""API routes: thin wrappers over the same services as the pages."""
+"""API routes: thin wrappers over the same services as the pages.
+
+Each operation returns the services' own objects and declares the schema that
+dumps them (blueprints/api/schemas.py), so the OpenAPI document describes
+exactly what is sent.
+"""
 
 from __future__ import annotations
 
 from flask import current_app
 from flask_login import current_user, login_required
-from flask_wtf.csrf import generate_csrf
 
 from blueprints.api import bp
 from blueprints.api.schemas import (
@@ -40,7 +44,6 @@ from blueprints.api.schemas import (
 from extensions import db
 from services.access import repair as access_repair
 from services.conversation import conversation, reading
-from services.conversation.conversation import Direction
 from services.delivery import delivery
 from services.notifications import devices, vapid
 from services.repair import commitments, conversations
@@ -69,66 +72,13 @@ def documented_errors(*codes: int):
     return decorate
 
 
-def _direction(direction: Direction | None) -> dict | None:
-    if direction is None:
-        return None
-    return {
-        "state": direction.state,
-        "rounds": [
-            {
-                "id": r.id,
-                "round": r.round,
-                "by": "me" if r.listener_id == current_user.id else "partner",
-                "body": r.body,
-                "response": r.response,
-                "addition": r.addition,
-                "created_at": r.created_at,
-            }
-            for r in direction.rounds
-        ],
-    }
-
-
-def prompt_payload(card: reading.Card) -> dict:
-    instance, sealed = card.instance, card.sealed
-    theme = instance.theme
-    return {
-        "id": instance.id,
-        "text": instance.text,
-        "follow_up": instance.follow_up,
-        "depth": instance.depth,
-        "source": instance.source,
-        "theme": {"id": theme.id, "name": theme.name} if theme else None,
-        "delivered_at": instance.delivered_at,
-        "state": card.state,
-        "my_answer": sealed.mine.body if sealed.mine else None,
-        "partner_answered": sealed.partner_answered,
-        "partner_answer": sealed.partner.body if sealed.partner else None,
-        "guidance": (
-            {k: getattr(theme, k) for k in ("mirror", "validate", "empathise", "avoid", "starters")}
-            if theme and sealed.revealed
-            else None
-        ),
-        "listening": _direction(card.listening),
-        "being_heard": _direction(card.being_heard),
-    }
-
-
 @bp.route("/me")
 @login_required
 @bp.response(200, MeSchema)
 @documented_errors(401)
 def me():
     """Who am I, with the CSRF token for state-changing requests."""
-    user = current_user
-    return {
-        "id": user.id,
-        "display_name": user.display_name,
-        "email": user.email,
-        "role": user.role,
-        "max_depth": user.max_depth,
-        "csrf_token": generate_csrf(),
-    }
+    return current_user
 
 
 @bp.route("/couple")
@@ -144,7 +94,7 @@ def couple():
     return {
         "status": "paired" if partner else "waiting",
         "couple_id": membership.couple_id,
-        "partner": {"display_name": partner.display_name} if partner else None,
+        "partner": partner,
         "depth_ceiling": delivery.depth_ceiling(membership.couple_id),
     }
 
@@ -155,11 +105,7 @@ def couple():
 @documented_errors(401)
 def prompts():
     """Open prompts and unfinished conversations, as on the Today page."""
-    view = reading.today(current_user)
-    return {
-        "open": [prompt_payload(card) for card in view.open_cards],
-        "conversations": [prompt_payload(card) for card in view.conversations],
-    }
+    return reading.today(current_user)
 
 
 @bp.route("/prompts/<id:instance_id>")
@@ -168,7 +114,7 @@ def prompts():
 @documented_errors(401, 404)
 def prompt(instance_id: int):
     """One prompt as I may see it: my answer, and my partner's only once both are in."""
-    return prompt_payload(reading.conversation(current_user, instance_id))
+    return reading.conversation(current_user, instance_id)
 
 
 @bp.route("/prompts/<id:instance_id>/answer", methods=["PUT"])
@@ -181,7 +127,7 @@ def put_answer(data: dict, instance_id: int, idempotency_key: str | None = None)
     """Save or edit my answer (until both have answered). Retrying with the same Idempotency-Key changes nothing."""
     conversation.submit_answer(current_user, instance_id, data["body"], idempotency_key)
     db.session.commit()
-    return prompt_payload(reading.conversation(current_user, instance_id))
+    return reading.conversation(current_user, instance_id)
 
 
 @bp.route("/prompts/<id:instance_id>/reflections", methods=["POST"])
@@ -194,15 +140,7 @@ def post_reflection(data: dict, instance_id: int, idempotency_key: str | None = 
     """Reflect back what I heard in my partner's answer."""
     reflection = conversation.reflect(current_user, instance_id, data["body"], idempotency_key)
     db.session.commit()
-    return {
-        "id": reflection.id,
-        "round": reflection.round,
-        "by": "me",
-        "body": reflection.body,
-        "response": reflection.response,
-        "addition": reflection.addition,
-        "created_at": reflection.created_at,
-    }
+    return reflection
 
 
 @bp.route("/prompts/<id:instance_id>/reflections/<id:reflection_id>/response", methods=["POST"])
@@ -214,7 +152,7 @@ def post_response(data: dict, instance_id: int, reflection_id: int):
     """Say whether my partner's reflection left me feeling heard ("heard"), or what I'd add ("partly")."""
     conversation.respond(current_user, instance_id, reflection_id, data["response"], data.get("addition"))
     db.session.commit()
-    return prompt_payload(reading.conversation(current_user, instance_id))
+    return reading.conversation(current_user, instance_id)
 
 
 @bp.route("/prompts/<id:instance_id>/close", methods=["POST"])
@@ -225,7 +163,7 @@ def post_close(instance_id: int):
     """Close the conversation on my side; it completes when both have closed it."""
     conversation.close(current_user, instance_id)
     db.session.commit()
-    return prompt_payload(reading.conversation(current_user, instance_id))
+    return reading.conversation(current_user, instance_id)
 
 
 @bp.route("/history")
@@ -235,12 +173,7 @@ def post_close(instance_id: int):
 @documented_errors(401, 422)
 def history(query: dict):
     """Revealed conversations, newest first, 20 a page."""
-    page = reading.history(current_user, query["page"])
-    return {"page": page.page, "has_next": page.has_next, "items": [prompt_payload(c) for c in page.cards]}
-
-
-def _device(subscription) -> dict:
-    return {"id": subscription.id, "label": subscription.label, "created_at": subscription.created_at}
+    return reading.history(current_user, query["page"])
 
 
 @bp.route("/push/subscriptions")
@@ -250,7 +183,7 @@ def _device(subscription) -> dict:
 def push_devices():
     """My devices that get notifications, and the key a new one subscribes with."""
     return {
-        "devices": [_device(d) for d in devices.devices_of(current_user)],
+        "devices": devices.devices_of(current_user),
         "application_server_key": vapid.application_server_key(current_app.extensions["attune.vapid"]),
     }
 
@@ -271,7 +204,7 @@ def add_push_device(data: dict):
         current_user, data["endpoint"], data["keys"]["p256dh"], data["keys"]["auth"], data.get("label")
     )
     db.session.commit()
-    return _device(subscription)
+    return subscription
 
 
 @bp.route("/push/subscriptions/<id:subscription_id>", methods=["DELETE"])
@@ -288,40 +221,10 @@ def remove_push_device(subscription_id: int):
 # Repair conversations and commitments ------------------------------------------------
 
 
-def repair_payload(view: conversations.RepairView) -> dict:
-    c = view.conversation
-    return {
-        "id": c.id,
-        "state": c.state,
-        "step": c.step,
-        "role": view.role,
-        "my_step": view.my_step,
-        "asked_by_me": view.asked_by_me,
-        "topic": view.topic,
-        "not_yet_when": c.not_yet_when if c.state == "asked" else None,
-        "my_break": view.my_break,
-        "partner_break": view.partner_break,
-        "reached_end": c.reached_end,
-        "created_at": c.created_at,
-        "ended_at": c.ended_at,
-        "draft": view.draft.body if view.draft else None,
-        "turns": [
-            {
-                "step": t.step,
-                "round": t.round,
-                "by": "me" if t.author_id == current_user.id else "partner",
-                "choice": t.choice,
-                "body": t.body,
-                "sent_at": t.sent_at,
-            }
-            for t in view.sent
-        ],
-    }
-
-
-def _repair_done(conversation_id: int) -> dict:
+def _repair_done(conversation_id: int) -> conversations.RepairView:
+    """Commit the step, then read the conversation back as this partner may see it."""
     db.session.commit()
-    return repair_payload(conversations.read(current_user, conversation_id))
+    return conversations.read(current_user, conversation_id)
 
 
 @bp.route("/repair")
@@ -330,11 +233,7 @@ def _repair_done(conversation_id: int) -> dict:
 @documented_errors(401)
 def repair_list():
     """The live repair conversation (asked for or open), and the ones that have ended."""
-    live = conversations.live_for(current_user)
-    return {
-        "live": repair_payload(live) if live else None,
-        "past": [repair_payload(v) for v in conversations.history_for(current_user)],
-    }
+    return {"live": conversations.live_for(current_user), "past": conversations.history_for(current_user)}
 
 
 @bp.route("/repair", methods=["POST"])
@@ -355,7 +254,7 @@ def ask_repair(data: dict, idempotency_key: str | None = None):
 @documented_errors(401, 404)
 def repair(conversation_id: int):
     """One repair conversation as I may see it (my partner's unsent first step never)."""
-    return repair_payload(conversations.read(current_user, conversation_id))
+    return conversations.read(current_user, conversation_id)
 
 
 @bp.route("/repair/<id:conversation_id>/accept", methods=["POST"])
@@ -487,25 +386,10 @@ def close_repair(conversation_id: int):
     return _repair_done(conversation_id)
 
 
-def commitment_payload(view: commitments.CommitmentView) -> dict:
-    k = view.commitment
-    return {
-        "id": k.id,
-        "text": k.text,
-        "mine": view.mine,
-        "created_at": k.created_at,
-        "revised_at": k.revised_at,
-        "retired_at": k.retired_at,
-        "moments": [
-            {"kind": m.kind, "by": "me" if m.author_id == current_user.id else "partner", "on": m.on, "note": m.note}
-            for m in view.moments
-        ],
-    }
-
-
-def _commitment_done(commitment_id: int) -> dict:
+def _commitment_done(commitment_id: int) -> commitments.CommitmentView:
+    """Commit the change, then read the commitment back with its moments."""
     db.session.commit()
-    return commitment_payload(commitments.read(current_user, commitment_id))
+    return commitments.read(current_user, commitment_id)
 
 
 @bp.route("/commitments")
@@ -514,7 +398,7 @@ def _commitment_done(commitment_id: int) -> dict:
 @documented_errors(401)
 def commitment_list():
     """Our commitments, with what was done and what was noticed (never what was missed)."""
-    return {"commitments": [commitment_payload(v) for v in commitments.for_partner(current_user)]}
+    return {"commitments": commitments.for_partner(current_user)}
 
 
 @bp.route("/commitments", methods=["POST"])
@@ -535,7 +419,7 @@ def make_commitment(data: dict, idempotency_key: str | None = None):
 @documented_errors(401, 404)
 def commitment(commitment_id: int):
     """One commitment."""
-    return commitment_payload(commitments.read(current_user, commitment_id))
+    return commitments.read(current_user, commitment_id)
 
 
 @bp.route("/commitments/<id:commitment_id>/revise", methods=["POST"])

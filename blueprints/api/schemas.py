@@ -1,5 +1,13 @@
-"""Request and response shapes of the API; the OpenAPI document is generated from these."""
+"""Request and response shapes of the API; the OpenAPI document is generated from these.
 
+Responses are dumped from the services' own objects (reading.Card, RepairView,
+CommitmentView, the models), so what the document describes is what is sent:
+a response schema names only fields a person may see, and a sealed value
+never reaches one (the services' views hold None in its place).
+"""
+
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from marshmallow import Schema, ValidationError, fields, validate
 
 from services.common.text import unstorable
@@ -15,13 +23,33 @@ class ApiErrorSchema(Schema):
     errors = fields.Dict(metadata={"description": "Problems by field name."})
 
 
+class Whose(fields.String):
+    """ "me" or "partner": whose a row is, seen from the logged-in person (the attribute is a user id)."""
+
+    def __init__(self, attribute: str, **kwargs):
+        super().__init__(attribute=attribute, required=True, validate=validate.OneOf(["me", "partner"]), **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs) -> str:
+        return "me" if value == current_user.id else "partner"
+
+
+def _through(path: str, field: type[fields.Field] = fields.String, **kwargs) -> fields.Field:
+    """A value read through an optional object (such as "sealed.mine.body"): null when the object is absent."""
+    return field(attribute=path, dump_default=None, allow_none=True, required=True, **kwargs)
+
+
 class MeSchema(Schema):
+    """Dumped from the logged-in User."""
+
     id = fields.Integer(required=True)
     display_name = fields.String(required=True)
     email = fields.String(required=True)
     role = fields.String(required=True, validate=validate.OneOf(["partner", "therapist"]))
     max_depth = fields.Integer(required=True)
-    csrf_token = fields.String(required=True, metadata={"description": "Send in X-CSRFToken on POST/PUT."})
+    # Not an attribute of the user: the token of this session, made when the field is dumped.
+    csrf_token = fields.String(
+        required=True, dump_default=generate_csrf, metadata={"description": "Send in X-CSRFToken on POST/PUT."}
+    )
 
 
 class PersonSchema(Schema):
@@ -49,9 +77,11 @@ class GuidanceSchema(Schema):
 
 
 class ReflectionSchema(Schema):
+    """Dumped from a Reflection row."""
+
     id = fields.Integer(required=True)
     round = fields.Integer(required=True)
-    by = fields.String(required=True, validate=validate.OneOf(["me", "partner"]))
+    by = Whose("listener_id")
     body = fields.String(required=True)
     response = fields.String(allow_none=True, required=True, validate=validate.OneOf(["heard", "partly"]))
     addition = fields.String(allow_none=True, required=True)
@@ -59,28 +89,30 @@ class ReflectionSchema(Schema):
 
 
 class DirectionSchema(Schema):
+    """Dumped from a conversation.Direction."""
+
     state = fields.String(required=True, validate=validate.OneOf(["awaiting_reflection", "awaiting_response", "heard"]))
     rounds = fields.List(fields.Nested(ReflectionSchema), required=True)
 
 
 class PromptSchema(Schema):
-    id = fields.Integer(required=True)
-    text = fields.String(required=True)
-    follow_up = fields.String(allow_none=True, required=True)
-    depth = fields.Integer(required=True)
-    source = fields.String(required=True)
-    theme = fields.Nested(ThemeSchema, allow_none=True, required=True)
-    delivered_at = fields.DateTime(required=True)
+    """Dumped from a reading.Card: the instance, and the answers as access.SealedPair lets this person see them."""
+
+    id = fields.Integer(required=True, attribute="instance.id")
+    text = fields.String(required=True, attribute="instance.text")
+    follow_up = fields.String(allow_none=True, required=True, attribute="instance.follow_up")
+    depth = fields.Integer(required=True, attribute="instance.depth")
+    source = fields.String(required=True, attribute="instance.source")
+    theme = fields.Nested(ThemeSchema, allow_none=True, required=True, attribute="instance.theme")
+    delivered_at = fields.DateTime(required=True, attribute="instance.delivered_at")
     state = fields.String(
         required=True,
         validate=validate.OneOf(["yours", "waiting", "revealed", "complete"]),
         metadata={"description": "yours: you haven't answered; waiting: your partner hasn't; then revealed, complete."},
     )
-    my_answer = fields.String(allow_none=True, required=True)
-    partner_answered = fields.Boolean(required=True)
-    partner_answer = fields.String(
-        allow_none=True, required=True, metadata={"description": "Always null until both have answered."}
-    )
+    my_answer = _through("sealed.mine.body")
+    partner_answered = fields.Boolean(required=True, attribute="sealed.partner_answered")
+    partner_answer = _through("sealed.partner.body", metadata={"description": "Always null until both have answered."})
     guidance = fields.Nested(GuidanceSchema, allow_none=True, required=True)
     listening = fields.Nested(
         DirectionSchema,
@@ -94,14 +126,18 @@ class PromptSchema(Schema):
 
 
 class PromptListSchema(Schema):
-    open = fields.List(fields.Nested(PromptSchema), required=True)
+    """Dumped from a reading.TodayView."""
+
+    open = fields.List(fields.Nested(PromptSchema), required=True, attribute="open_cards")
     conversations = fields.List(fields.Nested(PromptSchema), required=True)
 
 
 class HistorySchema(Schema):
+    """Dumped from a reading.HistoryPage."""
+
     page = fields.Integer(required=True)
     has_next = fields.Boolean(required=True)
-    items = fields.List(fields.Nested(PromptSchema), required=True)
+    items = fields.List(fields.Nested(PromptSchema), required=True, attribute="cards")
 
 
 class InputSchema(Schema):
@@ -213,6 +249,8 @@ class SubscriptionInputSchema(InputSchema):
 
 
 class DeviceSchema(Schema):
+    """Dumped from a PushSubscription row."""
+
     id = fields.Integer(required=True)
     label = fields.String(required=True)
     created_at = fields.DateTime(required=True)
@@ -229,18 +267,26 @@ class DeviceListSchema(Schema):
 
 
 class RepairTurnSchema(Schema):
+    """Dumped from a sent RepairTurn row."""
+
     step = fields.Integer(required=True)
     round = fields.Integer(required=True)
-    by = fields.String(required=True, validate=validate.OneOf(["me", "partner"]))
+    by = Whose("author_id")
     choice = fields.String(allow_none=True, required=True)
     body = fields.String(allow_none=True, required=True)
     sent_at = fields.DateTime(allow_none=True, required=True)
 
 
 class RepairConversationSchema(Schema):
-    id = fields.Integer(required=True)
-    state = fields.String(required=True, validate=validate.OneOf(["asked", "open", "ended"]))
-    step = fields.Integer(required=True, metadata={"description": "1 to 6; odd steps are the speaker's."})
+    """Dumped from a conversations.RepairView: the topic and the draft only as this partner may see them."""
+
+    id = fields.Integer(required=True, attribute="conversation.id")
+    state = fields.String(
+        required=True, validate=validate.OneOf(["asked", "open", "ended"]), attribute="conversation.state"
+    )
+    step = fields.Integer(
+        required=True, metadata={"description": "1 to 6; odd steps are the speaker's."}, attribute="conversation.step"
+    )
     role = fields.String(required=True, validate=validate.OneOf(["speaker", "listener"]))
     my_step = fields.Boolean(required=True)
     asked_by_me = fields.Boolean(required=True)
@@ -248,11 +294,11 @@ class RepairConversationSchema(Schema):
     not_yet_when = fields.String(allow_none=True, required=True)
     my_break = fields.Boolean(required=True)
     partner_break = fields.Boolean(required=True)
-    reached_end = fields.Boolean(required=True)
-    created_at = fields.DateTime(required=True)
-    ended_at = fields.DateTime(allow_none=True, required=True)
-    draft = fields.String(allow_none=True, required=True, metadata={"description": "My own unsent step 1 only."})
-    turns = fields.List(fields.Nested(RepairTurnSchema), required=True)
+    reached_end = fields.Boolean(required=True, attribute="conversation.reached_end")
+    created_at = fields.DateTime(required=True, attribute="conversation.created_at")
+    ended_at = fields.DateTime(allow_none=True, required=True, attribute="conversation.ended_at")
+    draft = _through("draft.body", metadata={"description": "My own unsent step 1 only."})
+    turns = fields.List(fields.Nested(RepairTurnSchema), required=True, attribute="sent")
 
 
 class RepairListSchema(Schema):
@@ -304,19 +350,23 @@ class RepairBreakInputSchema(InputSchema):
 
 
 class CommitmentMomentSchema(Schema):
+    """Dumped from a CommitmentMoment row."""
+
     kind = fields.String(required=True, validate=validate.OneOf(["did", "noticed"]))
-    by = fields.String(required=True, validate=validate.OneOf(["me", "partner"]))
+    by = Whose("author_id")
     on = fields.Date(required=True)
     note = fields.String(allow_none=True, required=True)
 
 
 class CommitmentSchema(Schema):
-    id = fields.Integer(required=True)
-    text = fields.String(required=True)
+    """Dumped from a commitments.CommitmentView."""
+
+    id = fields.Integer(required=True, attribute="commitment.id")
+    text = fields.String(required=True, attribute="commitment.text")
     mine = fields.Boolean(required=True)
-    created_at = fields.DateTime(required=True)
-    revised_at = fields.DateTime(allow_none=True, required=True)
-    retired_at = fields.DateTime(allow_none=True, required=True)
+    created_at = fields.DateTime(required=True, attribute="commitment.created_at")
+    revised_at = fields.DateTime(allow_none=True, required=True, attribute="commitment.revised_at")
+    retired_at = fields.DateTime(allow_none=True, required=True, attribute="commitment.retired_at")
     moments = fields.List(fields.Nested(CommitmentMomentSchema), required=True)
 
 

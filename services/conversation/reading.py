@@ -48,6 +48,11 @@ class Card:
         return "waiting" if self.sealed.mine else "yours"
 
     @property
+    def guidance(self) -> Theme | ThemeView | None:
+        """The theme, whose listening guidance is offered once both answers are in (None before, or without one)."""
+        return self.instance.theme if self.sealed.revealed else None
+
+    @property
     def partner_name(self) -> str:
         return self.partner.display_name if self.partner else "Your partner"
 

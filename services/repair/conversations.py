@@ -515,6 +515,12 @@ class RepairView:
         return STEP_NAMES[self.conversation.step]
 
     @property
+    def not_yet_when(self) -> str | None:
+        """The time given with "not yet", while the ask still waits for an answer."""
+        c = self.conversation
+        return c.not_yet_when if c.state == "asked" else None
+
+    @property
     def not_yet_words(self) -> str | None:
         return LATER.get(self.conversation.not_yet_when or "")
 
