@@ -41,7 +41,9 @@ def test_the_first_run_defaults_to_light_and_stores_my_answers_for_me(app, facto
     page = sam.get("/start/pace").get_data(as_text=True)
     assert '<input checked id="max_depth-1"' in page and "checked" not in page.split('id="max_depth-2"')[0][-40:]
     done = answer_intake(sam, depth="2", safe="yes", reasons=("distance", "other"))
-    assert done.status_code == 302 and done.location.endswith("/today")
+    assert done.status_code == 302 and done.location.endswith(
+        "/start/time-zone"
+    )  # then the set-up steps (test_first_run.py)
     with app.app_context():
         intake = db.session.get(Intake, pair.b.id)
         assert (intake.reasons, intake.sees_therapist, intake.feels_safe) == (["distance", "other"], "no", "yes")
@@ -54,7 +56,7 @@ def test_every_question_but_depth_may_be_left(app, factory):
     pair = factory.pair()
     sam = logged_in(app, pair.b)
     sam.post("/start/pace", data={"max_depth": "1"})
-    assert sam.post("/start/about", data={}).location.endswith("/today")
+    assert sam.post("/start/about", data={}).location.endswith("/start/time-zone")
     with app.app_context():
         intake = db.session.get(Intake, pair.b.id)
         assert (intake.reasons, intake.sees_therapist, intake.feels_safe) == ([], None, None)

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("couple", __name__)
 
-from blueprints.couple import routes  # noqa: E402,F401  (routes attach themselves to bp)
+from blueprints.couple import first_run, routes  # noqa: E402,F401  (routes attach themselves to bp)

@@ -158,7 +158,7 @@ def intake_about():
             return redirect(url_for("couple.intake_safety"))
         if done:
             flash("Thank you. Your answers stay with you.", "success")
-            return redirect(url_for("prompts.today"))
+            return redirect(url_for("couple.setup_timezone"))
     return render_template("couple/intake_about.html", form=form)
 
 
