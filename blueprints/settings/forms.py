@@ -32,7 +32,9 @@ class ScheduleForm(Form):
     )
 
 
-class NotificationsForm(Form):
+class NotificationSwitchesForm(Form):
+    """Which notifications I get: yes/no switches, each saved the moment it changes (or with Save, without script)."""
+
     notify_new_prompt = BooleanField("A new prompt arrives")
     notify_partner_answered = BooleanField("My partner has answered (my turn)")
     notify_reveal = BooleanField("Our answers are revealed")
@@ -50,11 +52,20 @@ class NotificationsForm(Form):
         "Discreet mode: show one neutral line only",
         description="Notifications then say \u201cYou have a new update\u201d and nothing else.",
     )
+
+
+class QuietHoursForm(Form):
+    """My time zone and quiet hours: notifications wait until my quiet hours end."""
+
     timezone = TimezoneField("My time zone")
     quiet_start = TimeField("Quiet hours from", validators=[Optional()])
     quiet_end = TimeField(
         "until", validators=[Optional()], description="Notifications wait until your quiet hours end."
     )
+
+
+class NotificationsForm(NotificationSwitchesForm, QuietHoursForm):
+    """Every notification setting in one post (what the page sent before the switches saved on their own)."""
 
 
 class TimezoneForm(Form):

@@ -9,6 +9,7 @@ because every therapist read goes through services.access.therapist, which reads
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -17,6 +18,7 @@ from extensions import db
 from models import (
     AccessEntry,
     Assignment,
+    AssignmentAnswer,
     Consent,
     Couple,
     Membership,
@@ -31,6 +33,7 @@ from services.common.codes import new_code, normalise_code
 from services.common.errors import Conflict, Invalid, NotFound
 from services.common.text import ANSWER_MAX, check_text
 from services.couples import versions
+from services.delivery import clock
 
 if TYPE_CHECKING:
     from services.access.therapist import TherapistAccess
@@ -270,6 +273,74 @@ def access_log(partner: User, limit: int = 100) -> list[AccessEntry]:
     )
 
 
+# Reads this close together (each within this long of the one before, by the same therapist) are one visit.
+VISIT_GAP = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class Read:
+    """One entry of the access log, at the reader's own wall-clock time."""
+
+    kind: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Visit:
+    """Consecutive reads by one therapist, none more than VISIT_GAP after the one before; times are local."""
+
+    therapist_name: str
+    reads: tuple[Read, ...]  # oldest first
+
+    @property
+    def start(self) -> datetime:
+        return self.reads[0].at
+
+    @property
+    def end(self) -> datetime:
+        return self.reads[-1].at
+
+
+@dataclass(frozen=True)
+class AccessHistory:
+    """The most recent visits, newest first; more is True when older reads exist (the data download has them all)."""
+
+    visits: list[Visit]
+    more: bool
+
+
+def access_visits(partner: User, visits: int = 20, reads: int = 60) -> AccessHistory:
+    """The access log grouped into visits, newest first, in the partner's own time zone (each moment converted
+    on its own, so a visit either side of a daylight-saving change shows the clock as it was then).
+
+    At most `visits` visits of at most `reads` reads in all, so the page stays small.
+    """
+    zone = clock.zone(partner.timezone)
+    entries = access_log(partner, reads + 1)
+    more = len(entries) > reads
+    groups: list[list[AccessEntry]] = []
+    for entry in reversed(entries[:reads]):  # oldest first
+        last = groups[-1][-1] if groups else None
+        same_reader = last is not None and (last.therapist_id, last.therapist_name) == (
+            entry.therapist_id,
+            entry.therapist_name,
+        )
+        if same_reader and entry.created_at - last.created_at <= VISIT_GAP:
+            groups[-1].append(entry)
+        else:
+            groups.append([entry])
+    if more and groups:
+        groups.pop(0)  # the oldest visit may have begun before the reads fetched: leave it to the download
+    groups.reverse()
+    return AccessHistory(
+        [
+            Visit(group[0].therapist_name, tuple(Read(e.kind, e.created_at.astimezone(zone)) for e in group))
+            for group in groups[:visits]
+        ],
+        more or len(groups) > visits,
+    )
+
+
 # Assignments and notes -----------------------------------------------------------
 
 
@@ -383,8 +454,28 @@ def assignment_depth():
     )
 
 
+def both_ready():
+    """SQL: whether both current partners of the assignment's couple said, privately, they're ready for it."""
+    return (
+        sa.select(sa.func.count())
+        .select_from(AssignmentAnswer)
+        .join(
+            Membership,
+            sa.and_(
+                Membership.user_id == AssignmentAnswer.user_id,
+                Membership.couple_id == Assignment.couple_id,
+                Membership.is_current,
+            ),
+        )
+        .where(AssignmentAnswer.assignment_id == Assignment.id, AssignmentAnswer.ready.is_(True))
+        .scalar_subquery()
+        >= 2
+    )
+
+
 def held_assignments(access: TherapistAccess, depth_now: int) -> set[int]:
-    """The waiting assignments deeper than the couple's pace now: held until their conversations get there."""
+    """The waiting assignments deeper than the couple's pace now: offered to both partners (services/therapist/
+    offers.py). The therapist is told only that they wait, never how either partner answered."""
     return set(
         db.session.scalars(
             sa.select(Assignment.id).where(
@@ -398,16 +489,18 @@ def held_assignments(access: TherapistAccess, depth_now: int) -> set[int]:
 
 
 def next_assignment(couple_id: int, depth_now: int = 3) -> Assignment | None:
-    """The oldest waiting assignment within the couple's depth now, from a therapist they still have."""
+    """The oldest waiting assignment within the couple's depth now, or deeper but accepted by both partners,
+    from a therapist they still have."""
     for assignment in db.session.scalars(
         sa.select(Assignment)
         .where(
             Assignment.couple_id == couple_id,
             Assignment.instance_id.is_(None),
             Assignment.cancelled_at.is_(None),
-            assignment_depth() <= depth_now,
+            sa.or_(assignment_depth() <= depth_now, both_ready()),
         )
         .order_by(Assignment.created_at)
+        .with_for_update(of=Assignment)
     ):
         link = db.session.get(TherapistLink, assignment.link_id)
         if link is not None and link.ended_at is None and link_states([link])[0].scope:

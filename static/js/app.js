@@ -137,9 +137,39 @@
       if (!form) return;
       form.querySelectorAll("[data-hide-with-script]").forEach(function (button) { button.hidden = true; });
       control.addEventListener("change", function () {
-        if (form.requestSubmit) form.requestSubmit(); else form.submit();
+        if (form.hasAttribute("data-save-quietly")) saveQuietly(form);
+        else if (form.requestSubmit) form.requestSubmit(); else form.submit();
       });
     });
+  }
+
+  // A switch saved where it is: the form posts in the background and its status line (a polite live region)
+  // says "Saved." once, with no page load and no banner. Anything unexpected (signed out, a refused token)
+  // falls back to the ordinary post, so the person sees what the server says.
+  function saveQuietly(form) {
+    var status = form.querySelector("[data-save-status]");
+    if (status) status.textContent = "Saving\u2026";
+    fetch(form.action, {
+      method: "POST",
+      body: new FormData(form),
+      credentials: "same-origin",
+      headers: { Accept: "application/json" }
+    })
+      .then(function (response) {
+        var type = response.headers.get("Content-Type") || "";
+        if (type.indexOf("application/json") < 0) throw new Error("not a quiet answer");
+        return response.json();
+      })
+      .then(function (answer) {
+        if (status) status.textContent = answer.message || (answer.saved ? "Saved." : "That wasn't saved.");
+      })
+      .catch(function () {
+        if (!navigator.onLine) {
+          if (status) status.textContent = "Not saved: you seem to be offline. Try again when you're connected.";
+          return;
+        }
+        form.submit();
+      });
   }
 
   // The time zone step: offered only when the phone's zone is not the one Attune has, and not already declined here.
