@@ -7,6 +7,8 @@ no header, and that no request is a server error.
 
 from __future__ import annotations
 
+import re
+
 from werkzeug.routing import IntegerConverter
 
 # Routes a crawl must not call with a valid body, because doing so is the legitimate
@@ -63,3 +65,22 @@ def crawl(app, client, ids, canary, *, participating_ok: bool, skip: frozenset =
                 assert one not in text, f"canary leaked by {method} {path}"
                 assert one not in headers, f"canary leaked in headers of {method} {path}"
     return seen
+
+
+def normalised(html: str) -> str:
+    """A page with what differs per request (CSRF tokens, the nonce) taken out, for byte-for-byte comparisons."""
+    html = re.sub(r'(name="csrf_token"[^>]*value=")[^"]+', r"\1", html)
+    html = re.sub(r'(name="csrf-token" content=")[^"]+', r"\1", html)
+    html = re.sub(r'"csrf_token": "[^"]+"', '"csrf_token": ""', html)
+    return re.sub(r'nonce="[^"]+"', 'nonce=""', html)
+
+
+def snapshot(app, client, ids) -> dict[str, tuple[int, str]]:
+    """Every GET route this client can call, as (status, normalised body): to compare what someone sees at two times."""
+    pages = {}
+    for endpoint, method, path in urls(app, ids):
+        if method == "GET" and endpoint not in ENDS_SESSION:
+            response = client.get(path)
+            assert response.status_code < 500, (path, response.status_code)
+            pages[path] = (response.status_code, normalised(response.get_data(as_text=True)))
+    return pages

@@ -22,8 +22,9 @@ from services.checkins import checkins
 from services.common.errors import Conflict, Invalid, NotFound
 from services.journal import journal
 from services.moments import reassurance
+from services.repair import conversations
 from services.therapist import links
-from tests.crawl import crawl
+from tests.crawl import crawl, snapshot
 from tests.helpers import PASSWORD, page_text
 
 
@@ -354,3 +355,106 @@ def test_a_shared_entry_becomes_a_reflect_back_conversation(app, factory):
     stranger = _client(app, factory.user("Stranger"))
     assert stranger.post(f"/journal/shared/{entry}/reflect", data={"body": "x"}).status_code == 404
     assert sam.post(f"/journal/{entry}/respond", data={"response": "heard"}).status_code == 404
+
+
+# After a partner revokes the therapist's link ----------------------------------------------------
+
+
+def _the_couple_shares_everything(factory, pair, link_id, canary):
+    """A journal entry shared with the therapist, a revealed conversation, both check-ins, a repair conversation
+    with its first step sent and a reassurance request: each within the conversations scope."""
+    entry = _write(factory, pair.a, f"For my therapist {canary}", "trigger")
+    with factory.session():
+        journal.share_with_therapist(factory.load(pair.a), entry, link_id)
+    factory.reveal(pair, f"Alex {canary}", f"Sam {canary}")
+    for person, safety in ((pair.a, 3), (pair.b, 8)):
+        with factory.session():
+            couple = db.session.get(Couple, pair.couple_id)
+            values = {"connection": 6, "safety": safety, "feeling": "guarded", "worry": f"Worry {canary}"}
+            checkins.submit(factory.load(person), couple, {**values, "appreciation": f"a{canary}", "need": "n"})
+    with factory.session():
+        cid = conversations.ask(factory.load(pair.a)).id
+    with factory.session():
+        conversations.accept(factory.load(pair.b), cid)
+    with factory.session():
+        conversations.send_first(factory.load(pair.a), cid, f"It hurt {canary}")
+    with factory.session():
+        rid = reassurance.send(factory.load(pair.a), f"Hard {canary}").id
+    with factory.session():
+        reassurance.reply(factory.load(pair.b), rid, quick=next(iter(reassurance.QUICK_REPLIES)))
+    return entry, cid, rid
+
+
+def _more_happens(factory, pair, cid):
+    """The couple goes on without the therapist: a new entry, a reflection in the repair conversation, a request."""
+    _write(factory, pair.a, "Later, just for me.", "feeling")
+    with factory.session():
+        conversations.reflect(factory.load(pair.b), cid, "It sounds like it hurt.")
+    with factory.session():
+        reassurance.send(factory.load(pair.b), "Another hard moment.")
+
+
+@pytest.mark.parametrize("who", ["a", "b", "ended"])
+def test_after_the_link_is_revoked_the_therapist_sees_nothing_of_what_they_read(app, factory, who):
+    """Revoked by either partner (or the link ended): no text, no counts, no dates, on any route or download.
+
+    The therapist's every page after the revoke is byte-identical to the same page before anything was
+    shared, and stays so while the couple carries on; a crawl of every route finds none of the canaries.
+    """
+    pair = factory.pair()
+    therapist = factory.user("Dr Rivera", role="therapist")
+    link_id = _link(factory, pair, therapist, "conversations", "conversations")
+    doctor = _client(app, therapist)
+    with app.app_context():
+        token = db.session.scalar(sa.select(Invite.token))
+    fixed = {"instance": pair.first_prompt_id, "reflection": link_id, "token": token, "more": (link_id,)}
+    moment = datetime.now(UTC).replace(microsecond=0)
+    revoker = pair.a if who == "a" else pair.b
+
+    def revoke():
+        with factory.session():
+            if who == "ended":
+                links.end_link(factory.load(pair.a), link_id)
+            else:
+                links.revoke(factory.load(revoker), link_id)
+
+    def pages():
+        with time_machine.travel(moment, tick=False):
+            return snapshot(app, doctor, fixed)
+
+    if who != "ended":  # what a revoked link shows before anything was shared
+        revoke()
+        before_anything = pages()
+        with factory.session():
+            links.consent(factory.load(revoker), link_id, "conversations")
+
+    canary = f"AFTER-{uuid.uuid4().hex}"
+    entry, cid, rid = _the_couple_shares_everything(factory, pair, link_id, canary)
+    # Within the scope the therapist reads each of them, so each canary is real.
+    reads = (
+        f"/journal/therapist/{link_id}/{entry}",
+        f"/therapist/couples/{link_id}/conversations/{pair.first_prompt_id}",
+        f"/therapist/couples/{link_id}/repair",
+        f"/therapist/couples/{link_id}/export.json",
+    )
+    for path in reads:
+        assert canary in doctor.get(path).get_data(as_text=True), path
+    exported = doctor.get(f"/therapist/couples/{link_id}/export.json").get_json()
+    assert any(week["safety"] for series in exported["checkins"] for week in series["weeks"])
+    assert any(week["sent"] for week in exported["reassurance_requests_per_week"])
+
+    revoke()
+    after = pages()
+    # Still signed in: the dashboard (and, while the link lives, the couple's page) are there to compare.
+    assert after["/therapist/"][0] == 200
+    assert after[f"/therapist/couples/{link_id}"][0] == (404 if who == "ended" else 200)
+    if who != "ended":
+        assert after == before_anything, [p for p in after if after[p] != before_anything.get(p)]
+    for path in reads:
+        assert doctor.get(path).status_code == 404, path
+    _more_happens(factory, pair, cid)
+    later = pages()
+    assert later == after, [p for p in later if later[p] != after.get(p)]
+    # Last, as it may sign the therapist out: every route and method, aimed at what was shared.
+    ids = {**fixed, "more": (link_id, entry, cid, rid)}
+    crawl(app, doctor, ids, canary, participating_ok=True, skip=frozenset({"therapist.end"}))
