@@ -17,6 +17,7 @@ the route commits.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -273,42 +274,64 @@ def _draft(conversation: RepairConversation) -> RepairTurn | None:
     )
 
 
-def send_first(user: User, conversation_id: int, body: str, client_key: str | None = None) -> RepairConversation:
-    """Step 1: the speaker sends what happened and how it felt; the listener may read it from now on."""
-    body = check_text(body, limit=ANSWER_MAX, field="body", what="words")
-    replay, key, request_print = _replayed(user, client_key, "first", conversation_id, body)
+def _take_step(
+    user: User,
+    conversation_id: int,
+    step: int,
+    request: tuple[object, ...],
+    write: Callable[[RepairConversation], str],
+    client_key: str | None,
+) -> RepairConversation:
+    """What every one of the six steps does, so a step is declared by its checks and its write.
+
+    A retried request (the same key with the same words) changes nothing. Otherwise, once it is
+    checked to be user's step, write adds the turn and moves the conversation on, returning the key
+    of what the partner hears; then both partners' pages move on and the partner is told (after any
+    step, what comes next is the partner's).
+    """
+    name, *values = request
+    replay, key, request_print = _replayed(user, client_key, name, conversation_id, *values)
     conversation = _locked(user, conversation_id)
     if replay:
         return conversation
-    _ensure_my_step(user, conversation, 1)
-    turn = _draft(conversation)
-    now = utcnow()
-    if turn is None:
-        turn = RepairTurn(conversation_id=conversation.id, step=1, round=1, author_id=user.id, created_at=now)
-        db.session.add(turn)
-    turn.body, turn.updated_at, turn.sent_at = body, now, now
-    conversation.step = 2
+    _ensure_my_step(user, conversation, step)
+    event = write(conversation)
     db.session.flush()
     idempotency.remember(user, key, request_print)
-    _moved(conversation, "2:1")
+    versions.couple_changed(conversation.couple_id)
+    partner_id = _other(conversation, user.id)
+    if partner_id is not None:
+        notify.queue([partner_id], notify.repair(conversation.id, event))
     return conversation
+
+
+def send_first(user: User, conversation_id: int, body: str, client_key: str | None = None) -> RepairConversation:
+    """Step 1: the speaker sends what happened and how it felt; the listener may read it from now on."""
+    body = check_text(body, limit=ANSWER_MAX, field="body", what="words")
+
+    def write(conversation: RepairConversation) -> str:
+        turn = _draft(conversation)
+        now = utcnow()
+        if turn is None:
+            turn = RepairTurn(conversation_id=conversation.id, step=1, round=1, author_id=user.id, created_at=now)
+            db.session.add(turn)
+        turn.body, turn.updated_at, turn.sent_at = body, now, now
+        conversation.step = 2
+        return "2:1"
+
+    return _take_step(user, conversation_id, 1, ("first", body), write, client_key)
 
 
 def reflect(user: User, conversation_id: int, body: str, client_key: str | None = None) -> RepairConversation:
     """Step 2: the listener says what they heard, only that."""
     body = check_text(body, limit=ANSWER_MAX, field="body", what="reflection")
-    replay, key, request_print = _replayed(user, client_key, "reflect", conversation_id, body)
-    conversation = _locked(user, conversation_id)
-    if replay:
-        return conversation
-    _ensure_my_step(user, conversation, 2)
-    turns = _turns(conversation)
-    turn = _add_turn(conversation, user, 2, turns, body=body)
-    conversation.step = 3
-    db.session.flush()
-    idempotency.remember(user, key, request_print)
-    _moved(conversation, f"3:{turn.round}")
-    return conversation
+
+    def write(conversation: RepairConversation) -> str:
+        turn = _add_turn(conversation, user, 2, _turns(conversation), body=body)
+        conversation.step = 3
+        return f"3:{turn.round}"
+
+    return _take_step(user, conversation_id, 2, ("reflect", body), write, client_key)
 
 
 def respond(
@@ -320,34 +343,25 @@ def respond(
     addition = (
         check_text(addition, limit=ANSWER_MAX, field="addition", what="addition") if response == "partly" else None
     )
-    replay, key, request_print = _replayed(user, client_key, "respond", conversation_id, response, addition)
-    conversation = _locked(user, conversation_id)
-    if replay:
-        return conversation
-    _ensure_my_step(user, conversation, 3)
-    turns = _turns(conversation)
-    turn = _add_turn(conversation, user, 3, turns, choice=response, body=addition)
-    conversation.step = 4 if response == "heard" else 2
-    db.session.flush()
-    idempotency.remember(user, key, request_print)
-    _moved(conversation, f"{conversation.step}:{turn.round}")
-    return conversation
+
+    def write(conversation: RepairConversation) -> str:
+        turn = _add_turn(conversation, user, 3, _turns(conversation), choice=response, body=addition)
+        conversation.step = 4 if response == "heard" else 2
+        return f"{conversation.step}:{turn.round}"
+
+    return _take_step(user, conversation_id, 3, ("respond", response, addition), write, client_key)
 
 
 def acknowledge(user: User, conversation_id: int, body: str, client_key: str | None = None) -> RepairConversation:
     """Step 4: the listener acknowledges their part and its impact, in their own words."""
     body = check_text(body, limit=ANSWER_MAX, field="body", what="acknowledgement")
-    replay, key, request_print = _replayed(user, client_key, "acknowledge", conversation_id, body)
-    conversation = _locked(user, conversation_id)
-    if replay:
-        return conversation
-    _ensure_my_step(user, conversation, 4)
-    _add_turn(conversation, user, 4, _turns(conversation), body=body)
-    conversation.step = 5
-    db.session.flush()
-    idempotency.remember(user, key, request_print)
-    _moved(conversation, "5")
-    return conversation
+
+    def write(conversation: RepairConversation) -> str:
+        _add_turn(conversation, user, 4, _turns(conversation), body=body)
+        conversation.step = 5
+        return "5"
+
+    return _take_step(user, conversation_id, 4, ("acknowledge", body), write, client_key)
 
 
 def name_need(
@@ -357,17 +371,13 @@ def name_need(
     if need not in NEEDS:
         raise Invalid("Choose what you need now (\u201cnothing yet\u201d is a fine answer).", field="need")
     body = check_text(body, limit=ANSWER_MAX, field="body", what="words") if (body or "").strip() else None
-    replay, key, request_print = _replayed(user, client_key, "need", conversation_id, need, body)
-    conversation = _locked(user, conversation_id)
-    if replay:
-        return conversation
-    _ensure_my_step(user, conversation, 5)
-    _add_turn(conversation, user, 5, _turns(conversation), choice=need, body=body)
-    conversation.step = 6
-    db.session.flush()
-    idempotency.remember(user, key, request_print)
-    _moved(conversation, "6")
-    return conversation
+
+    def write(conversation: RepairConversation) -> str:
+        _add_turn(conversation, user, 5, _turns(conversation), choice=need, body=body)
+        conversation.step = 6
+        return "6"
+
+    return _take_step(user, conversation_id, 5, ("need", need, body), write, client_key)
 
 
 def answer_need(
@@ -390,24 +400,18 @@ def answer_need(
     else:
         what = "words" if answer == "words" else "note of when you'll come back to it"
         body = check_text(body, limit=ANSWER_MAX, field="body", what=what)
-    replay, key, request_print = _replayed(user, client_key, "answer", conversation_id, answer, body, commitment)
-    conversation = _locked(user, conversation_id)
-    if replay:
-        return conversation
-    _ensure_my_step(user, conversation, 6)
-    turn = _add_turn(conversation, user, 6, _turns(conversation), choice=answer, body=body)
-    if answer == "commitment":
-        commitments.make(user, commitment, conversation_id=conversation.id)
-    if answer != "time":
-        conversation.state = "ended"
-        conversation.ended_at = utcnow()
-        conversation.reached_end = True
-    db.session.flush()
-    idempotency.remember(user, key, request_print)
-    versions.couple_changed(conversation.couple_id)
-    if conversation.speaker_id is not None:
-        notify.queue([conversation.speaker_id], notify.repair(conversation.id, f"answer:{turn.round}"))
-    return conversation
+
+    def write(conversation: RepairConversation) -> str:
+        turn = _add_turn(conversation, user, 6, _turns(conversation), choice=answer, body=body)
+        if answer == "commitment":
+            commitments.make(user, commitment, conversation_id=conversation.id)
+        if answer != "time":
+            conversation.state = "ended"
+            conversation.ended_at = utcnow()
+            conversation.reached_end = True
+        return f"answer:{turn.round}"
+
+    return _take_step(user, conversation_id, 6, ("answer", answer, body, commitment), write, client_key)
 
 
 # Pacing and closing ---------------------------------------------------------------
