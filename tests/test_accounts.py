@@ -6,17 +6,18 @@ The outbox, lock-out and link-token rules have their own files: test_mail_outbox
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 import sqlalchemy as sa
 import time_machine
 
+from database import writing
 from extensions import db
-from models import LoginSession, User
+from models import Couple, LoginSession, User
 from services.accounts import passwords
 from services.accounts.mail import outbox
-from tests.helpers import PASSWORD, csrf_token, page_text
+from tests.helpers import PASSWORD, Factory, csrf_token, page_text
 
 
 def _link(app, index: int = -1) -> str:
@@ -296,3 +297,25 @@ def test_csrf_is_enforced_on_forms(make_app, factory):
     token = csrf_token(page_text(client.get("/login")))
     accepted = client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
     assert accepted.status_code == 302
+
+
+def test_the_login_loads_all_four_rows_into_the_session_and_changes_to_them_are_saved(app):
+    """load_user builds the login, person, membership and couple from one row; each must be the
+    session's own object (so a change made during a request is flushed), and a second load reuses them."""
+    from blueprints.auth.session import load_user
+    from services.accounts import accounts as account_service
+
+    factory = Factory(app)
+    pair = factory.pair()
+    with factory.session():
+        token = account_service.begin_login_session(factory.load(pair.a)).token
+    with app.test_request_context(), writing():
+        user = load_user(token)
+        membership = user.active_membership
+        assert {user, user.login_session, membership, membership.couple} <= set(db.session)
+        assert load_user(token) is user
+        user.display_name, membership.couple.delivery_time = "Renamed", time(6, 45)
+        db.session.commit()
+    with app.app_context():
+        assert db.session.get(User, pair.a.id).display_name == "Renamed"
+        assert db.session.get(Couple, pair.couple_id).delivery_time == time(6, 45)
