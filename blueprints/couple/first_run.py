@@ -33,7 +33,7 @@ RESUME_AFTER_SECONDS = 300
 
 class TimezoneStepForm(Form):
     timezone = TimezoneField(
-        "Your time zone",
+        "Time zone",
         description="We've filled in your phone's time zone where we could. Start typing a city to choose another.",
         render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false", "data-fill-timezone": ""},
     )

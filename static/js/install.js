@@ -52,6 +52,8 @@
     }
 
     if (standalone()) return hide();
+    // The first run's notifications step gives the same steps itself; say them once.
+    if (document.getElementById("push-ios-help")) return hide();
 
     window.addEventListener("beforeinstallprompt", function (event) {
       event.preventDefault();  // show our own button instead of the browser's mini bar
@@ -80,6 +82,15 @@
     }
   }
 
+  // "Not now" in the first run also means not now for the home-screen hint: nothing asks again later.
+  function setUpNotNow() {
+    document.querySelectorAll("[data-install-not-now]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        try { window.localStorage.setItem(DISMISSED, "1"); } catch (e) { /* nothing to keep it in */ }
+      });
+    });
+  }
+
   function setUpReload() {
     document.querySelectorAll("[data-reload]").forEach(function (button) {
       button.addEventListener("click", function () { window.location.reload(); });
@@ -88,10 +99,11 @@
 
   registerServiceWorker();
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", function () { setUpInstallHint(); setUpReload(); });
+    document.addEventListener("DOMContentLoaded", function () { setUpInstallHint(); setUpReload(); setUpNotNow(); });
   } else {
     setUpInstallHint();
     setUpReload();
+    setUpNotNow();
   }
 
   // push.js (loaded after this file) asks the same questions about the device.
