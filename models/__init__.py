@@ -1,7 +1,16 @@
 """All models, imported so that Alembic and the app see every table."""
 
 from models.base import UTCDateTime, utcnow
-from models.care import SCOPES, AccessEntry, Assignment, CheckIn, Consent, TherapistLink, TherapistNote
+from models.care import (
+    SCOPES,
+    AccessEntry,
+    Assignment,
+    AssignmentAnswer,
+    CheckIn,
+    Consent,
+    TherapistLink,
+    TherapistNote,
+)
 from models.conversation import Answer, PromptInstance, Reflection
 from models.couple import Couple, Invite, Membership
 from models.idempotency import RequestKey
@@ -17,6 +26,7 @@ from models.user import ROLE_PARTNER, ROLE_THERAPIST, LoginSession, User
 __all__ = [
     "AccessEntry",
     "Assignment",
+    "AssignmentAnswer",
     "CheckIn",
     "Consent",
     "SCOPES",

@@ -90,6 +90,20 @@ class Assignment(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class AssignmentAnswer(db.Model):
+    """One partner's private answer to a therapist's deeper assignment: ready for it, or not now.
+
+    Only that partner ever sees it; the therapist and the other partner see only "waiting" or "delivered".
+    """
+
+    __tablename__ = "assignment_answers"
+
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    ready: Mapped[bool] = mapped_column()
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class TherapistNote(db.Model):
     """A therapist's private note about a couple: only that therapist ever reads it."""
 

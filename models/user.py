@@ -37,7 +37,12 @@ class User(UserMixin, db.Model):
     display_name: Mapped[str] = mapped_column(String(60))
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default=ROLE_PARTNER)
-    max_depth: Mapped[int] = mapped_column(default=2)
+    # The depth ceiling this person chose: Light until they choose otherwise (the first run asks).
+    max_depth: Mapped[int] = mapped_column(default=1, server_default="1")
+    # After a hard moment or a low safety check-in, this person's own ceiling is Light from ease_from until
+    # ease_until (services/couples/depth.py): private to them, and to the partner just like a ceiling choice.
+    ease_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

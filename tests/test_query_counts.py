@@ -14,10 +14,11 @@ from models import Answer, PromptInstance, Reflection
 from tests.helpers import Factory
 
 # Each page's budget: the login (one statement: session, user, membership, couple), then what the page shows.
-# Today: the partner, the open prompts, prompts set aside this week, a live repair conversation.
+# Today: the partner, the open prompts, prompts set aside this week, a live repair conversation, a therapist's
+# deeper suggestion offered to me (with my own answer, and the couple's pace written into the one statement).
 # The reveal: the prompt, the partner, whether its theme is new to the couple.
 # History: one page of conversations, their reflections (who felt heard), ended repair conversations.
-MAX_QUERIES = {"today": 5, "reveal": 4, "history": 4}
+MAX_QUERIES = {"today": 6, "reveal": 4, "history": 4}
 
 
 @contextmanager

@@ -178,4 +178,10 @@ def path():
     membership = current_user.active_membership
     couple = membership.couple if membership else None
     stage = depth.path_stage(couple.conversations, couple.focus_stage) if couple else 1
-    return render_template("couple/path.html", stages=library.stage_themes(), stage=stage, names=depth.STAGES)
+    return render_template(
+        "couple/path.html",
+        stages=library.stage_themes(),
+        stage=stage,
+        names=depth.STAGES,
+        invite_therapist=bool(couple) and intake_service.offers_therapist_invite(current_user),
+    )

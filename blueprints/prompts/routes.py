@@ -14,6 +14,7 @@ from blueprints.prompts.page_cache import CSRF_SLOT, PageCache
 from extensions import db
 from services.conversation import coach, conversation, reading
 from services.couples import depth, pacing
+from services.therapist import offers
 
 partners_only(bp)
 
@@ -159,6 +160,20 @@ def undo_set_aside(instance_id: int):
         abort(400)
     if committed(pacing.undo_set_aside, current_user, instance_id):
         flash("It's back.", "success")
+    return redirect(url_for("prompts.today"))
+
+
+@bp.post("/offers/<id:assignment_id>")
+def answer_offer(assignment_id: int):
+    """My private answer to a deeper prompt our therapist suggested: ready for it, or not now."""
+    if not CloseForm().validate_on_submit() or request.form.get("ready") not in ("yes", "no"):
+        abort(400)
+    ready = request.form["ready"] == "yes"
+    if committed(offers.answer, current_user, assignment_id, ready):
+        flash(
+            "Thank you. It comes once you're both ready." if ready else "Not now, then. You can change your mind.",
+            "success",
+        )
     return redirect(url_for("prompts.today"))
 
 

@@ -23,6 +23,7 @@ from blueprints.settings.forms import (
     TimezoneForm,
 )
 from extensions import db, limiter
+from models import utcnow
 from services.checkins import checkins
 from services.couples import depth as depth_rule
 from services.couples import pacing
@@ -148,6 +149,7 @@ def pace_page():
         my_pause=pacing.my_pause(current_user) if couple else None,
         pause_form=PauseForm(),
         depth_form=DepthForm(max_depth=str(current_user.max_depth)),
+        eased=depth_rule.easing_shown(current_user, utcnow()),
     )
 
 

@@ -31,7 +31,7 @@ from services.checkins import charts
 from services.common.errors import Conflict, Invalid, NotFound
 from services.conversation import reading
 from services.conversation.conversation import check_text
-from services.couples import versions
+from services.couples import depth, versions
 from services.delivery.clock import WEEKDAY_NAMES, zone
 
 SCALE_MIN, SCALE_MAX = 1, 10
@@ -602,6 +602,9 @@ def submit(user: User, couple: Couple, values: Mapping, now: datetime | None = N
         for name, value in checked.items():
             setattr(mine, name, value)
     db.session.flush()
+    if mine.safety is not None and mine.safety <= LOW_SAFETY:
+        # My safety score is mine alone: easing my own ceiling for a few days, later, is what follows from it.
+        depth.ease_after_hard_moment(user, now)
     if first_check_in:
         versions.couple_changed(locked.id)
     else:

@@ -11,12 +11,15 @@ transaction of the event that moves it, so both delivery paths read columns.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from extensions import db
-from models import Couple, PromptInstance, Theme
+from models import Couple, PromptInstance, Theme, User
+from services.couples import versions
 
 LIGHT, MEDIUM, DEEP = 1, 2, 3
 # Light until this many conversations have been revealed at light.
@@ -31,6 +34,27 @@ STAGES = {1: "Steadiness", 2: "Deepening", 3: "Repair and a new story"}
 STAGE_STARTS = {1: 0, 2: 8, 3: 20}
 # Out of every PATH_OF prompts, PATH_SHARE come from the current stage's themes (others still appear).
 PATH_SHARE, PATH_OF = 3, 4
+
+# Easing after a hard moment or a low safety check-in: that person's own ceiling is Light for a few days,
+# starting only after EASE_WAITS, so no prompt due soon changes and nothing lines up with the moment itself.
+# A quieter ceiling is indistinguishable, to the partner, from a private choice of Light.
+EASED_CEILING = LIGHT
+EASE_WAITS = timedelta(hours=20)
+EASE_LASTS = timedelta(days=4)
+
+# What brings each person here leans the path, gently: out of every LEAN_OF choices, LEAN_SHARE prefer the
+# leaning themes (when any are in the pool). Both partners' leanings are pooled, so neither's can be read off.
+LEANS = {
+    "betrayal": ("accountability", "transparency", "hurt-and-hurting"),
+    "promises": ("reliability", "accountability"),
+    "distance": ("appreciation", "emotional-language"),
+    "hard-season": ("steadiness", "triggers"),
+    "other": (),
+}
+# Repair leanings wait for the first stretch (on steadiness) to pass: they come somewhat later, but they come.
+LEAN_LATER = frozenset({"betrayal", "promises"})
+LEAN_LATER_AFTER = MEDIUM_AFTER_REVEALED
+LEAN_SHARE, LEAN_OF = 1, 2
 
 
 @dataclass(frozen=True)
@@ -82,6 +106,81 @@ def path_stage(conversations: int, focus: int | None = None) -> int:
 def follows_path(seed_hash: int) -> bool:
     """Whether this delivery keeps to the stage's themes (PATH_SHARE in PATH_OF do), from the seeded hash."""
     return seed_hash % PATH_OF < PATH_SHARE
+
+
+def lean_themes(reasons_each: Iterable[Iterable[str]], conversations: int) -> frozenset[str]:
+    """The themes the couple's path leans toward: both partners' reasons pooled, repair ones after the first stretch."""
+    themes: set[str] = set()
+    for reasons in reasons_each:
+        for reason in reasons or ():
+            if reason in LEAN_LATER and conversations < LEAN_LATER_AFTER:
+                continue
+            themes.update(LEANS.get(reason, ()))
+    return frozenset(themes)
+
+
+def leans(lean_hash: int) -> bool:
+    """Whether this delivery prefers the leaning themes (LEAN_SHARE in LEAN_OF do), from its own seeded hash."""
+    return lean_hash % LEAN_OF < LEAN_SHARE
+
+
+def ease_window(event_at: datetime, ease_from: datetime | None, ease_until: datetime | None):
+    """The (from, until) of a person's easing after a hard moment at event_at, joined with any easing they have.
+
+    It never starts sooner than EASE_WAITS after the moment; an easing already running or waiting keeps its start
+    and lasts at least EASE_LASTS from the new one's start.
+    """
+    start = event_at + EASE_WAITS
+    until = start + EASE_LASTS
+    if ease_until is not None and ease_until > event_at:
+        return min(ease_from or start, start), max(ease_until, until)
+    return start, until
+
+
+def own_ceiling(chosen: int, ease_from: datetime | None, ease_until: datetime | None, at: datetime) -> int:
+    """A person's ceiling at a moment: their choice, quieter (EASED_CEILING) while their easing lasts."""
+    if ease_from is not None and ease_until is not None and ease_from <= at < ease_until:
+        return min(chosen, EASED_CEILING)
+    return chosen
+
+
+def own_ceiling_sql(at):
+    """own_ceiling as SQL over users' columns, for the delivery queries (at: a bound parameter or value)."""
+    eased = sa.and_(User.ease_from <= at, User.ease_until > at, User.max_depth > EASED_CEILING)
+    return sa.case((eased, EASED_CEILING), else_=User.max_depth)
+
+
+# The same, for the per-minute tick's statement (services/delivery/delivery.py), at its :now.
+OWN_CEILING_TEXT = (
+    f"CASE WHEN u.ease_from <= :now AND u.ease_until > :now AND u.max_depth > {EASED_CEILING} "
+    f"THEN {EASED_CEILING} ELSE u.max_depth END"
+)
+
+
+def ease_after_hard_moment(user: User, now: datetime) -> None:
+    """After a hard moment or a low safety check-in: this person's own ceiling goes quiet for a few days, later.
+
+    Only the person's own row and page version move; the partner's pages stay byte for byte the same.
+    """
+    user.ease_from, user.ease_until = ease_window(now, user.ease_from, user.ease_until)
+    _moved_for(user)
+
+
+def keep_usual_depth(user: User) -> None:
+    """The person's undo: no easing, their own choice as it was."""
+    user.ease_from = user.ease_until = None
+    _moved_for(user)
+
+
+def easing_shown(user: User, now: datetime) -> bool:
+    """Whether to show the person (only them) the kind line about easing: while it waits or lasts."""
+    return user.ease_until is not None and now < user.ease_until
+
+
+def _moved_for(user: User) -> None:
+    membership = user.active_membership
+    if membership is not None:
+        versions.person_changed(user.id, membership.couple_id)
 
 
 # Moving the stored ramp, in the transaction of the event ------------------------------------------

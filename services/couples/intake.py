@@ -75,6 +75,15 @@ def needs_safety_note(intake: Intake | None) -> bool:
     return intake is not None and intake.feels_safe in ("no", "unsure")
 
 
+def offers_therapist_invite(user: User) -> bool:
+    """Whether to offer this person (only them) to invite their therapist: they said they see one, and the couple
+    has no therapist linked yet."""
+    from services.therapist import links
+
+    own = intake_of(user)
+    return own is not None and own.sees_therapist == "yes" and not links.links_of_couple(user)
+
+
 def finished(user: User) -> bool:
     """Whether the person finished their first run (loaded with the user: no query here)."""
     return user.intake_finished

@@ -19,6 +19,7 @@ from services import access
 from services.common.errors import Conflict, Invalid, NotFound
 from services.couples import depth, intake, versions
 from services.delivery import delivery
+from services.therapist import offers
 
 PAUSE_CHOICES = {"day": timedelta(days=1), "week": timedelta(days=7), "resume": None}
 
@@ -200,6 +201,8 @@ class Pace:
     set_aside: list[PromptInstance]
     undo: set[int]
     intake_done: bool
+    eased: bool = False  # my own ceiling is quieter for a few days after a hard moment: shown to me alone
+    offers: list = ()  # a therapist's deeper assignments, with my own private answer to each
 
 
 def pace_for(user: User, now: datetime | None = None) -> Pace | None:
@@ -209,10 +212,21 @@ def pace_for(user: User, now: datetime | None = None) -> Pace | None:
         return None
     now = now or utcnow()
     couple = membership.couple
-    level, words, stage, stage_name = depth.status(couple, user.max_depth)
+    own = depth.own_ceiling(user.max_depth, user.ease_from, user.ease_until, now)
+    level, words, stage, stage_name = depth.status(couple, own)
     aside = _recently_set_aside(couple.id, now)
     undo = {i.id for i in aside if i.set_aside_by_id == user.id and now - i.set_aside_at <= UNDO_SET_ASIDE}
-    return Pace(level, words, stage, stage_name, aside, undo, intake.finished(user))
+    return Pace(
+        level,
+        words,
+        stage,
+        stage_name,
+        aside,
+        undo,
+        intake.finished(user),
+        eased=depth.easing_shown(user, now),
+        offers=offers.offers_for(user, now),
+    )
 
 
 def _recently_set_aside(couple_id: int, now: datetime) -> list[PromptInstance]:

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from extensions import db
-from models import Answer, Assignment, Couple, Membership, Prompt, PromptInstance, Theme, User, utcnow
+from models import Answer, Assignment, Couple, Intake, Membership, Prompt, PromptInstance, Theme, User, utcnow
 from services.common import bulk
 from services.common.errors import Invalid
 from services.common.upsert import insert_ignoring_duplicates
@@ -81,12 +81,19 @@ class Deck:
         return deck
 
     def choose(
-        self, used_hex: str, ceiling: int, last_theme: str | None, seed: str, stage: int | None = None
+        self,
+        used_hex: str,
+        ceiling: int,
+        last_theme: str | None,
+        seed: str,
+        stage: int | None = None,
+        lean: frozenset[str] = frozenset(),
     ) -> tuple[LibraryPrompt, str] | None:
         """The next prompt for a couple and its new used-bitmap, or None for an empty library.
 
         ceiling is the depth allowed now (the ramp within the couple's ceiling); most choices keep to
-        the themes of the couple's stage on the path (services/couples/depth.py), never strictly.
+        the themes of the couple's stage on the path (services/couples/depth.py), never strictly, and
+        some lean toward the themes what brings them here points to (depth.lean_themes).
         """
         allowed = self.within_depth.get(max(1, min(3, ceiling)), 0)
         if not allowed:
@@ -102,6 +109,11 @@ class Deck:
         spin = zlib.crc32(seed.encode())
         if stage is not None and depth.follows_path(spin):
             pool = (pool & self.by_stage.get(stage, 0)) or pool
+        if lean and depth.leans(zlib.crc32(f"{seed}:lean".encode())):
+            leaning = 0
+            for theme_id in lean:
+                leaning |= self.by_theme.get(theme_id, 0)
+            pool = (pool & leaning) or pool
         chosen = _nth_set_bit(pool, (spin // depth.PATH_OF) % pool.bit_count())
         return self.by_seq[chosen], format(used | (1 << chosen), "x")
 
@@ -141,10 +153,10 @@ def _instance_row(couple_id: int, slot_at: datetime, prompt: LibraryPrompt, sour
     }
 
 
-def depth_ceiling(couple_id: int) -> int:
-    """The couple's depth: the lower of the two partners' chosen maximums."""
+def depth_ceiling(couple_id: int, at: datetime | None = None) -> int:
+    """The couple's depth: the lower of the two partners' own ceilings (each quieter while their easing lasts)."""
     value = db.session.scalar(
-        sa.select(sa.func.min(User.max_depth))
+        sa.select(sa.func.min(depth.own_ceiling_sql(at or utcnow())))
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.couple_id == couple_id, Membership.is_current)
     )
@@ -159,9 +171,24 @@ def partner_ids(couple_id: int) -> list[int]:
     )
 
 
-def depth_now(couple: Couple) -> int:
+def depth_now(couple: Couple, at: datetime | None = None) -> int:
     """The deepest a prompt may be for this couple now: the ramp, within the more cautious partner's ceiling."""
-    return depth.current_depth(couple.depth_level, depth_ceiling(couple.id))
+    return depth.current_depth(couple.depth_level, depth_ceiling(couple.id, at))
+
+
+def leanings(couple_ids: list[int]) -> dict[int, list[list[str]]]:
+    """Each couple's partners' reasons for coming (private intakes), read only to lean the path, never shown."""
+    found: dict[int, list[list[str]]] = {}
+    for start in range(0, len(couple_ids), 500):
+        rows = db.session.execute(
+            sa.select(Membership.couple_id, Intake.reasons)
+            .join(Intake, Intake.user_id == Membership.user_id)
+            .where(Membership.couple_id.in_(couple_ids[start : start + 500]), Membership.is_current)
+        )
+        for couple_id, reasons in rows:
+            if reasons:
+                found.setdefault(couple_id, []).append(list(reasons))
+    return found
 
 
 def deliver(
@@ -172,14 +199,15 @@ def deliver(
     A prompt their therapist assigned comes first, ahead of the library, when it is within the
     couple's depth now; a deeper one waits until they get there.
     """
-    allowed = depth_now(couple)
+    allowed = depth_now(couple, slot_at)
     if source == "library":
         assignment = links.next_assignment(couple.id, allowed)
         if assignment is not None:
             return deliver_assignment(couple, slot_at, assignment)
     deck = deck or Deck.load()
     stage = depth.path_stage(couple.conversations, couple.focus_stage)
-    choice = deck.choose(couple.used_prompts, allowed, couple.last_theme_id, _seed(couple.id, slot_at), stage)
+    lean = depth.lean_themes(leanings([couple.id]).get(couple.id, []), couple.conversations)
+    choice = deck.choose(couple.used_prompts, allowed, couple.last_theme_id, _seed(couple.id, slot_at), stage, lean)
     if choice is None:
         return None
     prompt, used = choice
@@ -310,10 +338,10 @@ def release_hold(couple: Couple, now: datetime) -> None:
 
 # The per-minute tick -----------------------------------------------------------
 
-_DUE = """
+_DUE = f"""
 SELECT c.id, c.timezone, c.delivery_time, c.cadence, c.cadence_days, c.next_delivery_at, c.used_prompts,
        c.last_theme_id, c.depth_level, c.conversations, c.focus_stage,
-       (SELECT min(u.max_depth) FROM memberships m JOIN users u ON u.id = m.user_id
+       (SELECT min({depth.OWN_CEILING_TEXT}) FROM memberships m JOIN users u ON u.id = m.user_id
          WHERE m.couple_id = c.id AND m.left_at IS NULL) AS ceiling,
        (SELECT count(*) FROM prompt_instances p
          WHERE p.couple_id = c.id AND p.revealed_at IS NULL AND p.set_aside_at IS NULL) AS open_count
@@ -410,6 +438,7 @@ def deliver_due(
         seen.update(row[0] for row in due)
         # Rare: a therapist's assignment, or a set-aside prompt's kept answers; delivered one by one.
         assigned = _delivered_by_hand(driver, [row[0] for row in due])
+        reasons = leanings([row[0] for row in due])
         advances, instances, events, by_hand = [], [], {}, []
         for row in due:
             couple_id, tz_name, at, cadence, days, due_at, used, last_theme, level, conversations, focus = row[:11]
@@ -430,7 +459,8 @@ def deliver_due(
             elif slot is not None:
                 allowed = depth.current_depth(level, ceiling or 1)
                 stage = depth.path_stage(conversations, focus)
-                choice = deck.choose(used, allowed, last_theme, f"{couple_id}:{slot}", stage)
+                lean = depth.lean_themes(reasons.get(couple_id, []), conversations)
+                choice = deck.choose(used, allowed, last_theme, f"{couple_id}:{slot}", stage, lean)
                 if choice is not None:
                     prompt, advance["used"] = choice
                     advance["theme"] = prompt.theme_id

@@ -21,7 +21,7 @@ from services.access.therapist import TherapistAccess
 from services.common import idempotency
 from services.common.errors import Conflict, Invalid, NotFound
 from services.common.text import REFLECTION_MAX, check_text
-from services.couples import versions
+from services.couples import depth, versions
 from services.therapist import links
 
 # What each tag says, in the order the form offers them.
@@ -68,6 +68,9 @@ def write(user: User, body: str, tag: str | None = None, client_key: str | None 
     db.session.add(entry)
     db.session.flush()
     idempotency.remember(user, client_key, request_print, journal_entry_id=entry.id)
+    if tag == "trigger":
+        # Writing down a trigger is a hard moment: my own ceiling goes quiet for a few days, later, privately.
+        depth.ease_after_hard_moment(user, now)
     _moved(user)
     return entry
 

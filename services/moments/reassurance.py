@@ -22,7 +22,7 @@ from services.access import moments as access
 from services.common.errors import Conflict, Invalid
 from services.common.text import check_line
 from services.conversation import reading
-from services.couples import versions
+from services.couples import depth, versions
 from services.notifications import notify
 
 DAILY_LIMIT = 3
@@ -99,6 +99,8 @@ def send(user: User, line: str | None = None, urgent: bool = False, now: datetim
     )
     db.session.add(request)
     db.session.flush()
+    # A hard moment: my own ceiling goes quiet for a few days, starting later (depth.ease_after_hard_moment).
+    depth.ease_after_hard_moment(user, now)
     versions.couple_changed(membership.couple_id)
     notify.queue([state.partner.id], notify.reassurance(request.id, urgent=bool(urgent)), now)
     return request
