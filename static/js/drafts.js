@@ -7,9 +7,11 @@
 
    Storage (per person, so two people sharing a phone never see each other's words; logging
    out clears it all, with Clear-Site-Data and here):
-     attune:u:<user>:draft:<draft-key>  {fields: {name: text}, savedAt, submittedAt?, page?, key?}
+     attune:u:<user>:draft:<draft-key>  {fields: {name: text}, choices?: {name: value}, savedAt, submittedAt?, page?, key?}
      attune:u:<user>:queue              [{draftKey, kind, instance, body, key, page, queuedAt}]
      attune:user                        the person signed in on this phone (for the offline page)
+   A form may name radio groups to keep with its text in data-draft-choices (the journal's tag):
+   the choice is restored with the words, and goes with them when they're sent from the queue.
    Text is only ever written into the page with textContent and .value. */
 (function () {
   "use strict";
@@ -151,11 +153,47 @@
     });
   }
 
+  function choiceNames(form) {
+    return (form.getAttribute("data-draft-choices") || "").split(/\s+/).filter(Boolean);
+  }
+
+  function radiosOf(form, name) {
+    return Array.prototype.filter.call(form.querySelectorAll("input[type='radio']"), function (input) {
+      return input.name === name && !input.disabled;
+    });
+  }
+
+  /* The chosen value of each kept radio group ("" for none chosen), and whether any differs from the page's. */
+  function choicesOf(form) {
+    var choices = {};
+    var changed = false;
+    choiceNames(form).forEach(function (name) {
+      var radios = radiosOf(form, name);
+      if (!radios.length) return;
+      var chosen = radios.filter(function (r) { return r.checked; })[0];
+      var initial = radios.filter(function (r) { return r.defaultChecked; })[0];
+      choices[name] = chosen ? chosen.value : "";
+      if (choices[name] !== (initial ? initial.value : "")) changed = true;
+    });
+    return { values: choices, changed: changed };
+  }
+
+  function choose(form, name, value) {
+    var changed = false;
+    radiosOf(form, name).forEach(function (radio) {
+      var on = radio.value === value;
+      if (radio.checked !== on) changed = true;
+      radio.checked = on;
+    });
+    return changed;
+  }
+
   function saveDraft(form, extra) {
     if (!user) return;
     var name = form.getAttribute("data-draft-key");
     var fields = {};
-    var worthKeeping = false;
+    var choices = choicesOf(form);
+    var worthKeeping = choices.changed;
     fieldsOf(form).forEach(function (area) {
       fields[area.name] = area.value;
       if (area.value.trim() && area.value !== area.defaultValue) worthKeeping = true;
@@ -167,14 +205,19 @@
       return;
     }
     var draft = { fields: fields, savedAt: Date.now() };
+    if (Object.keys(choices.values).length) draft.choices = choices.values;
     if (extra) Object.keys(extra).forEach(function (k) { draft[k] = extra[k]; });
     write(draftKey(name), draft);
   }
 
   function sameAsPage(draft, form) {
+    var now = choicesOf(form).values;
+    var keptChoices = draft.choices || {};
     return fieldsOf(form).every(function (area) {
       var kept = draft.fields ? draft.fields[area.name] : undefined;
       return kept === undefined || kept === area.value;
+    }) && Object.keys(keptChoices).every(function (name) {
+      return now[name] === undefined || now[name] === keptChoices[name];
     });
   }
 
@@ -196,6 +239,10 @@
         restored = true;
         area.dispatchEvent(new Event("input", { bubbles: true }));
       }
+    });
+    var keptChoices = draft.choices || {};
+    choiceNames(form).forEach(function (choice) {
+      if (typeof keptChoices[choice] === "string" && choose(form, choice, keptChoices[choice])) restored = true;
     });
     if (restored && !queuedNames[name]) noteOnForm(name, "Restored your unsent draft.");
   }
@@ -235,8 +282,9 @@
       if (!draft || !draft.submittedAt || Date.now() - draft.submittedAt > RECENT_SUBMIT_MS) continue;
       var parsed = parseKey(name);
       if (ENDPOINTS[parsed.kind] && draft.key && draft.fields && typeof draft.fields.body === "string") {
+        var tag = draft.choices ? draft.choices.tag : undefined;  // a journal entry's tag goes with its words
         enqueue({ draftKey: name, kind: parsed.kind, instance: parsed.id, body: draft.fields.body,
-                  key: draft.key, page: draft.page || "/today", queuedAt: Date.now() });
+                  key: draft.key, tag: tag, page: draft.page || "/today", queuedAt: Date.now() });
       }
       delete draft.submittedAt;
       write(key, draft);
@@ -416,6 +464,14 @@
       sentNormally = false;
       clearTimeout(timer);
       timer = setTimeout(function () { saveDraft(form); }, SAVE_DELAY);
+    });
+    var kept = choiceNames(form);
+    form.addEventListener("change", function (event) {
+      var target = event.target;
+      if (!target || target.type !== "radio" || kept.indexOf(target.name) < 0) return;
+      sentNormally = false;
+      clearTimeout(timer);
+      saveDraft(form);  // a tap is a whole choice: keep it at once
     });
     window.addEventListener("pagehide", function () {
       clearTimeout(timer);
