@@ -124,11 +124,8 @@ def start_repair(entry_id: int):
         flash(journal_repair.ALREADY, "info")
         return redirect(url_for("repair.show", conversation_id=live.id))
     if done := committed(journal_repair.start_repair, current_user, entry_id):
-        flash(
-            "Asked. Your partner knows only that you'd like a repair conversation. Your entry waits as the draft of "
-            "your first step, for you alone: you can change it before you send it.",
-            "success",
-        )
+        # The page it leads to says who knows what; this says only what just happened.
+        flash("Asked. Your entry waits as the draft of your first step.", "success")
         return redirect(url_for("repair.show", conversation_id=done.value.id))
     return redirect(url_for("journal.entry", entry_id=entry_id))
 

@@ -4,6 +4,7 @@ axe runs on every screen; screenshots go to test-artifacts/."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from extensions import db
-from models import Couple, JournalEntry, ReassuranceRequest
+from models import Couple, JournalEntry, ReassuranceRequest, RepairConversation, RepairTurn
 from tests.browser.conftest import assert_accessible, log_in, save_screenshot
 from tests.browser.test_pwa import wait_for_controller
 from tests.helpers import Factory
@@ -80,6 +81,141 @@ def test_a_journal_entry_written_offline_is_stored_once_online_then_shared(live_
     expect(sam.page.get_by_text("How to listen to this")).to_be_visible()
     check_page(sam.page, "a shared entry")
     save_screenshot(sam.page, "journal-shared-with-partner.png", full_page=True)
+    alex.assert_no_problems()
+    sam.assert_no_problems()
+
+
+OFFLINE_ENTRY = "On the bus home I wanted to text you and didn't.\nI was scared of the answer."
+
+
+def _journal_draft(page: Page) -> dict | None:
+    stored = page.evaluate("() => Object.fromEntries(Object.entries(localStorage))")
+    drafts = [json.loads(v) for k, v in stored.items() if k.endswith(":draft:journal:new")]
+    return drafts[0] if drafts else None
+
+
+def _journal_queue(page: Page) -> list[dict]:
+    stored = page.evaluate("() => Object.fromEntries(Object.entries(localStorage))")
+    return [item for k, v in stored.items() if k.endswith(":queue") for item in json.loads(v)]
+
+
+def test_an_offline_journal_draft_keeps_its_tag_through_a_reload_and_the_send(live_server, phone):
+    base = live_server.url
+    pair = Factory(live_server.app).pair()
+    alex = phone("Alex")
+    page, context = alex.page, alex.context
+    posts = []
+    page.on("request", lambda r: posts.append(r) if r.method == "POST" and r.url == base + "/api/v1/journal" else None)
+    log_in(page, base, pair.a.email)
+    wait_for_controller(page)
+    page.goto(base + "/journal")
+
+    # Offline: a tag, then the words; both are kept on the phone.
+    context.set_offline(True)
+    tags = page.get_by_role("group", name="Tag it (if you like)")
+    tags.get_by_label("A vulnerable moment").check()
+    page.get_by_label("What's on your mind").fill(OFFLINE_ENTRY)
+    page.wait_for_timeout(700)  # the draft is saved half a second after typing stops
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_have_text("You're offline")  # pages are never cached
+    draft = _journal_draft(page)
+    assert draft and draft["fields"]["body"] == OFFLINE_ENTRY and draft["choices"] == {"tag": "vulnerable"}, draft
+
+    # The journal again: the words and the tag are both back.
+    context.set_offline(False)
+    page.get_by_role("button", name="Try again").click()
+    expect(page.get_by_label("What's on your mind")).to_have_value(OFFLINE_ENTRY)
+    expect(tags.get_by_label("A vulnerable moment")).to_be_checked()
+    expect(page.get_by_text("Restored your unsent draft.")).to_be_visible()
+    check_page(page, "journal (draft restored with its tag)")
+
+    # Sent offline: queued with its tag; a reload keeps it queued; online, it is stored once, tagged.
+    context.set_offline(True)
+    page.get_by_role("button", name="Save to my journal").click()
+    expect(page.locator("#sync-status")).to_contain_text("1 journal entry is waiting to be sent")
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_have_text("You're offline")
+    [queued] = _journal_queue(page)
+    assert (queued["kind"], queued["body"], queued["tag"]) == ("journal", OFFLINE_ENTRY, "vulnerable"), queued
+    assert _rows(live_server.app, JournalEntry) == []
+
+    context.set_offline(False)
+    expect(page).to_have_url(base + "/journal")
+    expect(page.locator("#sync-status")).to_contain_text("Your journal entry was sent and saved.")
+    expect(page.get_by_role("link", name=re.compile("A vulnerable moment"))).to_be_visible()
+    page.wait_for_timeout(500)
+    [entry] = _rows(live_server.app, JournalEntry)
+    assert (entry.body, entry.tag, entry.user_id) == (OFFLINE_ENTRY, "vulnerable", pair.a.id)
+    assert len(posts) == 1 and posts[0].headers.get("idempotency-key") == queued["key"]
+    assert json.loads(posts[0].post_data) == {"body": OFFLINE_ENTRY, "tag": "vulnerable"}
+    # Nothing is left to restore: the form is empty, untagged, and nothing is sent again.
+    expect(page.get_by_label("What's on your mind")).to_have_value("")
+    expect(tags.get_by_label("No tag")).to_be_checked()
+    assert _journal_draft(page) is None and _journal_queue(page) == []
+    page.reload()
+    page.wait_for_timeout(300)
+    assert len(posts) == 1 and len(_rows(live_server.app, JournalEntry)) == 1
+    check_page(page, "journal (offline entry saved with its tag)")
+    alex.assert_no_problems()
+
+
+HURT = "When you left the party without me, I felt invisible.\nI keep thinking about it."
+
+
+def test_a_journal_entry_about_a_hurt_starts_a_repair_conversation_as_a_draft(live_server, phone):
+    base = live_server.url
+    pair = Factory(live_server.app).pair()
+    alex, sam = phone("Alex"), phone("Sam")
+    log_in(alex.page, base, pair.a.email)
+    page = alex.page
+    page.goto(base + "/journal")
+    page.get_by_label("What's on your mind").fill(HURT)
+    page.get_by_role("group", name="Tag it (if you like)").get_by_label("A trigger").check()
+    page.get_by_role("button", name="Save to my journal").click()
+    expect(page.get_by_role("button", name="Share this entry with my partner")).to_be_visible()
+    start = page.get_by_role("button", name="Start a repair conversation with this")
+    expect(start).to_be_visible()
+    check_page(page, "journal entry about a hurt")
+    save_screenshot(page, "journal-entry-repair-offer.png", full_page=True)
+
+    start.click()
+    expect(page).to_have_url(re.compile(r"/repair/\d+$"))
+    expect(page.get_by_text("Your entry waits as the draft of your first step")).to_be_visible()
+    page.get_by_text("Your first step, kept as a draft").click()
+    expect(page.get_by_text("When you left the party without me")).to_be_visible()
+    check_page(page, "repair asked, with the entry as a draft")
+    save_screenshot(page, "journal-to-repair-asked.png", full_page=True)
+    [conversation] = _rows(live_server.app, RepairConversation)
+    assert (conversation.asked_by_id, conversation.speaker_id, conversation.state) == (pair.a.id, pair.a.id, "asked")
+
+    # Sam hears only that Alex would like to talk about something that hurt.
+    log_in(sam.page, base, pair.b.email)
+    sam.page.goto(base + f"/repair/{conversation.id}")
+    expect(sam.page.get_by_role("heading", name="There's something that hurt Alex")).to_be_visible()
+    assert "party" not in sam.page.content()
+    check_page(sam.page, "repair asked (Sam)")
+    sam.page.get_by_role("button", name="I'm ready now").click()
+    assert "party" not in sam.page.content()
+
+    # Alex's first step holds the entry's words, to change before sending.
+    page.reload()
+    box = page.get_by_role("textbox", name="What happened, and how it felt")
+    expect(box).to_have_value(HURT)
+    check_page(page, "repair step 1 prefilled from the journal")
+    save_screenshot(page, "journal-to-repair-step-1.png", full_page=True)
+    box.fill("When you left the party without me, I felt invisible, and I went quiet.")
+    page.get_by_role("button", name="Send to Sam").click()
+    expect(page.get_by_text("Sent. Your partner will reflect what they heard.")).to_be_visible()
+    [turn] = _rows(live_server.app, RepairTurn)
+    assert turn.sent_at is not None and turn.body.endswith("I went quiet.")
+
+    sam.page.reload()
+    expect(sam.page.get_by_text("I felt invisible, and I went quiet.")).to_be_visible()
+    assert "I keep thinking about it" not in sam.page.content()
+    check_page(sam.page, "repair step 1 received (Sam)")
+    # The entry stays Alex's: Sam has nothing shared from the journal.
+    sam.page.goto(base + "/journal/shared")
+    assert "party" not in sam.page.content()
     alex.assert_no_problems()
     sam.assert_no_problems()
 
