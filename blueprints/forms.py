@@ -9,8 +9,8 @@ from typing import Generic, TypeVar
 
 from flask import flash
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField, StringField
-from wtforms.validators import ValidationError
+from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from extensions import db
@@ -50,6 +50,37 @@ class Form(FlaskForm):
                 field.data = _printable(field.data)
                 field.raw_data = [_printable(value) for value in field.raw_data or []]
         return valid
+
+
+class RetryableForm(Form):
+    """A form whose page sends an idempotency key with it, so posting it again (a retry, a second tap) changes
+    nothing: the template writes the hidden input, marked data-idempotency-key."""
+
+    client_key = HiddenField()
+
+
+def text_field(
+    label: str,
+    limit: int,
+    *,
+    rows: int | None = None,
+    required: str | None = None,
+    optional: bool = False,
+    **kwargs,
+) -> StringField:
+    """A field of free text up to limit characters, the browser holding it to the same limit: a box of rows
+    lines, or one line when rows is None.
+
+    required is what to say when it is left empty; optional lets it be empty (and skips its other checks
+    then); with neither, the service says what empty means. The one text check is Form's, on every field.
+    """
+    validators = [InputRequired(required)] if required else [Optional()] if optional else []
+    validators.append(Length(max=limit))
+    if rows is None:
+        return StringField(
+            label, validators=validators, render_kw={"maxlength": limit, "autocomplete": "off"}, **kwargs
+        )
+    return TextAreaField(label, validators=validators, render_kw={"maxlength": limit, "rows": rows}, **kwargs)
 
 
 class MultiCheckboxField(SelectMultipleField):

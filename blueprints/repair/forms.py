@@ -1,16 +1,16 @@
 """Forms of repair conversations and commitments; every word a person reads here is ours, warm and plain."""
 
-from wtforms import DateField, HiddenField, RadioField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, RadioField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Optional
 
-from blueprints.forms import Form
+from blueprints.forms import Form, RetryableForm, text_field
 from services.common.text import ANSWER_MAX
 from services.repair.commitments import NOTE_MAX, TEXT_MAX
 from services.repair.conversations import TOPIC_MAX
 
 
-class AskForm(Form):
+class AskForm(RetryableForm):
     role = RadioField(
         "What would you like?",
         choices=[
@@ -20,13 +20,12 @@ class AskForm(Form):
         default="speaker",
         validators=[InputRequired("Choose one.")],
     )
-    topic = StringField(
+    topic = text_field(
         "A few words about it (optional)",
-        validators=[Optional(), Length(max=TOPIC_MAX)],
+        TOPIC_MAX,
+        optional=True,
         description="Only you see these until the first step is shared. Your partner hears only that you've asked.",
-        render_kw={"maxlength": TOPIC_MAX, "autocomplete": "off"},
     )
-    client_key = HiddenField()
 
 
 class NotYetForm(Form):
@@ -44,31 +43,23 @@ class NotYetForm(Form):
     )
 
 
-class WordsForm(Form):
+class WordsForm(RetryableForm):
     """One text step (1, 2 and 4): the label and hint are set per step by the template's caller."""
 
-    body = TextAreaField(
-        "Your words", validators=[Length(max=ANSWER_MAX)], render_kw={"maxlength": ANSWER_MAX, "rows": 7}
-    )
+    body = text_field("Your words", ANSWER_MAX, rows=7)
     action = HiddenField()
-    client_key = HiddenField()
 
 
-class RespondForm(Form):
+class RespondForm(RetryableForm):
     response = RadioField(
         "Did that leave you feeling heard?",
         choices=[SelectChoice("heard", "I feel heard"), SelectChoice("partly", "Partly \u2014 here's what I'd add")],
         validators=[InputRequired("Choose one.")],
     )
-    addition = TextAreaField(
-        "What you'd add (if partly)",
-        validators=[Length(max=ANSWER_MAX)],
-        render_kw={"maxlength": ANSWER_MAX, "rows": 4},
-    )
-    client_key = HiddenField()
+    addition = text_field("What you'd add (if partly)", ANSWER_MAX, rows=4)
 
 
-class NeedForm(Form):
+class NeedForm(RetryableForm):
     need = RadioField(
         "What do you need now?",
         choices=[
@@ -79,15 +70,10 @@ class NeedForm(Form):
         ],
         validators=[InputRequired("Choose one. \u201cNothing yet\u201d is a fine answer.")],
     )
-    body = TextAreaField(
-        "In your own words (optional)",
-        validators=[Length(max=ANSWER_MAX)],
-        render_kw={"maxlength": ANSWER_MAX, "rows": 4},
-    )
-    client_key = HiddenField()
+    body = text_field("In your own words (optional)", ANSWER_MAX, rows=4)
 
 
-class AnswerNeedForm(Form):
+class AnswerNeedForm(RetryableForm):
     answer = RadioField(
         "How would you like to answer?",
         choices=[
@@ -97,41 +83,33 @@ class AnswerNeedForm(Form):
         ],
         validators=[InputRequired("Choose one.")],
     )
-    body = TextAreaField(
+    body = text_field(
         "Your words",
+        ANSWER_MAX,
+        rows=4,
         description="For time: say when you'll come back to it, such as \u201cby Sunday evening\u201d.",
-        validators=[Length(max=ANSWER_MAX)],
-        render_kw={"maxlength": ANSWER_MAX, "rows": 4},
     )
-    commitment = StringField(
+    commitment = text_field(
         "Your commitment (if you chose one)",
+        TEXT_MAX,
         description="Small, concrete, something your partner could see you do.",
-        validators=[Length(max=TEXT_MAX)],
-        render_kw={"maxlength": TEXT_MAX, "autocomplete": "off"},
     )
-    client_key = HiddenField()
 
 
 class ActionForm(Form):
     """Only CSRF: accepting, stepping away, coming back, closing, retiring."""
 
 
-class CommitmentForm(Form):
-    text = StringField(
+class CommitmentForm(RetryableForm):
+    text = text_field(
         "Your commitment",
+        TEXT_MAX,
+        required="Write your commitment first.",
         description="Small and concrete, in your own words: \u201cWhen I'm going to be late I'll text before the "
         "time, not after.\u201d",
-        validators=[InputRequired("Write your commitment first."), Length(max=TEXT_MAX)],
-        render_kw={"maxlength": TEXT_MAX, "autocomplete": "off"},
     )
-    client_key = HiddenField()
 
 
-class MomentForm(Form):
+class MomentForm(RetryableForm):
     on = DateField("When", validators=[Optional()], description="Today, unless you choose another day.")
-    note = StringField(
-        "A line about it (optional)",
-        validators=[Optional(), Length(max=NOTE_MAX)],
-        render_kw={"maxlength": NOTE_MAX, "autocomplete": "off"},
-    )
-    client_key = HiddenField()
+    note = text_field("A line about it (optional)", NOTE_MAX, optional=True)

@@ -1,20 +1,16 @@
 """Therapist forms."""
 
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
-from blueprints.forms import Form
+from blueprints.forms import Form, text_field
 from services.common.text import ANSWER_MAX
 
 
 class AssignmentForm(Form):
     prompt_id = SelectField("A prompt from the library", choices=[], validate_choice=False)
-    text = TextAreaField(
-        "Or write your own",
-        validators=[Length(max=ANSWER_MAX)],
-        render_kw={"maxlength": ANSWER_MAX, "rows": 3},
-    )
+    text = text_field("Or write your own", ANSWER_MAX, rows=3)
     theme_id = SelectField(
         "Its theme (for your own prompt)",
         choices=[],
@@ -45,12 +41,7 @@ class AssignmentForm(Form):
 
 
 class NoteForm(Form):
-    body = TextAreaField(
-        "Private note",
-        validators=[Length(max=5000)],
-        description="Only you can read these notes.",
-        render_kw={"maxlength": 5000, "rows": 3},
-    )
+    body = text_field("Private note", 5000, rows=3, description="Only you can read these notes.")
 
 
 class FocusForm(Form):
