@@ -246,7 +246,7 @@ def test_the_worry_is_optional_sealed_then_shared_with_listening_guidance(factor
 def test_the_couple_chooses_the_check_in_day_in_settings(factory, client, auth, app):
     pair = factory.pair()
     auth.login_as(pair.a)
-    assert 'name="checkin_day"' in client.get("/settings").get_data(as_text=True)
+    assert 'name="checkin_day"' in client.get("/settings/schedule").get_data(as_text=True)
     assert client.post("/settings/checkin-day", data={"checkin_day": "2"}).status_code == 302
     assert client.post("/settings/checkin-day", data={"checkin_day": "9"}).status_code == 302
     with factory.session():

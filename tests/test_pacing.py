@@ -90,13 +90,13 @@ def test_the_other_partner_sees_a_neutral_paused_state(app, factory):
     sam = app.test_client()
     sam.post("/login", data={"email": pair.b.email, "password": PASSWORD})
     today = page_text(sam.get("/today"))
-    settings = page_text(sam.get("/settings"))
+    settings = page_text(sam.get("/settings/pace"))
     assert "Prompts are paused" in today and "Prompts are paused" in settings
     assert "You paused" not in settings and "End my pause" not in settings
     assert "Alex" not in today.split("Prompts are paused")[1][:200]
     alex = app.test_client()
     alex.post("/login", data={"email": pair.a.email, "password": PASSWORD})
-    mine = page_text(alex.get("/settings"))
+    mine = page_text(alex.get("/settings/pace"))
     assert "You paused prompts" in mine and "End my pause" in mine
 
 
@@ -229,7 +229,7 @@ def test_the_other_partner_cannot_end_a_pause(app, factory):
         pacing.resume(factory.load(pair.b))
     sam = app.test_client()
     sam.post("/login", data={"email": pair.b.email, "password": PASSWORD})
-    settings = page_text(sam.get("/settings"))
+    settings = page_text(sam.get("/settings/pace"))
     assert "End my pause" not in settings and "Resume" not in settings
     sam.post("/settings/resume")
     with app.app_context():
@@ -343,7 +343,16 @@ def test_no_streaks_or_counts_of_who_is_late(app, factory, client, auth):
             for words in (instance.text, instance.follow_up)
             if words
         ]
-    for path in ("/today", "/history", "/checkin", "/settings", "/couple"):
+    for path in (
+        "/today",
+        "/history",
+        "/checkin",
+        "/settings",
+        "/settings/schedule",
+        "/settings/pace",
+        "/settings/notifications",
+        "/couple",
+    ):
         text = page_text(client.get(path)).lower()
         for words in prompt_words:
             text = text.replace(words, "")

@@ -279,12 +279,12 @@ def test_devices_are_listed_and_removable_from_settings(app, factory, push, clie
     pair = factory.pair()
     _, row_id = push_device(app, factory, push, pair.b, "Pixel phone")
     auth.login_as(pair.b)
-    page = client.get("/settings").get_data(as_text=True)
+    page = client.get("/settings/notifications").get_data(as_text=True)
     assert "Pixel phone" in page and "data-vapid-key" in page
     client.post(f"/settings/devices/{row_id}/remove")
     with app.app_context():
         assert db.session.get(PushSubscription, row_id) is None
-    assert "Pixel phone" not in client.get("/settings").get_data(as_text=True)
+    assert "Pixel phone" not in client.get("/settings/notifications").get_data(as_text=True)
 
 
 def test_subscription_api_validates_and_is_idempotent_per_endpoint(app, factory, push, client, auth):

@@ -105,7 +105,7 @@ def test_therapist_sees_repair_work_only_within_scope_and_logged(app, factory):
     with app.app_context():
         kinds = db.session.scalars(sa.select(AccessEntry.kind)).all()
     assert kinds.count("repair") == 2
-    assert "Repair conversations and commitments" in page_text(a.get("/settings"))  # the couple reads the log
+    assert "Repair conversations and commitments" in page_text(a.get("/settings/therapists"))  # the couple reads the log
     assert f"/therapist/couples/{link_id}/repair" in page_text(t.get(f"/therapist/couples/{link_id}"))
     # A partner never reaches the therapist page; a therapist never reaches a couple's repair pages.
     assert a.get(f"/therapist/couples/{link_id}/repair").status_code == 404

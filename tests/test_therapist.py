@@ -165,7 +165,14 @@ def test_access_log_one_entry_per_read_no_content_none_for_the_couple(app, facto
             ).all()
 
     alex = logged_in(app, pair.a)
-    for path in ("/today", "/history", f"/prompts/{world['revealed_id']}", "/settings", "/checkin"):
+    for path in (
+        "/today",
+        "/history",
+        f"/prompts/{world['revealed_id']}",
+        "/settings",
+        "/settings/therapists",
+        "/checkin",
+    ):
         alex.get(path)
     assert entries() == []
     therapist = logged_in(app, world["therapist"])
@@ -181,7 +188,7 @@ def test_access_log_one_entry_per_read_no_content_none_for_the_couple(app, facto
         rows = db.session.execute(sa.select(AccessEntry)).scalars().all()
         stored = " ".join(f"{r.therapist_name} {r.kind} {r.instance_id}" for r in rows)
     assert world["revealed"] not in stored and "Dr Rivera" in stored
-    settings_page = page_text(alex.get("/settings"))
+    settings_page = page_text(alex.get("/settings/therapists"))
     assert "A revealed conversation" in settings_page and "Downloaded a copy" in settings_page
     assert world["revealed"] not in settings_page
 
@@ -307,7 +314,9 @@ def test_consent_changes_need_a_fresh_login(app, factory, world):
 def test_therapist_is_never_a_partner_and_is_labelled(app, factory, world):
     pair = world["pair"]
     alex = logged_in(app, pair.a)
-    assert "Dr Rivera</strong>, therapist at Harbour Counselling" in alex.get("/settings").get_data(as_text=True)
+    assert "Dr Rivera</strong>, therapist at Harbour Counselling" in alex.get("/settings/therapists").get_data(
+        as_text=True
+    )
     therapist = logged_in(app, world["therapist"])
     assert therapist.post("/couple").status_code == 302
     with app.app_context():
