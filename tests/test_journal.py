@@ -173,7 +173,7 @@ def test_sharing_with_a_therapist_is_its_own_act_within_an_active_link_and_logge
     with factory.session():
         logged = db.session.scalars(sa.select(AccessEntry).where(AccessEntry.kind == "journal")).all()
         assert [(e.journal_entry_id, e.couple_id) for e in logged] == [(entry, pair.couple_id)]
-    assert "A journal entry you shared with them" in page_text(_client(app, pair.b).get("/settings"))
+    assert "A journal entry you shared with them" in page_text(_client(app, pair.b).get("/settings/therapists"))
     # Revoking consent ends it at once.
     with factory.session():
         links.revoke(factory.load(pair.b), link_id)
@@ -256,7 +256,16 @@ def test_the_journal_and_the_worry_never_reach_anyone_else(app, factory, planted
 
 # Byte-identical pages for the partner -------------------------------------------------------
 
-PARTNER_PAGES = ("/today", "/history", "/checkin", "/couple", "/settings", "/journal", "/journal/shared")
+PARTNER_PAGES = (
+    "/today",
+    "/history",
+    "/checkin",
+    "/couple",
+    "/settings",
+    "/settings/therapists",
+    "/journal",
+    "/journal/shared",
+)
 
 
 def _normalised(html: str) -> str:
