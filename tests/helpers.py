@@ -1,4 +1,4 @@
-"""Test helpers: a factory for people, couples and answers, and login actions for clients.
+"""Test helpers: a factory for people, couples and answers, and login actions for clients (pages and the API).
 
 The factory opens its own short request context for each step and hands back
 plain records, never live ORM objects, so test clients always run in their
@@ -28,6 +28,7 @@ from services.couples import pairing
 from services.notifications import devices, vapid
 
 PASSWORD = "quiet harbour lantern"
+API = "/api/v1"
 _counter = itertools.count(1)
 
 
@@ -112,7 +113,11 @@ class AuthActions:
         return self.client.post("/login", data={"email": email, "password": password, **kwargs})
 
     def login_as(self, person: Person):
-        response = self.login(person.email)
+        """Log in as person and expect it to work; where the app checks CSRF, with the login page's own token."""
+        extra = {}
+        if self.client.application.config.get("WTF_CSRF_ENABLED", True):
+            extra["csrf_token"] = csrf_token(self.client.get("/login").get_data(as_text=True))
+        response = self.login(person.email, **extra)
         assert response.status_code == 302, response.get_data(as_text=True)
         return response
 
@@ -216,6 +221,55 @@ def logged_in(app: Flask, person: Person) -> FlaskClient:
     client = app.test_client()
     AuthActions(client).login_as(person)
     return client
+
+
+@dataclass
+class ApiClient:
+    """A logged-in test client of the JSON API that sends its CSRF token on state-changing requests."""
+
+    client: FlaskClient
+    token: str
+
+    def get(self, path: str, **kwargs):
+        return self.client.get(API + path, **kwargs)
+
+    def put(self, path: str, json=None, headers: dict | None = None, **kwargs):
+        return self.client.put(API + path, json=json, headers={"X-CSRFToken": self.token, **(headers or {})}, **kwargs)
+
+    def post(self, path: str, json=None, headers: dict | None = None, **kwargs):
+        return self.client.post(API + path, json=json, headers={"X-CSRFToken": self.token, **(headers or {})}, **kwargs)
+
+    # The loop, spelled out.
+    def answer(self, instance_id: int, body: str, key: str | None = None):
+        return self.put(
+            f"/prompts/{instance_id}/answer", json={"body": body}, headers={"Idempotency-Key": key} if key else None
+        )
+
+    def reflect(self, instance_id: int, body: str, key: str | None = None):
+        return self.post(
+            f"/prompts/{instance_id}/reflections",
+            json={"body": body},
+            headers={"Idempotency-Key": key} if key else None,
+        )
+
+    def respond(self, instance_id: int, reflection_id: int, response: str, addition: str | None = None):
+        payload = {"response": response}
+        if addition is not None:
+            payload["addition"] = addition
+        return self.post(f"/prompts/{instance_id}/reflections/{reflection_id}/response", json=payload)
+
+    def prompt(self, instance_id: int) -> dict:
+        response = self.get(f"/prompts/{instance_id}")
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return response.get_json()
+
+
+def api_logged_in(app: Flask, person: Person) -> ApiClient:
+    """logged_in, then the API's CSRF token from GET /me, as the PWA does."""
+    client = logged_in(app, person)
+    me = client.get(f"{API}/me")
+    assert me.status_code == 200, me.get_data(as_text=True)
+    return ApiClient(client, me.get_json()["csrf_token"])
 
 
 def push_device(app: Flask, factory: Factory, push, person: Person, label: str = "Test phone") -> tuple[dict, int]:

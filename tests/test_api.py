@@ -7,20 +7,17 @@ and sends it in the X-CSRFToken header on every PUT and POST.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from flask.testing import FlaskClient
 
 from extensions import db
 from models import Answer, Couple, Reflection, utcnow
 from services.couples import pairing
 from services.delivery import delivery
-from tests.helpers import PASSWORD, csrf_token
+from tests.helpers import API, api_logged_in
 
-API = "/api/v1"
 ERROR_KEYS = {"code", "status", "message"}
 PROMPT_KEYS = {
     "id",
@@ -49,65 +46,9 @@ def app(make_app):
     return make_app(WTF_CSRF_ENABLED=True)
 
 
-@dataclass
-class ApiClient:
-    """A logged-in test client that sends its CSRF token on state-changing requests."""
-
-    client: FlaskClient
-    token: str
-
-    def get(self, path: str, **kwargs):
-        return self.client.get(API + path, **kwargs)
-
-    def put(self, path: str, json=None, headers: dict | None = None, **kwargs):
-        return self.client.put(API + path, json=json, headers={"X-CSRFToken": self.token, **(headers or {})}, **kwargs)
-
-    def post(self, path: str, json=None, headers: dict | None = None, **kwargs):
-        return self.client.post(API + path, json=json, headers={"X-CSRFToken": self.token, **(headers or {})}, **kwargs)
-
-    # The loop, spelled out.
-    def answer(self, instance_id: int, body: str, key: str | None = None):
-        return self.put(
-            f"/prompts/{instance_id}/answer", json={"body": body}, headers={"Idempotency-Key": key} if key else None
-        )
-
-    def reflect(self, instance_id: int, body: str, key: str | None = None):
-        return self.post(
-            f"/prompts/{instance_id}/reflections",
-            json={"body": body},
-            headers={"Idempotency-Key": key} if key else None,
-        )
-
-    def respond(self, instance_id: int, reflection_id: int, response: str, addition: str | None = None):
-        payload = {"response": response}
-        if addition is not None:
-            payload["addition"] = addition
-        return self.post(f"/prompts/{instance_id}/reflections/{reflection_id}/response", json=payload)
-
-    def prompt(self, instance_id: int) -> dict:
-        response = self.get(f"/prompts/{instance_id}")
-        assert response.status_code == 200, response.get_data(as_text=True)
-        return response.get_json()
-
-
-def log_in(app, user) -> ApiClient:
-    """Log in through the login form with its CSRF token, then fetch the API's token from /me."""
-    client = app.test_client()
-    page = client.get("/login")
-    assert page.status_code == 200
-    response = client.post(
-        "/login",
-        data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_token(page.get_data(as_text=True))},
-    )
-    assert response.status_code == 302, response.get_data(as_text=True)
-    me = client.get(f"{API}/me")
-    assert me.status_code == 200, me.get_data(as_text=True)
-    return ApiClient(client, me.get_json()["csrf_token"])
-
-
 @pytest.fixture
 def login(app):
-    return lambda user: log_in(app, user)
+    return lambda user: api_logged_in(app, user)
 
 
 def assert_error(response, code: int) -> dict:

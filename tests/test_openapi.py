@@ -29,9 +29,8 @@ from extensions import db
 from models import Couple, utcnow
 from services.conversation import conversation
 from services.delivery import delivery
-from tests.helpers import PASSWORD, csrf_token
+from tests.helpers import API, api_logged_in
 
-API = "/api/v1"
 OPENAPI_PATH = f"{API}/openapi.json"
 MAX_ID = 2**31 - 1
 
@@ -65,18 +64,11 @@ def world(app, factory) -> World:
         # Sam has reflected Alex's answer, so Alex has a reflection to respond to.
         reflection_id = conversation.reflect(factory.load(pair.b), revealed_id, "What I hear is…").id
 
-    client = app.test_client()
-    page = client.get("/login")
-    response = client.post(
-        "/login",
-        data={"email": pair.a.email, "password": PASSWORD, "csrf_token": csrf_token(page.get_data(as_text=True))},
-    )
-    assert response.status_code == 302, response.get_data(as_text=True)
-    token = client.get(f"{API}/me").get_json()["csrf_token"]
+    api = api_logged_in(app, pair.a)
     name = app.config["SESSION_COOKIE_NAME"]
-    cookie = client.get_cookie(name, domain=app.config["SERVER_NAME"])
+    cookie = api.client.get_cookie(name, domain=app.config["SERVER_NAME"])
     assert cookie is not None
-    return World(name, cookie.value, token, open_id, revealed_id, reflection_id)
+    return World(name, cookie.value, api.token, open_id, revealed_id, reflection_id)
 
 
 @pytest.fixture

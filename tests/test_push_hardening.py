@@ -33,7 +33,7 @@ from models import PushMessage, PushSubscription, utcnow
 from services.common.errors import Conflict, Invalid
 from services.notifications import devices, push, vapid
 from services.notifications.push import PublicResolver, PushSender
-from tests.helpers import PASSWORD, AuthActions, csrf_token
+from tests.helpers import AuthActions, logged_in
 from tools.push_service import PushService
 
 API = "/api/v1/push/subscriptions"
@@ -97,12 +97,6 @@ def _real_keys() -> dict:
         ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
     )
     return {"p256dh": base64.urlsafe_b64encode(point).rstrip(b"=").decode(), "auth": "A" * 22}
-
-
-def logged_in(app, person):
-    client = app.test_client()
-    AuthActions(client).login_as(person)
-    return client
 
 
 # ISOLATE: keys are checked before they are stored, and one bad row stays its own problem -------------------
@@ -616,11 +610,7 @@ def test_signing_out_as_push_js_does_frees_the_endpoint_for_the_next_person(make
     browser = app.test_client()
 
     def sign_in(person):
-        page = browser.get("/login").get_data(as_text=True)
-        response = browser.post(
-            "/login", data={"email": person.email, "password": PASSWORD, "csrf_token": csrf_token(page)}
-        )
-        assert response.status_code == 302
+        AuthActions(browser).login_as(person)
         page = browser.get("/settings").get_data(as_text=True)
         return re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_api import API, log_in
+from tests.helpers import API, api_logged_in
 
 
 @pytest.fixture
@@ -15,7 +15,7 @@ def app(make_app):
 
 def test_the_walk_through_the_api(app, factory):
     pair = factory.pair()
-    a, b = log_in(app, pair.a), log_in(app, pair.b)
+    a, b = api_logged_in(app, pair.a), api_logged_in(app, pair.b)
     asked = a.post("/repair", json={"topic": "SEALED-TOPIC"}, headers={"Idempotency-Key": "ask-1"})
     assert asked.status_code == 201, asked.get_json()
     cid = asked.get_json()["id"]
@@ -60,7 +60,7 @@ def test_the_walk_through_the_api(app, factory):
 def test_refusals_and_strangers(app, factory):
     pair = factory.pair()
     other = factory.pair()
-    a, b, stranger = log_in(app, pair.a), log_in(app, pair.b), log_in(app, other.a)
+    a, b, stranger = api_logged_in(app, pair.a), api_logged_in(app, pair.b), api_logged_in(app, other.a)
     cid = a.post("/repair", json={}).get_json()["id"]
     assert a.post(f"/repair/{cid}/accept").status_code == 409
     assert b.post(f"/repair/{cid}/not-yet", json={"when": "never"}).status_code == 422

@@ -14,16 +14,10 @@ from models import Invite
 from services.repair import commitments, conversations
 from services.therapist import links
 from tests.crawl import crawl
-from tests.helpers import PASSWORD
+from tests.helpers import logged_in
 
 # Ending the walk's own objects (closing the conversation, ending the therapist link) would empty the test.
 SKIP = frozenset({"repair.close", "therapist.end", "api.close_repair"})
-
-
-def _client(app, person):
-    client = app.test_client()
-    assert client.post("/login", data={"email": person.email, "password": PASSWORD}).status_code == 302
-    return client
 
 
 def _therapist(factory, pair, scope):
@@ -62,21 +56,21 @@ def test_unsent_first_step_reaches_nobody(app, factory, unsent):
     stranger = factory.user("Stranger")
     other = factory.pair()
     ids = _ids(app, cid, cid)
-    partner = _client(app, pair.b)
+    partner = logged_in(app, pair.b)
     crawled = crawl(app, partner, ids, canary, participating_ok=False, skip=SKIP)
     assert any(path == f"/repair/{cid}" for _, path, _ in crawled)
     for person in (stranger, other.a):
-        crawl(app, _client(app, person), ids, canary, participating_ok=True, skip=SKIP)
+        crawl(app, logged_in(app, person), ids, canary, participating_ok=True, skip=SKIP)
     crawl(app, app.test_client(), ids, canary, participating_ok=True, skip=SKIP)
     # The speaker still has it: the crawl didn't pass for want of a draft.
-    assert canary in _client(app, pair.a).get(f"/repair/{cid}").get_data(as_text=True)
+    assert canary in logged_in(app, pair.a).get(f"/repair/{cid}").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("scope", ["progress", "conversations"])
 def test_unsent_first_step_never_reaches_a_therapist(app, factory, unsent, scope):
     pair, cid, canary = unsent
     therapist, link_id = _therapist(factory, pair, scope)
-    client = _client(app, therapist)
+    client = logged_in(app, therapist)
     assert client.get(f"/therapist/couples/{link_id}/repair").status_code == 200
     crawl(app, client, _ids(app, cid, link_id), canary, participating_ok=True, skip=SKIP)
 
@@ -99,16 +93,16 @@ def test_commitment_words_reach_no_outsider(app, factory, committed_words):
     other = factory.pair()
     ids = _ids(app, kid, kid)
     for person in (stranger, other.a, other.b):
-        crawl(app, _client(app, person), ids, canary, participating_ok=True, skip=SKIP)
+        crawl(app, logged_in(app, person), ids, canary, participating_ok=True, skip=SKIP)
     crawl(app, app.test_client(), ids, canary, participating_ok=True, skip=SKIP)
     # Both partners see it.
-    assert canary in _client(app, pair.a).get(f"/repair/commitments/{kid}").get_data(as_text=True)
+    assert canary in logged_in(app, pair.a).get(f"/repair/commitments/{kid}").get_data(as_text=True)
 
 
 def test_commitment_words_only_within_the_conversations_scope(app, factory, committed_words):
     pair, kid, canary = committed_words
     therapist, link_id = _therapist(factory, pair, "progress")
-    client = _client(app, therapist)
+    client = logged_in(app, therapist)
     crawl(app, client, _ids(app, kid, link_id), canary, participating_ok=True, skip=SKIP)
     with factory.session():
         for person in (pair.a, pair.b):
