@@ -16,7 +16,7 @@ import time_machine
 
 from services.common.errors import Conflict, Invalid
 from services.moments import reassurance
-from tests.helpers import PASSWORD, page_text, push_device
+from tests.helpers import logged_in, page_text, push_device
 
 LINE = "I'm having a hard moment about the trip. I need to hear that we're okay."
 
@@ -24,12 +24,6 @@ LINE = "I'm having a hard moment about the trip. I need to hear that we're okay.
 def _send(factory, person, line=LINE, urgent=False, now=None) -> int:
     with factory.session():
         return reassurance.send(factory.load(person), line, urgent, now).id
-
-
-def _client(app, person):
-    client = app.test_client()
-    assert client.post("/login", data={"email": person.email, "password": PASSWORD}).status_code == 302
-    return client
 
 
 def test_a_few_a_day_at_most_said_kindly_and_never_counted(app, factory, client, auth):
@@ -70,7 +64,7 @@ def test_the_line_reaches_only_the_partner_and_the_reply_only_the_sender(app, fa
     stranger = factory.user("Stranger")
     secret = f"REASSURE-{uuid.uuid4().hex}"
     request_id = _send(factory, pair.a, f"Please {secret}")
-    sam, alex, outsider = _client(app, pair.b), _client(app, pair.a), _client(app, stranger)
+    sam, alex, outsider = logged_in(app, pair.b), logged_in(app, pair.a), logged_in(app, stranger)
     page = page_text(sam.get(f"/moments/requests/{request_id}"))
     assert secret in page and "Don't defend or explain." in page and "I'm not going anywhere." in page
     assert outsider.get(f"/moments/requests/{request_id}").status_code == 404

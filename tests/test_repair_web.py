@@ -11,13 +11,7 @@ from models import AccessEntry, Commitment, RepairConversation
 from services.checkins import checkins
 from services.repair import commitments
 from services.therapist import links
-from tests.helpers import PASSWORD, page_text
-
-
-def _client(app, person):
-    client = app.test_client()
-    assert client.post("/login", data={"email": person.email, "password": PASSWORD}).status_code == 302
-    return client
+from tests.helpers import logged_in, page_text
 
 
 def _conversation_id(app):
@@ -27,7 +21,7 @@ def _conversation_id(app):
 
 def test_the_whole_walk_through_the_pages(app, factory):
     pair = factory.pair()
-    a, b = _client(app, pair.a), _client(app, pair.b)
+    a, b = logged_in(app, pair.a), logged_in(app, pair.b)
     assert "Ask for a repair conversation" in page_text(a.get("/repair"))
     assert a.post("/repair", data={"role": "speaker", "topic": "TOPIC-CANARY"}).status_code == 302
     cid = _conversation_id(app)
@@ -68,7 +62,7 @@ def test_the_whole_walk_through_the_pages(app, factory):
 
 def test_refusals_are_shown_not_raised(app, factory):
     pair = factory.pair()
-    a, b = _client(app, pair.a), _client(app, pair.b)
+    a, b = logged_in(app, pair.a), logged_in(app, pair.b)
     a.post("/repair", data={"role": "speaker"})
     cid = _conversation_id(app)
     b.post(f"/repair/{cid}/accept")
@@ -81,7 +75,7 @@ def test_refusals_are_shown_not_raised(app, factory):
 def test_therapist_sees_repair_work_only_within_scope_and_logged(app, factory):
     pair = factory.pair()
     therapist = factory.user("Dr Lee", role="therapist")
-    a, b = _client(app, pair.a), _client(app, pair.b)
+    a, b = logged_in(app, pair.a), logged_in(app, pair.b)
     a.post("/repair", data={"role": "speaker"})
     cid = _conversation_id(app)
     b.post(f"/repair/{cid}/accept")
@@ -90,7 +84,7 @@ def test_therapist_sees_repair_work_only_within_scope_and_logged(app, factory):
     with factory.session():
         link = links.link_by_code(factory.load(pair.a), links.link_code(factory.load(therapist)))
         link_id = link.id
-    t = _client(app, therapist)
+    t = logged_in(app, therapist)
     assert t.get(f"/therapist/couples/{link_id}/repair").status_code == 404  # no consent yet
     for person in (pair.a, pair.b):
         with factory.session():
@@ -105,7 +99,9 @@ def test_therapist_sees_repair_work_only_within_scope_and_logged(app, factory):
     with app.app_context():
         kinds = db.session.scalars(sa.select(AccessEntry.kind)).all()
     assert kinds.count("repair") == 2
-    assert "Repair conversations and commitments" in page_text(a.get("/settings/therapists"))  # the couple reads the log
+    assert "Repair conversations and commitments" in page_text(
+        a.get("/settings/therapists")
+    )  # the couple reads the log
     assert f"/therapist/couples/{link_id}/repair" in page_text(t.get(f"/therapist/couples/{link_id}"))
     # A partner never reaches the therapist page; a therapist never reaches a couple's repair pages.
     assert a.get(f"/therapist/couples/{link_id}/repair").status_code == 404
@@ -118,7 +114,7 @@ def test_the_check_in_reveal_shows_the_weeks_moments(app, factory):
         kid = commitments.make(factory.load(pair.b), "Text before I'm late").id
     with factory.session():
         commitments.add_moment(factory.load(pair.b), kid, "did", note="Texted at five")
-    a = _client(app, pair.a)
+    a = logged_in(app, pair.a)
     assert "in your commitments" not in page_text(a.get("/checkin"))  # not before the reveal
     values = {"connection": "7", "safety": "6", "feeling": "hopeful", "appreciation": "Tea.", "need": "A walk."}
     for person in (pair.a, pair.b):
@@ -132,7 +128,7 @@ def test_a_draft_leaves_the_partners_today_page_exactly_as_it_was(make_app, fact
     app = make_app(TODAY_CACHE_SECONDS=60)
     factory.app = app
     pair = factory.pair()
-    a, b = _client(app, pair.a), _client(app, pair.b)
+    a, b = logged_in(app, pair.a), logged_in(app, pair.b)
     a.post("/repair", data={"role": "speaker"})
     cid = _conversation_id(app)
     b.post(f"/repair/{cid}/accept")
