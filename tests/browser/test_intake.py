@@ -80,3 +80,57 @@ def test_the_first_run_at_a_phone_width(live_server, phone):
         assert db.session.get(Intake, pair.a.id).feels_safe == "yes"
     sam.assert_no_problems()
     alex.assert_no_problems()
+
+
+def test_a_quieter_pace_after_a_hard_moment_and_a_deeper_suggestion_at_a_phone_width(live_server, phone):
+    """Sam alone sees the kind line about easing, and keeps their usual depth; each partner answers their
+    therapist's deeper suggestion on their own phone, and neither sees the other's answer."""
+    import sqlalchemy as sa
+
+    from models import Assignment, Prompt, utcnow
+    from services.journal import journal
+    from services.therapist import links
+
+    base = live_server.url
+    factory = Factory(live_server.app)
+    pair = factory.pair(factory.user("Alex"), factory.user("Sam"))
+    therapist = factory.user("Dr Rivera", role="therapist")
+    with factory.session():
+        for person in (pair.a, pair.b):
+            db.session.add(Intake(user_id=person.id, reasons=[], completed_at=utcnow()))
+        code = links.link_code(factory.load(therapist))
+        link_id = links.link_by_code(factory.load(pair.a), code).id
+    with factory.session():
+        for person in (pair.a, pair.b):
+            links.consent(factory.load(person), link_id, "progress")
+        deep = db.session.scalar(sa.select(Prompt).where(Prompt.depth == 3, Prompt.retired.is_(False)).limit(1))
+        db.session.add(
+            Assignment(link_id=link_id, couple_id=pair.couple_id, prompt_id=deep.id, note="When you're ready.")
+        )
+        journal.write(factory.load(pair.b), "A hard evening, written down.", "trigger")
+
+    sam = phone("Sam")
+    log_in(sam.page, base, pair.b.email)
+    page = sam.page
+    page.goto(base + "/today")
+    expect(page.get_by_text("After a hard moment we'll keep things lighter for a few days")).to_be_visible()
+    expect(page.get_by_role("heading", name="Your therapist suggested a deeper prompt")).to_be_visible()
+    check_page(page, "Today: a quieter pace, and a deeper suggestion")
+    save_screenshot(page, "pace-eased-and-offer-390.png", full_page=True)
+    page.get_by_role("button", name="I'm ready for it").click()
+    expect(page.get_by_text("You said you're ready.")).to_be_visible()
+    check_page(page, "Today: ready for the suggestion")
+    page.get_by_role("button", name="Keep my usual depth").click()
+    expect(page.get_by_text("Back to your usual depth.")).to_be_visible()
+    expect(page.get_by_text("After a hard moment we'll keep things lighter")).to_have_count(0)
+    check_page(page, "Today: the usual depth kept")
+
+    alex = phone("Alex")
+    log_in(alex.page, base, pair.a.email)
+    page = alex.page
+    page.goto(base + "/today")
+    expect(page.get_by_text("After a hard moment")).to_have_count(0)
+    expect(page.get_by_text("You said you're ready.")).to_have_count(0)  # Sam's answer is Sam's
+    page.get_by_role("button", name="Not now").click()
+    expect(page.get_by_text("Not now, for you.")).to_be_visible()
+    check_page(page, "Today: not now, for the suggestion")
