@@ -23,7 +23,7 @@ from tests.crawl import snapshot
 from tests.helpers import logged_in, page_text
 from tests.test_depth import _deck
 
-REPAIR = {"accountability", "transparency", "hurt-and-hurting", "reliability"}
+REPAIR = {"accountability", "transparency", "reliability"}  # the repair and consolidation themes a betrayal leans to
 CONNECTION = {"appreciation", "emotional-language"}
 INVITE = "You mentioned you see a therapist"
 
@@ -73,7 +73,7 @@ def test_the_demo_couple_starts_light_too(app, factory):
         ([["other"]], 10, set()),
         ([["betrayal"]], 0, set()),  # the first stretch stays on steadiness
         ([["betrayal"]], LEAN_LATER_AFTER - 1, set()),
-        ([["betrayal"]], LEAN_LATER_AFTER, {"accountability", "transparency", "hurt-and-hurting"}),
+        ([["betrayal"]], LEAN_LATER_AFTER, {"accountability", "transparency"}),
         ([["promises"]], LEAN_LATER_AFTER, {"reliability", "accountability"}),
         ([["distance"]], 0, CONNECTION),  # connection from the start
         ([["hard-season"]], 0, {"steadiness", "triggers"}),
@@ -81,7 +81,7 @@ def test_the_demo_couple_starts_light_too(app, factory):
         (
             [["distance"], ["betrayal"]],
             LEAN_LATER_AFTER,
-            CONNECTION | {"accountability", "transparency", "hurt-and-hurting"},
+            CONNECTION | {"accountability", "transparency"},
         ),
     ],
 )
@@ -118,7 +118,7 @@ def test_betrayal_weights_repair_themes_later_but_keeps_the_first_stretch_on_ste
     assert betrayal["repair"] > none["repair"] + 0.04  # present, somewhat more often
     assert betrayal["stage"] >= 0.6  # and the stage still leads: steadiness themes come most
     deeper_none, deeper_betrayal = _shares([], 2, 10), _shares([["betrayal"]], 2, 10)
-    assert deeper_betrayal["repair"] > deeper_none["repair"] + 0.1
+    assert deeper_betrayal["repair"] > deeper_none["repair"] + 0.04
 
 
 def test_growing_distance_weights_connection_and_appreciation():

@@ -45,7 +45,7 @@ EASE_LASTS = timedelta(days=4)
 # What brings each person here leans the path, gently: out of every LEAN_OF choices, LEAN_SHARE prefer the
 # leaning themes (when any are in the pool). Both partners' leanings are pooled, so neither's can be read off.
 LEANS = {
-    "betrayal": ("accountability", "transparency", "hurt-and-hurting"),
+    "betrayal": ("accountability", "transparency"),
     "promises": ("reliability", "accountability"),
     "distance": ("appreciation", "emotional-language"),
     "hard-season": ("steadiness", "triggers"),
