@@ -255,7 +255,7 @@ def test_therapist_links_sees_only_what_both_allow_and_is_logged(live_server, ph
     expect(a.get_by_text("Right now they see nothing: waiting for your consent.")).to_be_visible()
     check_both(alex, "consent page (before consenting)")
 
-    a.goto(base + "/settings")
+    a.goto(base + "/settings/therapists")
     therapists = a.locator("section[aria-labelledby=therapists-title]")
     expect(therapists).to_contain_text(f"{THERAPIST_NAME}, therapist at {PRACTICE}")
     expect(therapists).to_contain_text("Sees nothing yet: waiting for your consent")
@@ -304,7 +304,8 @@ def test_therapist_links_sees_only_what_both_allow_and_is_logged(live_server, ph
 
     # Sam consents to progress only, from Settings.
     b.get_by_role("navigation", name="Main").get_by_role("link", name="More").click()
-    b.get_by_role("link", name="Settings").click()
+    b.get_by_role("main").get_by_role("link", name=re.compile(r"^Settings")).click()
+    b.get_by_role("link", name=re.compile(r"^Therapist")).click()
     expect(b.locator("section[aria-labelledby=therapists-title]")).to_contain_text(
         "Sees nothing yet: waiting for your consent"
     )
@@ -395,21 +396,37 @@ def test_therapist_links_sees_only_what_both_allow_and_is_logged(live_server, ph
     expect(card.locator(".from-therapist")).to_have_text(f"From your therapist: {NOTE}")
 
     # --- 5. Alex's settings: who has looked, with no content ------------------------------------------
-    a.goto(base + "/settings")
+    a.goto(base + "/settings/therapists")
     section = a.locator("section[aria-labelledby=therapists-title]")
     expect(section).to_contain_text("Sees: progress only")
-    log = section.locator("table.access-log")
+    log = a.locator("section[aria-labelledby=log-title] ul.access-log")
     expect(log).to_be_visible()
-    expect(log.locator("thead th")).to_have_text(["When", "Who", "What"])
-    rows = log.locator("tbody tr")
-    expect(rows.first).to_be_visible()
+    # Each visit is one line (the therapist, what or how much, when, by Alex's own clock); a visit of several
+    # reads opens to list them.
+    for details in log.locator("details").all():
+        details.locator("summary").click()
+    visits = log.locator(":scope > li").evaluate_all(
+        """items => items.map(item => {
+            const details = item.querySelector("details");
+            return details
+                ? {line: details.querySelector("summary").textContent.trim(),
+                   reads: [...details.querySelectorAll("li")].map(li => li.textContent.trim())}
+                : {line: item.textContent.trim(), reads: [item.textContent.trim()]};
+        })"""
+    )
+    assert visits, "the access log lists no visit"
     seen_kinds = set()
-    for cells in rows.evaluate_all("rows => rows.map(r => [...r.cells].map(c => c.textContent.trim()))"):
-        when, who, what = cells
-        assert re.fullmatch(r".+ \d\d:\d\d UTC", when), cells
-        assert who == f"{THERAPIST_NAME} ({PRACTICE})", cells
-        assert what in LOG_KINDS, cells
-        seen_kinds.add(what)
+    for visit in visits:
+        assert visit["line"].startswith(f"{THERAPIST_NAME} ({PRACTICE})"), visit
+        assert re.search(r"\w{3} \d{1,2} \w{3} \d\d:\d\d", visit["line"]), visit
+        if len(visit["reads"]) > 1:
+            assert f"read {len(visit['reads'])} things" in visit["line"], visit
+            for read in visit["reads"]:
+                when, what = read.split(" ", 1)
+                assert re.fullmatch(r"\d\d:\d\d", when) and what in LOG_KINDS, read
+                seen_kinds.add(what)
+        else:
+            seen_kinds.add(next(kind for kind in LOG_KINDS if f": {kind}, " in visit["line"]))
     assert "Progress and check-ins" in seen_kinds, seen_kinds
     assert not seen_kinds & {"List of revealed conversations", "A revealed conversation"}, seen_kinds
     assert "Downloaded a copy" in seen_kinds, seen_kinds
@@ -417,7 +434,7 @@ def test_therapist_links_sees_only_what_both_allow_and_is_logged(live_server, ph
     for content in (REVEALED_A, REVEALED_B, ASSIGNED, NOTE, "7.5"):
         assert content not in log_text, f"the access log shows content: {content!r}"
     check_both(alex, "settings (therapist linked, access log)")
-    a.locator("#therapists-title").evaluate("heading => heading.scrollIntoView({block: 'start'})")
+    a.locator("#log-title").evaluate("heading => heading.scrollIntoView({block: 'start'})")
     save_screenshot(a, "settings-therapist-phone.png")
 
     # --- 6. Account pages and safety at both widths ----------------------------------------------
@@ -513,7 +530,13 @@ def test_conversation_scope_pages_fit_a_phone_and_pass_axe(live_server, phone, d
     alex = phone("Alex")
     log_in(alex.page, base, pair.a.email)
     alex.page.emulate_media(color_scheme="dark")
-    for path in (f"/settings/therapists/{link_id}", "/account/data", "/account/delete", "/settings"):
+    for path in (
+        f"/settings/therapists/{link_id}",
+        "/account/data",
+        "/account/delete",
+        "/settings",
+        "/settings/therapists",
+    ):
         alex.page.goto(base + path)
         confirm_if_asked(alex.page)
         expect(alex.page).to_have_url(base + path)
