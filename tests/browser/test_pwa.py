@@ -544,7 +544,7 @@ def test_turning_on_notifications_subscribes_this_device(live_server, phone):
     context.add_init_script(FAKE_PUSH_SERVICE)
 
     log_in(page, base, pair.a.email)
-    page.goto(base + "/settings")
+    page.goto(base + "/settings/notifications")
     wait_for_controller(page)
     button = page.locator("[data-push-enable]")
     vapid_key = button.get_attribute("data-vapid-key")
@@ -578,7 +578,7 @@ def test_iphone_safari_gets_home_screen_steps_instead(live_server, browser):
     try:
         page = context.new_page()
         log_in(page, base, pair.a.email)
-        page.goto(base + "/settings")
+        page.goto(base + "/settings/notifications")
         expect(page.locator("#push-ios-help")).to_be_visible()
         expect(page.locator("[data-push-enable]")).to_be_hidden()
         # The install hint shows the Add to Home Screen steps too.
