@@ -66,8 +66,8 @@ log = logging.getLogger("attune.push")
 
 CLAIM_BATCH = 256  # about two rounds of the workers: always far inside the lease
 REQUEST_TIMEOUT = 10  # seconds
-RECORD_BATCH = 20
-RECORD_EVERY = 0.02  # seconds
+RECORD_BATCH = 100
+RECORD_EVERY = 0.05  # seconds
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = 15  # seconds; doubled per attempt, capped below
 BACKOFF_CAP = 3600
