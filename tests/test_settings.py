@@ -300,3 +300,22 @@ def _text(page) -> str:
     """What a person reads: the page without its tags, entities decoded."""
     body = page if isinstance(page, str) else page_text(page)
     return re.sub(r"<[^>]+>", "", body)
+
+
+def test_the_check_in_day_and_depth_save_as_they_change_too(app, factory, client, auth):
+    pair = factory.pair()
+    auth.login_as(pair.a)
+    schedule = client.get("/settings/schedule").get_data(as_text=True)
+    assert re.search(r'<select id="checkin_day" name="checkin_day"[^>]*data-submit-on-change', schedule)
+    pace = client.get("/settings/pace").get_data(as_text=True)
+    assert re.search(r"<form[^>]*data-save-quietly>\s*<input[^>]*>\s*<div data-submit-on-change>", pace)
+    quiet = {"Accept": "application/json"}
+    answer = client.post("/settings/checkin-day", data={"checkin_day": "4"}, headers=quiet)
+    assert answer.status_code == 200 and answer.get_json()["message"] == "Check-in day saved. It applies to you both."
+    refused = client.post("/settings/depth", data={"max_depth": "9"}, headers=quiet)
+    assert refused.status_code == 422 and refused.get_json() == {
+        "saved": False,
+        "message": "Choose one of the three depths.",
+    }
+    with app.app_context():
+        assert db.session.get(Couple, pair.couple_id).checkin_day == 4
