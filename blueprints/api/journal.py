@@ -6,12 +6,11 @@ carries only the author's own entry, never anyone else's.
 
 from __future__ import annotations
 
-from flask_login import current_user, login_required
+from flask_login import current_user
 from marshmallow import Schema, fields, validate
 
-from blueprints.api import bp
-from blueprints.api.routes import documented_errors
-from blueprints.api.schemas import IdempotencyHeaderSchema, InputSchema, _text_field
+from blueprints.api.routes import documented_errors, operation
+from blueprints.api.schemas import InputSchema, _text_field
 from extensions import db
 from models import JOURNAL_TAGS
 from models.journal import JOURNAL_MAX
@@ -36,12 +35,8 @@ class JournalEntrySchema(Schema):
     created_at = fields.DateTime(required=True)
 
 
-@bp.route("/journal", methods=["POST"])
-@login_required
-@bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
-@bp.arguments(JournalInputSchema)
-@bp.response(201, JournalEntrySchema)
-@documented_errors(400, 401, 404, 422)
+@operation("/journal", "POST", body=JournalInputSchema, keyed=True, response=JournalEntrySchema, status=201)
+@documented_errors(404)
 def post_journal_entry(data: dict, idempotency_key: str | None = None):
     """Save a new entry in my private journal (only I can see it)."""
     entry = journal.write(current_user, data["body"], data.get("tag") or None, idempotency_key)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_login import current_user, login_required
+from marshmallow import Schema
 
 from blueprints.api import bp
 from blueprints.api.schemas import (
@@ -72,19 +73,54 @@ def documented_errors(*codes: int):
     return decorate
 
 
-@bp.route("/me")
-@login_required
-@bp.response(200, MeSchema)
-@documented_errors(401)
+def operation(
+    rule: str,
+    method: str = "GET",
+    *,
+    response: type[Schema] | None = None,
+    status: int = 200,
+    body: type[Schema] | None = None,
+    query: type[Schema] | None = None,
+    keyed: bool = False,
+    conflict: bool = False,
+):
+    """Declare one API operation: its route, the login it needs, its inputs (a JSON body or a query string,
+    and the Idempotency-Key header when keyed), and the schema its response is dumped through.
+
+    The errors it documents follow from that shape: 401 without a login, 400 for a write without its CSRF
+    token, 404 where an id in the path may name nothing of mine, 422 where input may fail validation, and
+    409 where the request can conflict with the state of what it changes (conflict=True).
+    """
+    codes = {401}
+    if method != "GET":
+        codes.add(400)
+    if "<" in rule:
+        codes.add(404)
+    if conflict:
+        codes.add(409)
+    if body is not None or query is not None:
+        codes.add(422)
+
+    def decorate(view):
+        view = bp.response(status, response)(documented_errors(*sorted(codes))(view))
+        if body is not None:
+            view = bp.arguments(body)(view)
+        if query is not None:
+            view = bp.arguments(query, location="query")(view)
+        if keyed:
+            view = bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)(view)
+        return bp.route(rule, methods=[method])(login_required(view))
+
+    return decorate
+
+
+@operation("/me", response=MeSchema)
 def me():
     """Who am I, with the CSRF token for state-changing requests."""
     return current_user
 
 
-@bp.route("/couple")
-@login_required
-@bp.response(200, CoupleSchema)
-@documented_errors(401)
+@operation("/couple", response=CoupleSchema)
 def couple():
     """Whether I'm paired, and with whom."""
     membership = current_user.active_membership
@@ -99,30 +135,21 @@ def couple():
     }
 
 
-@bp.route("/prompts")
-@login_required
-@bp.response(200, PromptListSchema)
-@documented_errors(401)
+@operation("/prompts", response=PromptListSchema)
 def prompts():
     """Open prompts and unfinished conversations, as on the Today page."""
     return reading.today(current_user)
 
 
-@bp.route("/prompts/<id:instance_id>")
-@login_required
-@bp.response(200, PromptSchema)
-@documented_errors(401, 404)
+@operation("/prompts/<id:instance_id>", response=PromptSchema)
 def prompt(instance_id: int):
     """One prompt as I may see it: my answer, and my partner's only once both are in."""
     return reading.conversation(current_user, instance_id)
 
 
-@bp.route("/prompts/<id:instance_id>/answer", methods=["PUT"])
-@login_required
-@bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
-@bp.arguments(AnswerInputSchema)
-@bp.response(200, PromptSchema)
-@documented_errors(400, 401, 404, 409, 422)
+@operation(
+    "/prompts/<id:instance_id>/answer", "PUT", body=AnswerInputSchema, keyed=True, response=PromptSchema, conflict=True
+)
 def put_answer(data: dict, instance_id: int, idempotency_key: str | None = None):
     """Save or edit my answer (until both have answered). Retrying with the same Idempotency-Key changes nothing."""
     conversation.submit_answer(current_user, instance_id, data["body"], idempotency_key)
@@ -130,12 +157,15 @@ def put_answer(data: dict, instance_id: int, idempotency_key: str | None = None)
     return reading.conversation(current_user, instance_id)
 
 
-@bp.route("/prompts/<id:instance_id>/reflections", methods=["POST"])
-@login_required
-@bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
-@bp.arguments(ReflectionInputSchema)
-@bp.response(201, ReflectionSchema)
-@documented_errors(400, 401, 404, 409, 422)
+@operation(
+    "/prompts/<id:instance_id>/reflections",
+    "POST",
+    body=ReflectionInputSchema,
+    keyed=True,
+    response=ReflectionSchema,
+    status=201,
+    conflict=True,
+)
 def post_reflection(data: dict, instance_id: int, idempotency_key: str | None = None):
     """Reflect back what I heard in my partner's answer."""
     reflection = conversation.reflect(current_user, instance_id, data["body"], idempotency_key)
@@ -143,11 +173,13 @@ def post_reflection(data: dict, instance_id: int, idempotency_key: str | None = 
     return reflection
 
 
-@bp.route("/prompts/<id:instance_id>/reflections/<id:reflection_id>/response", methods=["POST"])
-@login_required
-@bp.arguments(ResponseInputSchema)
-@bp.response(200, PromptSchema)
-@documented_errors(400, 401, 404, 409, 422)
+@operation(
+    "/prompts/<id:instance_id>/reflections/<id:reflection_id>/response",
+    "POST",
+    body=ResponseInputSchema,
+    response=PromptSchema,
+    conflict=True,
+)
 def post_response(data: dict, instance_id: int, reflection_id: int):
     """Say whether my partner's reflection left me feeling heard ("heard"), or what I'd add ("partly")."""
     conversation.respond(current_user, instance_id, reflection_id, data["response"], data.get("addition"))
@@ -155,10 +187,7 @@ def post_response(data: dict, instance_id: int, reflection_id: int):
     return reading.conversation(current_user, instance_id)
 
 
-@bp.route("/prompts/<id:instance_id>/close", methods=["POST"])
-@login_required
-@bp.response(200, PromptSchema)
-@documented_errors(400, 401, 404, 409)
+@operation("/prompts/<id:instance_id>/close", "POST", response=PromptSchema, conflict=True)
 def post_close(instance_id: int):
     """Close the conversation on my side; it completes when both have closed it."""
     conversation.close(current_user, instance_id)
@@ -166,20 +195,13 @@ def post_close(instance_id: int):
     return reading.conversation(current_user, instance_id)
 
 
-@bp.route("/history")
-@login_required
-@bp.arguments(HistoryQuerySchema, location="query")
-@bp.response(200, HistorySchema)
-@documented_errors(401, 422)
+@operation("/history", query=HistoryQuerySchema, response=HistorySchema)
 def history(query: dict):
     """Revealed conversations, newest first, 20 a page."""
     return reading.history(current_user, query["page"])
 
 
-@bp.route("/push/subscriptions")
-@login_required
-@bp.response(200, DeviceListSchema)
-@documented_errors(401)
+@operation("/push/subscriptions", response=DeviceListSchema)
 def push_devices():
     """My devices that get notifications, and the key a new one subscribes with."""
     return {
@@ -188,12 +210,8 @@ def push_devices():
     }
 
 
-@bp.route("/push/subscriptions", methods=["POST"])
-@login_required
-@bp.arguments(SubscriptionInputSchema)
-@bp.response(201, DeviceSchema)
+@operation("/push/subscriptions", "POST", body=SubscriptionInputSchema, response=DeviceSchema, status=201)
 @bp.alt_response(409, description="The endpoint is registered to another account", schema=ApiErrorSchema)
-@documented_errors(400, 401, 422)
 def add_push_device(data: dict):
     """Register this browser's push subscription (the PushSubscription JSON, plus a label).
 
@@ -207,10 +225,7 @@ def add_push_device(data: dict):
     return subscription
 
 
-@bp.route("/push/subscriptions/<id:subscription_id>", methods=["DELETE"])
-@login_required
-@bp.response(204)
-@documented_errors(400, 401, 404)
+@operation("/push/subscriptions/<id:subscription_id>", "DELETE", status=204)
 def remove_push_device(subscription_id: int):
     """Stop notifications to one of my devices."""
     devices.remove(current_user, subscription_id)
@@ -227,62 +242,60 @@ def _repair_done(conversation_id: int) -> conversations.RepairView:
     return conversations.read(current_user, conversation_id)
 
 
-@bp.route("/repair")
-@login_required
-@bp.response(200, RepairListSchema)
-@documented_errors(401)
+@operation("/repair", response=RepairListSchema)
 def repair_list():
     """The live repair conversation (asked for or open), and the ones that have ended."""
     return {"live": conversations.live_for(current_user), "past": conversations.history_for(current_user)}
 
 
-@bp.route("/repair", methods=["POST"])
-@login_required
-@bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
-@bp.arguments(RepairAskInputSchema)
-@bp.response(201, RepairConversationSchema)
-@documented_errors(400, 401, 409, 422)
+@operation(
+    "/repair",
+    "POST",
+    body=RepairAskInputSchema,
+    keyed=True,
+    response=RepairConversationSchema,
+    status=201,
+    conflict=True,
+)
 def ask_repair(data: dict, idempotency_key: str | None = None):
     """Ask for a repair conversation, as the one sharing (speaker) or offering to listen (listener)."""
     asked = conversations.ask(current_user, role=data["role"], topic=data["topic"], client_key=idempotency_key)
     return _repair_done(asked.id)
 
 
-@bp.route("/repair/<id:conversation_id>")
-@login_required
-@bp.response(200, RepairConversationSchema)
-@documented_errors(401, 404)
+@operation("/repair/<id:conversation_id>", response=RepairConversationSchema)
 def repair(conversation_id: int):
     """One repair conversation as I may see it (my partner's unsent first step never)."""
     return conversations.read(current_user, conversation_id)
 
 
-@bp.route("/repair/<id:conversation_id>/accept", methods=["POST"])
-@login_required
-@bp.response(200, RepairConversationSchema)
-@documented_errors(400, 401, 404, 409)
+@operation("/repair/<id:conversation_id>/accept", "POST", response=RepairConversationSchema, conflict=True)
 def accept_repair(conversation_id: int):
     """Yes, now (only the partner who was asked; a second yes changes nothing)."""
     conversations.accept(current_user, conversation_id)
     return _repair_done(conversation_id)
 
 
-@bp.route("/repair/<id:conversation_id>/not-yet", methods=["POST"])
-@login_required
-@bp.arguments(RepairNotYetInputSchema)
-@bp.response(200, RepairConversationSchema)
-@documented_errors(400, 401, 404, 409, 422)
+@operation(
+    "/repair/<id:conversation_id>/not-yet",
+    "POST",
+    body=RepairNotYetInputSchema,
+    response=RepairConversationSchema,
+    conflict=True,
+)
 def not_yet_repair(data: dict, conversation_id: int):
     """Not yet, with a time if I like; no reason is asked."""
     conversations.not_yet(current_user, conversation_id, data["when"])
     return _repair_done(conversation_id)
 
 
-@bp.route("/repair/<id:conversation_id>/draft", methods=["PUT"])
-@login_required
-@bp.arguments(RepairWordsInputSchema)
-@bp.response(200, RepairConversationSchema)
-@documented_errors(400, 401, 404, 409, 422)
+@operation(
+    "/repair/<id:conversation_id>/draft",
+    "PUT",
+    body=RepairWordsInputSchema,
+    response=RepairConversationSchema,
+    conflict=True,
+)
 def draft_repair(data: dict, conversation_id: int):
     """Step 1, kept as my private draft."""
     conversations.save_draft(current_user, conversation_id, data["body"])
@@ -294,69 +307,81 @@ def _words_step(service, conversation_id: int, data: dict, idempotency_key: str 
     return _repair_done(conversation_id)
 
 
-@bp.route("/repair/<id:conversation_id>/first", methods=["POST"])
-@login_required
-@bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
-@bp.arguments(RepairWordsInputSchema)
-@bp.response(200, RepairConversationSchema)
-@documented_errors(400, 401, 404, 409, 422)
+@operation(
+    "/repair/<id:conversation_id>/first",
+    "POST",
+    body=RepairWordsInputSchema,
+    keyed=True,
+    response=RepairConversationSchema,
+    conflict=True,
+)
 def send_first_repair(data: dict, conversation_id: int, idempotency_key: str | None = None):
     """Step 1 (speaker): send what happened and how it felt."""
     return _words_step(conversations.send_first, conversation_id, data, idempotency_key)
 
 
-@bp.route("/repair/<id:conversation_id>/reflect", methods=["POST"])
-@login_required
-@bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
-@bp.arguments(RepairWordsInputSchema)
-@bp.response(200, RepairConversationSchema)
-@documented_errors(400, 401, 404, 409, 422)
+@operation(
+    "/repair/<id:conversation_id>/reflect",
+    "POST",
+    body=RepairWordsInputSchema,
+    keyed=True,
+    response=RepairConversationSchema,
+    conflict=True,
+)
 def reflect_repair(data: dict, conversation_id: int, idempotency_key: str | None = None):
     """Step 2 (listener): say what I heard."""
     return _words_step(conversations.reflect, conversation_id, data, idempotency_key)
 
 
-@bp.route("/repair/<id:conversation_id>/respond", methods=["POST"])
-@login_required
-@bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
-@bp.arguments(RepairRespondInputSchema)
-@bp.response(200, RepairConversationSchema)
-@documented_errors(400, 401, 404, 409, 422)
+@operation(
+    "/repair/<id:conversation_id>/respond",
+    "POST",
+    body=RepairRespondInputSchema,
+    keyed=True,
+    response=RepairConversationSchema,
+    conflict=True,
+)
 def respond_repair(data: dict, conversation_id: int, idempotency_key: str | None = None):
     """Step 3 (speaker): "heard", or "partly" with what I'd add."""
     conversations.respond(current_user, conversation_id, data["response"], data["addition"], idempotency_key)
     return _repair_done(conversation_id)
 
 
-@bp.route("/repair/<id:conversation_id>/acknowledge", methods=["POST"])
-@login_required
-@bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
-@bp.arguments(RepairWordsInputSchema)
-@bp.response(200, RepairConversationSchema)
-@documented_errors(400, 401, 404, 409, 422)
+@operation(
+    "/repair/<id:conversation_id>/acknowledge",
+    "POST",
+    body=RepairWordsInputSchema,
+    keyed=True,
+    response=RepairConversationSchema,
+    conflict=True,
+)
 def acknowledge_repair(data: dict, conversation_id: int, idempotency_key: str | None = None):
     """Step 4 (listener): acknowledge my part."""
     return _words_step(conversations.acknowledge, conversation_id, data, idempotency_key)
 
 
-@bp.route("/repair/<id:conversation_id>/need", methods=["POST"])
-@login_required
-@bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
-@bp.arguments(RepairNeedInputSchema)
-@bp.response(200, RepairConversationSchema)
-@documented_errors(400, 401, 404, 409, 422)
+@operation(
+    "/repair/<id:conversation_id>/need",
+    "POST",
+    body=RepairNeedInputSchema,
+    keyed=True,
+    response=RepairConversationSchema,
+    conflict=True,
+)
 def need_repair(data: dict, conversation_id: int, idempotency_key: str | None = None):
     """Step 5 (speaker): what I need now."""
     conversations.name_need(current_user, conversation_id, data["need"], data["body"], idempotency_key)
     return _repair_done(conversation_id)
 
 
-@bp.route("/repair/<id:conversation_id>/answer", methods=["POST"])
-@login_required
-@bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
-@bp.arguments(RepairAnswerInputSchema)
-@bp.response(200, RepairConversationSchema)
-@documented_errors(400, 401, 404, 409, 422)
+@operation(
+    "/repair/<id:conversation_id>/answer",
+    "POST",
+    body=RepairAnswerInputSchema,
+    keyed=True,
+    response=RepairConversationSchema,
+    conflict=True,
+)
 def answer_repair(data: dict, conversation_id: int, idempotency_key: str | None = None):
     """Step 6 (listener): words, a commitment, or time."""
     conversations.answer_need(
@@ -365,21 +390,20 @@ def answer_repair(data: dict, conversation_id: int, idempotency_key: str | None 
     return _repair_done(conversation_id)
 
 
-@bp.route("/repair/<id:conversation_id>/break", methods=["POST"])
-@login_required
-@bp.arguments(RepairBreakInputSchema)
-@bp.response(200, RepairConversationSchema)
-@documented_errors(400, 401, 404, 409, 422)
+@operation(
+    "/repair/<id:conversation_id>/break",
+    "POST",
+    body=RepairBreakInputSchema,
+    response=RepairConversationSchema,
+    conflict=True,
+)
 def break_repair(data: dict, conversation_id: int):
     """Step away ("this will keep"), or come back."""
     (conversations.step_away if data["away"] else conversations.come_back)(current_user, conversation_id)
     return _repair_done(conversation_id)
 
 
-@bp.route("/repair/<id:conversation_id>/close", methods=["POST"])
-@login_required
-@bp.response(200, RepairConversationSchema)
-@documented_errors(400, 401, 404)
+@operation("/repair/<id:conversation_id>/close", "POST", response=RepairConversationSchema)
 def close_repair(conversation_id: int):
     """Close it, at any step; my unsent first step is not kept."""
     conversations.close(current_user, conversation_id)
@@ -392,63 +416,56 @@ def _commitment_done(commitment_id: int) -> commitments.CommitmentView:
     return commitments.read(current_user, commitment_id)
 
 
-@bp.route("/commitments")
-@login_required
-@bp.response(200, CommitmentListSchema)
-@documented_errors(401)
+@operation("/commitments", response=CommitmentListSchema)
 def commitment_list():
     """Our commitments, with what was done and what was noticed (never what was missed)."""
     return {"commitments": commitments.for_partner(current_user)}
 
 
-@bp.route("/commitments", methods=["POST"])
-@login_required
-@bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
-@bp.arguments(CommitmentInputSchema)
-@bp.response(201, CommitmentSchema)
-@documented_errors(400, 401, 409, 422)
+@operation(
+    "/commitments", "POST", body=CommitmentInputSchema, keyed=True, response=CommitmentSchema, status=201, conflict=True
+)
 def make_commitment(data: dict, idempotency_key: str | None = None):
     """Make a commitment of my own."""
     commitment = commitments.make(current_user, data["text"], client_key=idempotency_key)
     return _commitment_done(commitment.id)
 
 
-@bp.route("/commitments/<id:commitment_id>")
-@login_required
-@bp.response(200, CommitmentSchema)
-@documented_errors(401, 404)
+@operation("/commitments/<id:commitment_id>", response=CommitmentSchema)
 def commitment(commitment_id: int):
     """One commitment."""
     return commitments.read(current_user, commitment_id)
 
 
-@bp.route("/commitments/<id:commitment_id>/revise", methods=["POST"])
-@login_required
-@bp.arguments(CommitmentInputSchema)
-@bp.response(200, CommitmentSchema)
-@documented_errors(400, 401, 404, 409, 422)
+@operation(
+    "/commitments/<id:commitment_id>/revise",
+    "POST",
+    body=CommitmentInputSchema,
+    response=CommitmentSchema,
+    conflict=True,
+)
 def revise_commitment(data: dict, commitment_id: int):
     """Put my commitment differently."""
     commitments.revise(current_user, commitment_id, data["text"])
     return _commitment_done(commitment_id)
 
 
-@bp.route("/commitments/<id:commitment_id>/retire", methods=["POST"])
-@login_required
-@bp.response(200, CommitmentSchema)
-@documented_errors(400, 401, 404, 409)
+@operation("/commitments/<id:commitment_id>/retire", "POST", response=CommitmentSchema, conflict=True)
 def retire_commitment(commitment_id: int):
     """Set my commitment down; it keeps what was done and noticed."""
     commitments.retire(current_user, commitment_id)
     return _commitment_done(commitment_id)
 
 
-@bp.route("/commitments/<id:commitment_id>/moments", methods=["POST"])
-@login_required
-@bp.arguments(IdempotencyHeaderSchema, location="headers", as_kwargs=True)
-@bp.arguments(MomentInputSchema)
-@bp.response(201, CommitmentSchema)
-@documented_errors(400, 401, 404, 409, 422)
+@operation(
+    "/commitments/<id:commitment_id>/moments",
+    "POST",
+    body=MomentInputSchema,
+    keyed=True,
+    response=CommitmentSchema,
+    status=201,
+    conflict=True,
+)
 def add_commitment_moment(data: dict, commitment_id: int, idempotency_key: str | None = None):
     """ "I did this" when it is mine, "I noticed" when it is my partner's."""
     kind = "did" if access_repair.commitment_for(current_user, commitment_id).maker_id == current_user.id else "noticed"
