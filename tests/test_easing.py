@@ -182,6 +182,9 @@ def test_the_person_sees_the_kind_line_privately_and_can_keep_their_usual_depth(
         assert KIND_LINE in page_text(sam.get("/today"))
         assert KIND_LINE in page_text(sam.get("/settings/pace"))
         assert KIND_LINE not in page_text(alex.get("/today"))
+        # In Sam's own export, and in no one else's.
+        assert "lighter_for_now" in sam.get("/account/export.json").get_json()
+        assert "lighter_for_now" not in alex.get("/account/export.json").get_json()
         response = sam.post("/settings/depth/usual", data={})
         assert response.status_code == 302
         assert KIND_LINE not in page_text(sam.get("/today"))

@@ -93,6 +93,9 @@ def test_the_form_answers_privately_and_can_be_changed(app, factory):
     assert "You said you're ready" in page_text(sam.get("/today"))
     with app.app_context():
         assert db.session.get(AssignmentAnswer, (assignment_id, pair.b.id)).ready is True
+    # My answer is in my own export, and in no one else's.
+    assert sam.get("/account/export.json").get_json()["suggestion_answers"][0]["ready"] is True
+    assert "suggestion_answers" not in logged_in(app, pair.a).get("/account/export.json").get_json()
     # Someone else's couple's suggestion is nobody's to answer.
     stranger = factory.pair(factory.user("Kim"), factory.user("Lee"))
     response = logged_in(app, stranger.a).post(f"/offers/{assignment_id}", data={"ready": "yes"}, follow_redirects=True)

@@ -25,6 +25,7 @@ from models import (
     AccessEntry,
     Answer,
     Assignment,
+    AssignmentAnswer,
     CheckIn,
     Consent,
     Couple,
@@ -82,6 +83,19 @@ def export(user: User) -> dict[str, Any]:
     own_intake = intake.export(user)  # the person's own first-run answers: in no one else's export
     if own_intake is not None:
         data["intake"] = own_intake
+    if user.ease_until is not None:  # my own quieter ceiling after a hard moment: in no one else's export
+        data["lighter_for_now"] = {"from": _iso(user.ease_from), "until": _iso(user.ease_until)}
+    # My own private answers to a therapist's deeper suggestion: in no one else's export, nor the therapist's.
+    answers = db.session.execute(
+        sa.select(AssignmentAnswer.assignment_id, AssignmentAnswer.ready, AssignmentAnswer.answered_at)
+        .where(AssignmentAnswer.user_id == user.id)
+        .order_by(AssignmentAnswer.assignment_id)
+    ).all()
+    if answers:
+        data["suggestion_answers"] = [
+            {"assignment": assignment_id, "ready": ready, "answered_at": _iso(at)}
+            for assignment_id, ready, at in answers
+        ]
     if user.is_therapist:
         data["therapist"] = _therapist(user)
     return data
