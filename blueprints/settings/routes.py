@@ -44,16 +44,17 @@ def _couple():
     return membership.couple if membership else None
 
 
-def _saved(message: str, section: str, **anchor):
+def _saved(message: str, section: str):
     """After a save: a quiet JSON answer for a switch saved as it changed (app.js puts the message in the form's
     status line), otherwise the message flashed and back to the section page the form came from."""
     if _wants_json():
         return jsonify(saved=True, message=message)
     flash(message, "success")
-    return redirect(url_for(section, **anchor))
+    return redirect(url_for(section))
 
 
 def _refused(message: str, section: str):
+    """The same for a refusal: the reason in the status line, or flashed on the section page."""
     if _wants_json():
         return jsonify(saved=False, message=message), 422
     flash(message, "error")
@@ -61,6 +62,7 @@ def _refused(message: str, section: str):
 
 
 def _wants_json() -> bool:
+    """A background save from app.js asks for JSON; a form posted without script asks for a page."""
     return request.accept_mimetypes.best == "application/json"
 
 
