@@ -8,7 +8,6 @@ whether the author has written nothing or fifty tagged entries.
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -24,7 +23,7 @@ from services.journal import journal
 from services.moments import reassurance
 from services.repair import conversations
 from services.therapist import links
-from tests.crawl import crawl, snapshot
+from tests.crawl import crawl, normalised, snapshot
 from tests.helpers import PASSWORD, page_text
 
 
@@ -269,13 +268,6 @@ PARTNER_PAGES = (
 )
 
 
-def _normalised(html: str) -> str:
-    """The page with what differs per request (CSRF tokens, the nonce) taken out."""
-    html = re.sub(r'(name="csrf_token"[^>]*value=")[^"]+', r"\1", html)
-    html = re.sub(r'(name="csrf-token" content=")[^"]+', r"\1", html)
-    return re.sub(r'nonce="[^"]+"', 'nonce=""', html)
-
-
 def _versions(app, couple_id: int, user_id: int) -> tuple[int, int]:
     with app.app_context():
         couple = db.session.get(Couple, couple_id).version
@@ -290,7 +282,7 @@ def test_the_partners_pages_are_byte_identical_with_0_or_50_entries(app, factory
     moment = datetime(2026, 3, 4, 10, tzinfo=UTC)
     with time_machine.travel(moment, tick=False):
         partner = _client(app, pair.b)
-        before = {path: _normalised(partner.get(path).get_data(as_text=True)) for path in PARTNER_PAGES}
+        before = {path: normalised(partner.get(path).get_data(as_text=True)) for path in PARTNER_PAGES}
         before_export = partner.get("/account/export.json").get_json()
         versions_before = _versions(app, pair.couple_id, pair.b.id)
     for n in range(50):
@@ -303,7 +295,7 @@ def test_the_partners_pages_are_byte_identical_with_0_or_50_entries(app, factory
     with time_machine.travel(moment, tick=False):
         # The cache the partner's Today page uses moves with neither the couple's nor the partner's version.
         assert _versions(app, pair.couple_id, pair.b.id) == versions_before
-        after = {path: _normalised(partner.get(path).get_data(as_text=True)) for path in PARTNER_PAGES}
+        after = {path: normalised(partner.get(path).get_data(as_text=True)) for path in PARTNER_PAGES}
         after_export = partner.get("/account/export.json").get_json()
     for path in PARTNER_PAGES:
         assert after[path] == before[path], path
