@@ -347,6 +347,7 @@ def test_no_streaks_or_counts_of_who_is_late(app, factory, client, auth):
         "/today",
         "/history",
         "/checkin",
+        "/checkin/weeks",
         "/settings",
         "/settings/schedule",
         "/settings/pace",

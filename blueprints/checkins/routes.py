@@ -23,8 +23,14 @@ def _render(form: CheckInForm | None = None, status: int = 200):
 
 @bp.get("/checkin")
 def show():
-    """This week's check-in (or when it opens), the weeks you've both shared, and the chart."""
+    """This week's check-in (or when it opens); once revealed, the two side by side and our chart."""
     return _render()
+
+
+@bp.get("/checkin/weeks")
+def weeks():
+    """The charts (ours, and mine alone) and the earlier weeks we both shared: one tap from this week's page."""
+    return render_template("checkins/weeks.html", page=checkins.overview(current_user))
 
 
 @bp.post("/checkin")

@@ -226,6 +226,7 @@ def test_therapist_links_sees_only_what_both_allow_and_is_logged(live_server, ph
     check_both(alex, "check-in (no chart yet)")
     seed_checkins(factory, pair)
     a.reload()
+    a.get_by_role("link", name="Over the weeks: your charts and earlier weeks").click()  # one tap from the check-in
     expect(a.locator("#checkin-chart svg.chart-svg[role=img]")).to_have_count(1)
     check_both(alex, "check-in (with a chart)")
 
