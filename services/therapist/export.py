@@ -13,6 +13,9 @@ EXPORT_CONVERSATIONS = 200
 
 def couple_export(access: TherapistAccess, couple) -> dict:
     """The couple as the therapist may see it, as plain data; conversations only within that scope."""
+    # Said here, not left to the first read's own check: the check-ins, CSI-4 and reassurance counts below
+    # need the progress scope too, and once a partner revokes it nothing of them may be downloaded.
+    access.require("progress")
     summary = progress.of_couple(access)
     data = {
         "couple": access.state.partner_names,
