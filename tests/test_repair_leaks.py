@@ -37,6 +37,19 @@ def _ids(app, *ints):
     return {"instance": first, "reflection": second, "token": token}
 
 
+def _outsiders(factory) -> list:
+    """A stranger, and both partners of another couple."""
+    stranger, other = factory.user("Stranger"), factory.pair()
+    return [stranger, other.a, other.b]
+
+
+def _crawl_as_outsiders(app, outsiders, ids, canary) -> None:
+    """Each outsider, and a browser not logged in, crawls every page and API route: the canary is nowhere."""
+    for person in outsiders:
+        crawl(app, logged_in(app, person), ids, canary, participating_ok=True, skip=SKIP)
+    crawl(app, app.test_client(), ids, canary, participating_ok=True, skip=SKIP)
+
+
 @pytest.fixture
 def unsent(factory, app):
     """A asks with a sealed topic, B accepts, A drafts step 1 with the canary and has not sent it."""
@@ -53,15 +66,11 @@ def unsent(factory, app):
 
 def test_unsent_first_step_reaches_nobody(app, factory, unsent):
     pair, cid, canary = unsent
-    stranger = factory.user("Stranger")
-    other = factory.pair()
+    outsiders = _outsiders(factory)
     ids = _ids(app, cid, cid)
-    partner = logged_in(app, pair.b)
-    crawled = crawl(app, partner, ids, canary, participating_ok=False, skip=SKIP)
+    crawled = crawl(app, logged_in(app, pair.b), ids, canary, participating_ok=False, skip=SKIP)
     assert any(path == f"/repair/{cid}" for _, path, _ in crawled)
-    for person in (stranger, other.a):
-        crawl(app, logged_in(app, person), ids, canary, participating_ok=True, skip=SKIP)
-    crawl(app, app.test_client(), ids, canary, participating_ok=True, skip=SKIP)
+    _crawl_as_outsiders(app, outsiders, ids, canary)
     # The speaker still has it: the crawl didn't pass for want of a draft.
     assert canary in logged_in(app, pair.a).get(f"/repair/{cid}").get_data(as_text=True)
 
@@ -89,12 +98,8 @@ def committed_words(factory):
 
 def test_commitment_words_reach_no_outsider(app, factory, committed_words):
     pair, kid, canary = committed_words
-    stranger = factory.user("Stranger")
-    other = factory.pair()
-    ids = _ids(app, kid, kid)
-    for person in (stranger, other.a, other.b):
-        crawl(app, logged_in(app, person), ids, canary, participating_ok=True, skip=SKIP)
-    crawl(app, app.test_client(), ids, canary, participating_ok=True, skip=SKIP)
+    outsiders = _outsiders(factory)
+    _crawl_as_outsiders(app, outsiders, _ids(app, kid, kid), canary)
     # Both partners see it.
     assert canary in logged_in(app, pair.a).get(f"/repair/commitments/{kid}").get_data(as_text=True)
 

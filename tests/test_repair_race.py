@@ -61,10 +61,15 @@ def engine_app(make_app):
     return make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 6, "max_overflow": 0})
 
 
-def test_two_asks_at_once_make_one_conversation(engine_app, factory):
+@pytest.fixture
+def pairs(engine_app, factory):
+    """ROUNDS new couples, one at a time, made on the app whose pool the racing threads share."""
     factory.app = engine_app
-    for _ in range(ROUNDS):
-        pair = factory.pair()
+    return (factory.pair() for _ in range(ROUNDS))
+
+
+def test_two_asks_at_once_make_one_conversation(engine_app, pairs):
+    for pair in pairs:
         outcomes = race(engine_app, [(pair.a.id, conversations.ask, ()), (pair.b.id, conversations.ask, ())])
         assert sorted(outcomes) == ["Conflict", "ok"]
         with engine_app.app_context():
@@ -81,10 +86,8 @@ def _asked(factory, pair):
         return conversations.ask(factory.load(pair.a)).id
 
 
-def test_two_accepts_at_once_open_it_once(engine_app, factory):
-    factory.app = engine_app
-    for _ in range(ROUNDS):
-        pair = factory.pair()
+def test_two_accepts_at_once_open_it_once(engine_app, factory, pairs):
+    for pair in pairs:
         cid = _asked(factory, pair)
         outcomes = race(
             engine_app, [(pair.b.id, conversations.accept, (cid,)), (pair.b.id, conversations.accept, (cid,))]
@@ -93,10 +96,8 @@ def test_two_accepts_at_once_open_it_once(engine_app, factory):
         assert _conversation(engine_app, cid)[:2] == ("open", 1)
 
 
-def test_accept_racing_a_withdrawal(engine_app, factory):
-    factory.app = engine_app
-    for _ in range(ROUNDS):
-        pair = factory.pair()
+def test_accept_racing_a_withdrawal(engine_app, factory, pairs):
+    for pair in pairs:
         cid = _asked(factory, pair)
         outcomes = race(
             engine_app, [(pair.b.id, conversations.accept, (cid,)), (pair.a.id, conversations.close, (cid,))]
@@ -118,10 +119,8 @@ def _at_step_three(factory, pair):
     return cid
 
 
-def test_feeling_heard_racing_a_new_reflection(engine_app, factory):
-    factory.app = engine_app
-    for _ in range(ROUNDS):
-        pair = factory.pair()
+def test_feeling_heard_racing_a_new_reflection(engine_app, factory, pairs):
+    for pair in pairs:
         cid = _at_step_three(factory, pair)
         outcomes = race(
             engine_app,
@@ -136,10 +135,8 @@ def test_feeling_heard_racing_a_new_reflection(engine_app, factory):
         assert turns == [(1, 1, None), (2, 1, None), (3, 1, "heard")]
 
 
-def test_partly_racing_a_close(engine_app, factory):
-    factory.app = engine_app
-    for _ in range(ROUNDS):
-        pair = factory.pair()
+def test_partly_racing_a_close(engine_app, factory, pairs):
+    for pair in pairs:
         cid = _at_step_three(factory, pair)
         outcomes = race(
             engine_app,

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from blueprints.forms import committed
+from blueprints.forms import RetryableForm, committed
 from blueprints.repair import bp
 from blueprints.repair.forms import (
     ActionForm,
@@ -157,97 +157,65 @@ def not_yet(conversation_id: int):
     return _render(conversation_id, 422, not_yet_form=form)
 
 
+def _step(conversation_id: int, form: RetryableForm, slot: str, service, *fields: str, message: str | None = None):
+    """One step's post, as every step posts: the named fields, then the form's idempotency key, go to the
+    service and are committed; then back to the conversation, or its page again with the form (as slot)
+    showing what was refused."""
+    if form.validate_on_submit():
+        values = [form[name].data for name in fields]
+        if committed(service, current_user, conversation_id, *values, form.client_key.data, form=form):
+            if message:
+                flash(message, "success")
+            return _back(conversation_id)
+    return _render(conversation_id, 422, **{slot: form})
+
+
 @bp.post("/repair/<id:conversation_id>/first")
 def first(conversation_id: int):
     """Step 1: keep the speaker's words as a private draft, or send them."""
     form = WordsForm()
-    if form.validate_on_submit():
-        if form.action.data == "draft" or request.form.get("draft"):
-            if committed(conversations.save_draft, current_user, conversation_id, form.body.data, form=form):
-                flash("Kept as a draft. Only you can see it until you send it.", "success")
-                return _back(conversation_id)
-        elif committed(
-            conversations.send_first, current_user, conversation_id, form.body.data, form.client_key.data, form=form
+    if form.action.data == "draft" or request.form.get("draft"):
+        if form.validate_on_submit() and committed(
+            conversations.save_draft, current_user, conversation_id, form.body.data, form=form
         ):
-            flash("Sent. Your partner will reflect what they heard.", "success")
+            flash("Kept as a draft. Only you can see it until you send it.", "success")
             return _back(conversation_id)
-    return _render(conversation_id, 422, words_form=form)
-
-
-def _words_step(conversation_id: int, service, message: str):
-    form = WordsForm()
-    if form.validate_on_submit():
-        if committed(service, current_user, conversation_id, form.body.data, form.client_key.data, form=form):
-            flash(message, "success")
-            return _back(conversation_id)
-    return _render(conversation_id, 422, words_form=form)
+        return _render(conversation_id, 422, words_form=form)
+    message = "Sent. Your partner will reflect what they heard."
+    return _step(conversation_id, form, "words_form", conversations.send_first, "body", message=message)
 
 
 @bp.post("/repair/<id:conversation_id>/reflect")
 def reflect(conversation_id: int):
     """Step 2: the listener says what they heard."""
-    return _words_step(conversation_id, conversations.reflect, "Shared. Your partner will say if it felt heard.")
+    message = "Shared. Your partner will say if it felt heard."
+    return _step(conversation_id, WordsForm(), "words_form", conversations.reflect, "body", message=message)
 
 
 @bp.post("/repair/<id:conversation_id>/respond")
 def respond(conversation_id: int):
     """Step 3: "I feel heard", or "Partly" with what they'd add."""
-    form = RespondForm()
-    if form.validate_on_submit():
-        if committed(
-            conversations.respond,
-            current_user,
-            conversation_id,
-            form.response.data,
-            form.addition.data,
-            form.client_key.data,
-            form=form,
-        ):
-            return _back(conversation_id)
-    return _render(conversation_id, 422, respond_form=form)
+    return _step(conversation_id, RespondForm(), "respond_form", conversations.respond, "response", "addition")
 
 
 @bp.post("/repair/<id:conversation_id>/acknowledge")
 def acknowledge(conversation_id: int):
     """Step 4: the listener acknowledges their part."""
-    return _words_step(conversation_id, conversations.acknowledge, "Shared. Thank you for staying with it.")
+    message = "Shared. Thank you for staying with it."
+    return _step(conversation_id, WordsForm(), "words_form", conversations.acknowledge, "body", message=message)
 
 
 @bp.post("/repair/<id:conversation_id>/need")
 def need(conversation_id: int):
     """Step 5: the speaker names what they need now."""
-    form = NeedForm()
-    if form.validate_on_submit():
-        if committed(
-            conversations.name_need,
-            current_user,
-            conversation_id,
-            form.need.data,
-            form.body.data,
-            form.client_key.data,
-            form=form,
-        ):
-            return _back(conversation_id)
-    return _render(conversation_id, 422, need_form=form)
+    return _step(conversation_id, NeedForm(), "need_form", conversations.name_need, "need", "body")
 
 
 @bp.post("/repair/<id:conversation_id>/answer")
 def answer(conversation_id: int):
     """Step 6: the listener answers the need: words, a commitment, or time."""
     form = AnswerNeedForm()
-    if form.validate_on_submit():
-        if committed(
-            conversations.answer_need,
-            current_user,
-            conversation_id,
-            form.answer.data,
-            form.body.data,
-            form.commitment.data,
-            form.client_key.data,
-            form=form,
-        ):
-            return _back(conversation_id)
-    return _render(conversation_id, 422, answer_form=form)
+    return _step(conversation_id, form, "answer_form", conversations.answer_need, "answer", "body", "commitment")
 
 
 @bp.post("/repair/<id:conversation_id>/break")
