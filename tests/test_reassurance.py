@@ -120,6 +120,14 @@ NIGHT = datetime(2026, 12, 1, 14, 30, tzinfo=UTC)  # 23:30 in Tokyo
 MORNING = datetime(2026, 12, 1, 22, 0, 1, tzinfo=UTC)  # 07:00:01 in Tokyo
 
 
+def _quiet_nights_in_tokyo(factory, person, *, allow_urgent: bool) -> None:
+    """person lives in Tokyo with quiet hours from 22:00 to 07:00, allowing urgent requests through or not."""
+    with factory.session():
+        user = factory.load(person)
+        user.timezone, user.quiet_start, user.quiet_end = "Asia/Tokyo", time(22, 0), time(7, 0)
+        user.allow_urgent_reassurance = allow_urgent
+
+
 @pytest.mark.parametrize(
     "urgent, allows, now_at_night",
     [
@@ -132,10 +140,7 @@ MORNING = datetime(2026, 12, 1, 22, 0, 1, tzinfo=UTC)  # 07:00:01 in Tokyo
 def test_quiet_hours_hold_requests_unless_urgent_and_allowed(app, factory, push, sender, urgent, allows, now_at_night):
     pair = factory.pair()
     sam_sub, _ = push_device(app, factory, push, pair.b)
-    with factory.session():
-        sam = factory.load(pair.b)
-        sam.timezone, sam.quiet_start, sam.quiet_end = "Asia/Tokyo", time(22, 0), time(7, 0)
-        sam.allow_urgent_reassurance = allows
+    _quiet_nights_in_tokyo(factory, pair.b, allow_urgent=allows)
     with time_machine.travel(NIGHT, tick=False):
         _send(factory, pair.a, urgent=urgent)
         assert sender.drain().sent == (1 if now_at_night else 0)
@@ -148,10 +153,7 @@ def test_urgent_only_ever_overrides_for_reassurance(app, factory, push, sender):
     """Allowing urgent requests never lets anything else through the quiet hours."""
     pair = factory.pair()
     sam_sub, _ = push_device(app, factory, push, pair.b)
-    with factory.session():
-        sam = factory.load(pair.b)
-        sam.timezone, sam.quiet_start, sam.quiet_end = "Asia/Tokyo", time(22, 0), time(7, 0)
-        sam.allow_urgent_reassurance = True
+    _quiet_nights_in_tokyo(factory, pair.b, allow_urgent=True)
     with time_machine.travel(NIGHT, tick=False):
         factory.answer(pair.a, pair.first_prompt_id, "hello")
         assert sender.drain().sent == 0
