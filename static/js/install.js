@@ -52,8 +52,8 @@
     }
 
     if (standalone()) return hide();
-    // The first run's notifications step gives the same steps itself; say them once.
-    if (document.getElementById("push-ios-help")) return hide();
+    // A page that gives the same steps itself (the first run's notifications step): say them once.
+    if (document.querySelector("[data-install-steps-here]")) return hide();
 
     window.addEventListener("beforeinstallprompt", function (event) {
       event.preventDefault();  // show our own button instead of the browser's mini bar

@@ -1,25 +1,19 @@
-/* Turning on notifications for this device (the settings page's [data-push-enable] button).
+/* Turning on notifications for this device (the [data-push-enable] button, in Settings and the first run).
 
    Permission is asked for only when the person taps the button, never on page load. Then:
    subscribe with the server's VAPID key, and POST the subscription to
    /api/v1/push/subscriptions as {"endpoint", "keys": {"p256dh", "auth"}, "label"} with the
-   X-CSRFToken header; on success the page reloads to list the device.
+   X-CSRFToken header; on success the page reloads to show the device.
    iPhone and iPad only deliver notifications to the home-screen app, so Safari gets the
    Add to Home Screen steps (#push-ios-help) instead.
 
-   Signing out (form[data-logout]) lets this device go first: its subscription is deleted on the
-   server and unsubscribed in the browser, so the next person to sign in here can turn
-   notifications on for themselves (the server refuses an endpoint another account holds). */
+   Loaded only on pages with that button. Letting this device go at sign-out is signout.js's, which
+   every signed-in page loads (before this file): the device helpers below come from there. */
 (function () {
   "use strict";
 
-  var API = "/api/v1/push/subscriptions";
-  var SIGN_OUT_WAIT_MS = 3000;
-
-  function meta(name) {
-    var element = document.querySelector('meta[name="' + name + '"]');
-    return element ? element.getAttribute("content") : "";
-  }
+  // This device's helpers, shared with signing out (signout.js, loaded on every signed-in page before this file).
+  var device = window.AttuneDevice;
 
   function base64UrlToBytes(value) {
     var padded = (value + "===".slice((value.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/");
@@ -36,31 +30,6 @@
     return window.btoa(raw).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   }
 
-  /* "Chrome on Android", "Safari on iPhone": enough to recognise the device on the settings page. */
-  function deviceLabel(ua) {
-    ua = ua || "";
-    var os = /Android/.test(ua) ? "Android"
-      : /iPhone|iPod/.test(ua) ? "iPhone"
-      : /iPad/.test(ua) || (/Macintosh/.test(ua) && navigator.maxTouchPoints > 1) ? "iPad"
-      : /CrOS/.test(ua) ? "ChromeOS"
-      : /Windows/.test(ua) ? "Windows"
-      : /Macintosh|Mac OS X/.test(ua) ? "Mac"
-      : /Linux/.test(ua) ? "Linux"
-      : "";
-    var browser = /SamsungBrowser/.test(ua) ? "Samsung Internet"
-      : /EdgA?\/|EdgiOS/.test(ua) ? "Edge"
-      : /OPR\/|Opera/.test(ua) ? "Opera"
-      : /Firefox\/|FxiOS/.test(ua) ? "Firefox"
-      : /Chrome\/|CriOS|Chromium/.test(ua) ? "Chrome"
-      : /Safari\//.test(ua) ? "Safari"
-      : "Browser";
-    return (os ? browser + " on " + os : browser).slice(0, 80);
-  }
-
-  function supported() {
-    return "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
-  }
-
   function askPermission() {
     // Older Safari takes a callback instead of returning a promise.
     return new Promise(function (resolve) {
@@ -74,26 +43,6 @@
     var error = new Error(message);
     error.forPerson = true;
     return error;
-  }
-
-  function send(method, url, body) {
-    var headers = { Accept: "application/json", "X-CSRFToken": meta("csrf-token") };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    return fetch(url, {
-      method: method,
-      credentials: "same-origin",
-      headers: headers,
-      body: body === undefined ? undefined : JSON.stringify(body)
-    });
-  }
-
-  function postSubscription(subscription) {
-    var json = subscription.toJSON();
-    return send("POST", API, {
-      endpoint: json.endpoint,
-      keys: { p256dh: json.keys.p256dh, auth: json.keys.auth },
-      label: deviceLabel(navigator.userAgent)
-    });
   }
 
   function subscribe(registration, key) {
@@ -123,7 +72,7 @@
       if (iosHelp) iosHelp.hidden = false;
       return;
     }
-    if (!supported()) {
+    if (!device.supported()) {
       button.disabled = true;
       say("This browser can't receive notifications.");
       return;
@@ -152,7 +101,7 @@
           return navigator.serviceWorker.ready;
         })
         .then(function (registration) { return subscribe(registration, key); })
-        .then(postSubscription)
+        .then(device.postSubscription)
         .then(function (response) {
           if (response.ok) {
             say("Notifications are on for this device.");
@@ -171,45 +120,8 @@
     });
   }
 
-  /* Free this browser's endpoint on the server, then unsubscribe it. The API names devices by id,
-     and posting one's own subscription again answers with its id, so: POST, then DELETE that id.
-     A 409 means another account holds the endpoint; it is theirs to turn off, so it is left alone. */
-  function letThisDeviceGo() {
-    if (!supported()) return Promise.resolve();
-    return navigator.serviceWorker.getRegistration()
-      .then(function (registration) { return registration && registration.pushManager.getSubscription(); })
-      .then(function (subscription) {
-        if (!subscription) return null;
-        return postSubscription(subscription)
-          .then(function (response) { return response.ok ? response.json() : null; })
-          .then(function (device) { return device && send("DELETE", API + "/" + device.id); })
-          .then(function (response) { return response && response.ok ? subscription.unsubscribe() : null; });
-      });
-  }
+  window.AttunePush = { deviceLabel: device.deviceLabel, base64UrlToBytes: base64UrlToBytes };
 
-  function setUpSignOut() {
-    document.querySelectorAll("form[data-logout]").forEach(function (form) {
-      var leaving = false;
-      form.addEventListener("submit", function (event) {
-        if (!supported()) return;
-        event.preventDefault();
-        if (leaving) return;
-        leaving = true;
-        // submit() fires no submit event, so this runs once; sign-out never waits more than a few seconds.
-        function signOut() { HTMLFormElement.prototype.submit.call(form); }
-        var patience = new Promise(function (resolve) { window.setTimeout(resolve, SIGN_OUT_WAIT_MS); });
-        Promise.race([letThisDeviceGo(), patience]).then(signOut, signOut);
-      });
-    });
-  }
-
-  window.AttunePush = { deviceLabel: deviceLabel, base64UrlToBytes: base64UrlToBytes };
-
-  function start() {
-    setUpSignOut();
-    setUp();
-  }
-
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setUp);
+  else setUp();
 })();
