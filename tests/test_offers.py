@@ -196,3 +196,28 @@ def test_both_accepting_at_once_then_two_schedulers_deliver_it_exactly_once(make
         ).all()
         assert len(delivered) == 1 and delivered[0].depth == 3
         assert db.session.get(Assignment, assignment_id).instance_id == delivered[0].id
+
+
+def test_a_cached_today_shows_a_new_suggestion_and_not_one_taken_back(make_app, factory):
+    app = make_app(TODAY_CACHE_SECONDS=600)
+    factory.app = app
+    pair = factory.pair()
+    therapist = factory.user("Dr Rivera", role="therapist")
+    with factory.session():
+        code = links.link_code(factory.load(therapist))
+        link_id = links.link_by_code(factory.load(pair.a), code).id
+    for person in (pair.a, pair.b):
+        with factory.session():
+            links.consent(factory.load(person), link_id, "progress")
+    alex = logged_in(app, pair.a)
+    alex.get("/today")
+    assert OFFER not in page_text(alex.get("/today"))  # cached now
+    with app.app_context():
+        deep = db.session.scalar(sa.select(Prompt.id).where(Prompt.depth == 3, Prompt.retired.is_(False)).limit(1))
+    doctor = logged_in(app, therapist)
+    assert doctor.post(f"/therapist/couples/{link_id}/assignments", data={"prompt_id": deep}).status_code == 302
+    assert OFFER in page_text(alex.get("/today"))
+    with app.app_context():
+        assignment_id = db.session.scalar(sa.select(Assignment.id))
+    doctor.post(f"/therapist/couples/{link_id}/assignments/{assignment_id}/cancel")
+    assert OFFER not in page_text(alex.get("/today"))

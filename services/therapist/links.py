@@ -384,6 +384,8 @@ def assign(
     )
     db.session.add(assignment)
     db.session.flush()
+    # A deeper one is offered on both partners' Today at once (services/therapist/offers.py).
+    versions.couple_changed(access.couple_id)
     return assignment
 
 
@@ -421,6 +423,7 @@ def cancel_assignment(access: TherapistAccess, assignment_id: int) -> None:
     ).rowcount
     if not updated:
         raise NotFound("That assignment was already delivered or removed.")
+    versions.couple_changed(access.couple_id)
 
 
 def add_note(access: TherapistAccess, body: str) -> TherapistNote:
