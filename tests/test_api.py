@@ -13,7 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from extensions import db
-from models import Answer, Couple, Reflection, utcnow
+from models import Answer, Couple, JournalEntry, Reflection, utcnow
+from models.journal import JOURNAL_MAX
 from services.couples import pairing
 from services.delivery import delivery
 from tests.helpers import API, api_logged_in
@@ -689,6 +690,24 @@ def test_a_partner_cannot_reach_another_couples_reflection_through_their_own_pro
     factory.reveal(other)
     kim = login(other.a)
     assert_error(kim.respond(other.first_prompt_id, theirs["id"], "heard"), 404)
+
+
+# Too large --------------------------------------------------------------------
+
+
+def test_a_body_larger_than_a_request_may_be_is_a_documented_413(app, factory, login):
+    """A journal entry within its 20,000 characters can still pass the request cap when written as JSON escapes:
+    the answer is a JSON 413 that the document lists, and nothing is stored."""
+    api = login(factory.user())
+    escaped = '{"body": "' + "\\u00fe" * JOURNAL_MAX + '"}'
+    assert len(escaped) > app.config["MAX_CONTENT_LENGTH"]
+    response = api.client.post(
+        f"{API}/journal", data=escaped, content_type="application/json", headers={"X-CSRFToken": api.token}
+    )
+    assert_error(response, 413)
+    assert count_rows(app, JournalEntry) == 0
+    documented = api.get("/openapi.json").get_json()["paths"]["/api/v1/journal"]["post"]["responses"]
+    assert "413" in documented
 
 
 # Unknown routes ---------------------------------------------------------------

@@ -57,6 +57,7 @@ ERRORS = {
     401: "Not logged in",
     404: "Not found, or not yours",
     409: "The request conflicts with the prompt's state",
+    413: "The request body is larger than Attune accepts",
     422: "The input failed validation",
     429: "Too many requests",
 }
@@ -88,8 +89,10 @@ def operation(
     and the Idempotency-Key header when keyed), and the schema its response is dumped through.
 
     The errors it documents follow from that shape: 401 without a login, 400 for a write without its CSRF
-    token, 404 where an id in the path may name nothing of mine, 422 where input may fail validation, and
-    409 where the request can conflict with the state of what it changes (conflict=True).
+    token, 404 where an id in the path may name nothing of mine, 422 where input may fail validation, 413
+    where a body may be larger than the app accepts (MAX_CONTENT_LENGTH, which a journal entry of
+    non-ASCII text written as JSON escapes can pass), and 409 where the request can conflict with the
+    state of what it changes (conflict=True).
     """
     codes = {401}
     if method != "GET":
@@ -100,6 +103,8 @@ def operation(
         codes.add(409)
     if body is not None or query is not None:
         codes.add(422)
+    if body is not None:
+        codes.add(413)
 
     def decorate(view):
         view = bp.response(status, response)(documented_errors(*sorted(codes))(view))
