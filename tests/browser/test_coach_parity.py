@@ -8,6 +8,7 @@ import json
 from dataclasses import asdict
 
 import pytest
+from flask import url_for
 from playwright.sync_api import expect
 
 from services.conversation import coach
@@ -34,6 +35,9 @@ def test_browser_and_server_agree_on_every_phrase(live_server, phone):
     device = phone("coach")
     page = device.page
     page.goto(live_server.url + "/")  # a real page: coach.js as served, under the app's CSP
+    # The landing page has nothing to coach, so it doesn't load the coach (templates/base.html): add it as served.
+    with live_server.app.test_request_context():
+        page.add_script_tag(url=live_server.url + url_for("static", filename="js/coach.js"))
     texts = [phrase.text for phrase in coach_phrase_set.load()] + EDGES
     browser = page.evaluate(
         """([texts, rules, modes]) => texts.map(t => modes.map(m => window.AttuneCoach.suggestions(t, rules, m)))""",
