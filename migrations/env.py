@@ -100,10 +100,25 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # A batch migration rebuilds a SQLite table by copying it and dropping the old one. With foreign
+            # keys enforced (as the app's connections do), that DROP first deletes every row referencing the
+            # table, cascading: rebuilding `users` would empty the database. So they are off while migrating
+            # (the pragma is a no-op inside a transaction, hence before it) and every reference is checked after.
+            connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            connection.commit()
         context.configure(connection=connection, target_metadata=get_metadata(), render_item=render_item, **conf_args)
 
         with context.begin_transaction():
             context.run_migrations()
+
+        if sqlite:
+            dangling = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            connection.exec_driver_sql("PRAGMA foreign_keys = ON")
+            connection.commit()
+            if dangling:
+                raise RuntimeError(f"the migration left rows referring to nothing: {dangling[:5]}")
 
 
 if context.is_offline_mode():
