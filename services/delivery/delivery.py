@@ -11,6 +11,7 @@ choosing for the same slot would choose the same prompt. The unique
 
 from __future__ import annotations
 
+import json
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -438,7 +439,7 @@ def deliver_due(
         seen.update(row[0] for row in due)
         # Rare: a therapist's assignment, or a set-aside prompt's kept answers; delivered one by one.
         assigned = _delivered_by_hand(driver, [row[0] for row in due])
-        reasons = leanings([row[0] for row in due])
+        reasons = _leanings(driver, [row[0] for row in due])
         advances, instances, events, by_hand = [], [], {}, []
         for row in due:
             couple_id, tz_name, at, cadence, days, due_at, used, last_theme, level, conversations, focus = row[:11]
@@ -502,6 +503,22 @@ def _delivered_by_hand(driver: bulk.Driver, couple_ids: list[int]) -> set[int]:
                 params,
             )
         )
+    return found
+
+
+def _leanings(driver: bulk.Driver, couple_ids: list[int]) -> dict[int, list[list[str]]]:
+    """leanings() for the tick: the same answers, read through the driver (one statement on PostgreSQL)."""
+    found: dict[int, list[list[str]]] = {}
+    for couples, params in driver.each_in("c", couple_ids):
+        for couple_id, reasons in driver.rows(
+            f"SELECT m.couple_id, i.reasons FROM memberships m JOIN intakes i ON i.user_id = m.user_id "
+            f"WHERE m.left_at IS NULL AND m.couple_id {couples}",
+            params,
+        ):
+            # A JSON column: SQLite's driver hands back its text, psycopg the decoded list.
+            reasons = json.loads(reasons) if isinstance(reasons, str) else reasons
+            if reasons:
+                found.setdefault(couple_id, []).append(list(reasons))
     return found
 
 
