@@ -160,7 +160,7 @@ def setup_schedule():
             form.delivery_time.data,
             form.cadence.data,
             days,
-            url_for("settings.index", _external=True),
+            url_for("settings.schedule_page", _external=True),
             form=form,
         )
         if done:
