@@ -232,8 +232,10 @@ def test_therapist_links_sees_only_what_both_allow_and_is_logged(live_server, ph
 
     # --- 2. Alex enters the code; the therapist sees only names and "Waiting for consent" ----------
     a.get_by_role("navigation", name="Main").get_by_role("link", name="More").click()
-    a.get_by_role("link", name="Settings").click()
+    a.get_by_role("main").get_by_role("link", name=re.compile(r"^Settings")).click()
     expect(a.get_by_role("heading", level=1)).to_have_text("Settings")
+    a.get_by_role("link", name=re.compile(r"^Therapist")).click()
+    expect(a.get_by_role("heading", level=1)).to_have_text("Therapist")
     # A wrong code first: the error is tied to its field, and the page stays accessible.
     before = len(alex.phone.problems)
     a.get_by_label("Therapist's code").fill("ZZZZ-ZZZZ")
