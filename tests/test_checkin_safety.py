@@ -202,14 +202,14 @@ def test_the_csi4_comes_every_fourth_week_and_is_mine_unless_i_share_it(factory,
     with time_machine.travel(SUNDAY, tick=False):
         auth.login_as(pair.a)
         html = page_text(client.get("/checkin"))
-        own_charts = page_text(client.get("/checkin/weeks"))
+        own_charts = page_text(client.get("/checkin/weeks/csi-4"))
         exported = json.dumps(client.get("/account/export.json").get_json())
         auth.logout()
         auth.login_as(pair.b)
         b_html = page_text(client.get("/checkin"))
     # A sees their own score and trend; not Sam's (unshared).
     assert "11 of 21" in _article(html, "You") and "of 21" not in _article(html, "Sam")
-    assert 'id="own-csi-chart"' in own_charts  # one tap from the check-in: the charts' own page
+    assert 'id="own-csi-chart"' in own_charts  # two taps from the check-in: Over the weeks, Your CSI-4
     assert '"total": 8' not in exported
     # Sam sees A's score, because A chose to share it, and their own.
     assert "11 of 21" in _article(b_html, "Alex") and "8 of 21" in _article(b_html, "You")

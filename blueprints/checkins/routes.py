@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from blueprints.checkins import bp
@@ -27,10 +27,39 @@ def show():
     return _render()
 
 
+def _weeks_page(part: str, **extra):
+    return render_template("checkins/weeks.html", part=part, page=checkins.overview(current_user), **extra)
+
+
 @bp.get("/checkin/weeks")
 def weeks():
-    """The charts (ours, and mine alone) and the earlier weeks we both shared: one tap from this week's page."""
-    return render_template("checkins/weeks.html", page=checkins.overview(current_user))
+    """Our chart: how connected each of us felt, the weeks we both shared. One tap from this week's page.
+
+    Each part of "Over the weeks" is its own small page (ours, my safety, my CSI-4, what we wrote), so each
+    fits the page budget at a year of history.
+    """
+    return _weeks_page("ours")
+
+
+@bp.get("/checkin/weeks/safety")
+def own_safety():
+    """My own safety score over the weeks: mine alone."""
+    return _weeks_page("safety")
+
+
+@bp.get("/checkin/weeks/csi-4")
+def own_csi():
+    """My own CSI-4 every fourth week: mine alone."""
+    return _weeks_page("csi")
+
+
+@bp.get("/checkin/weeks/earlier")
+def earlier():
+    """The earlier weeks we both shared, side by side, a few a page; a page that doesn't exist is a 404."""
+    number = request.args.get("page", "1")
+    if not (number.isascii() and number.isdecimal() and len(number) <= 6):
+        abort(404)
+    return _weeks_page("earlier", earlier=checkins.earlier(current_user, int(number)))
 
 
 @bp.post("/checkin")

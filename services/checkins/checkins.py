@@ -38,6 +38,10 @@ SCALE_MIN, SCALE_MAX = 1, 10
 FEELING_MAX = 40
 TEXT_MAX = 500
 CHART_WEEKS = 12
+# Earlier weeks, side by side, a few a page: four fill a page of Over the weeks within its 14 KB budget.
+EARLIER_PER_PAGE = 4
+# Far beyond any couple's history (20 years of weeks); a larger page number is a 404, never a huge OFFSET.
+EARLIER_MAX_PAGE = 260
 FIELDS = ("connection", "safety", "feeling", "worry", "appreciation", "need")
 # The CSI-4 (Funk & Rogge 2007, Couples Satisfaction Index): item 1 is scored 0-6, items 2-4 are 0-5.
 CSI_ITEMS = ("csi_happiness", "csi_warm", "csi_rewarding", "csi_satisfied")
@@ -223,6 +227,51 @@ def revealed(user: User, couple: Couple, weeks: int = CHART_WEEKS, now: datetime
     for row in rows:
         by_week.setdefault(row.week, []).append(row)
     return [_seal(user, week, week_rows) for week, week_rows in by_week.items()]
+
+
+@dataclass(frozen=True)
+class EarlierPage:
+    """One page of the revealed weeks before this one, newest first."""
+
+    weeks: list[WeekView]
+    page: int
+    has_next: bool
+
+
+def earlier(user: User, page: int = 1, now: datetime | None = None) -> EarlierPage:
+    """The revealed weeks before this week (up to the last one, once the couple has ended), a page at a time.
+
+    Only weeks both partners answered are listed, sealed for user like any
+    other view. NotFound for a page number below 1 or past the last page
+    (page 1 of no weeks is an empty page).
+    """
+    couple = _couple_for(user)
+    if not 1 <= page <= EARLIER_MAX_PAGE or (couple is None and page > 1):
+        raise NotFound("There is no such page of earlier weeks.")
+    if couple is None:
+        return EarlierPage([], 1, False)
+    _ensure_member(user, couple)
+    last = current_week(couple, now)
+    if couple.is_active and reading.partner_in(user, couple.id) is not None:
+        last -= timedelta(weeks=1)  # this week's own page shows this week
+    shown = list(
+        db.session.scalars(
+            _revealed_weeks(couple.id, date.min, last)
+            .order_by(CheckIn.week.desc())
+            .offset((page - 1) * EARLIER_PER_PAGE)
+            .limit(EARLIER_PER_PAGE + 1)
+        )
+    )
+    if not shown and page > 1:
+        raise NotFound("There is no such page of earlier weeks.")
+    has_next = len(shown) > EARLIER_PER_PAGE
+    shown = shown[:EARLIER_PER_PAGE]
+    by_week: dict[date, list[CheckIn]] = {week: [] for week in shown}
+    for row in db.session.scalars(
+        sa.select(CheckIn).where(CheckIn.couple_id == couple.id, CheckIn.week.in_(shown)).order_by(CheckIn.id)
+    ):
+        by_week[row.week].append(row)
+    return EarlierPage([_seal(user, week, rows) for week, rows in by_week.items()], page, has_next)
 
 
 @dataclass(frozen=True)
