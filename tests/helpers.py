@@ -26,6 +26,7 @@ from services.accounts.accounts import RegistrationClaim
 from services.conversation import conversation
 from services.couples import pairing
 from services.notifications import devices, vapid
+from services.therapist import links
 
 PASSWORD = "quiet harbour lantern"
 API = "/api/v1"
@@ -101,6 +102,20 @@ class Factory:
         self.answer(pair.a, pair.first_prompt_id, a_text)
         self.answer(pair.b, pair.first_prompt_id, b_text)
         return pair.first_prompt_id
+
+    def therapist_link(self, pair: Pair, therapist: Person, scope_a: str | None, scope_b: str | None = "same") -> int:
+        """Link a therapist to a couple by their code, each partner consenting to a scope (None: not yet);
+        scope_b defaults to scope_a. Returns the link's id."""
+        scope_b = scope_a if scope_b == "same" else scope_b
+        with self.session():
+            code = links.link_code(self.load(therapist))
+        with self.session():
+            link_id = links.link_by_code(self.load(pair.a), code).id
+        for person, scope in ((pair.a, scope_a), (pair.b, scope_b)):
+            if scope:
+                with self.session():
+                    links.consent(self.load(person), link_id, scope)
+        return link_id
 
 
 class AuthActions:

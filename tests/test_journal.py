@@ -39,15 +39,7 @@ def _write(factory, person, body, tag=None, key=None) -> int:
 
 
 def _link(factory, pair, therapist, scope_a=None, scope_b=None) -> int:
-    with factory.session():
-        code = links.link_code(factory.load(therapist))
-    with factory.session():
-        link_id = links.link_by_code(factory.load(pair.a), code).id
-    for person, scope in ((pair.a, scope_a), (pair.b, scope_b)):
-        if scope:
-            with factory.session():
-                links.consent(factory.load(person), link_id, scope)
-    return link_id
+    return factory.therapist_link(pair, therapist, scope_a, scope_b)
 
 
 # Writing, finding, editing -----------------------------------------------------------------
@@ -260,6 +252,9 @@ PARTNER_PAGES = (
     "/history",
     "/checkin",
     "/checkin/weeks",
+    "/checkin/weeks/safety",
+    "/checkin/weeks/csi-4",
+    "/checkin/weeks/earlier",
     "/couple",
     "/settings",
     "/settings/therapists",

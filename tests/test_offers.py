@@ -21,7 +21,7 @@ from extensions import db
 from models import Assignment, AssignmentAnswer, Couple, Prompt, PromptInstance, User
 from services.common.errors import NotFound
 from services.delivery import delivery
-from services.therapist import links, offers
+from services.therapist import offers
 from tests.crawl import snapshot
 from tests.helpers import logged_in, page_text
 
@@ -33,12 +33,7 @@ def _setup(app, factory):
     """A couple (both chose Deep, the ramp still light) whose consented therapist assigned a deep prompt."""
     pair = factory.pair()
     therapist = factory.user("Dr Rivera", role="therapist")
-    with factory.session():
-        code = links.link_code(factory.load(therapist))
-        link_id = links.link_by_code(factory.load(pair.a), code).id
-    for person in (pair.a, pair.b):
-        with factory.session():
-            links.consent(factory.load(person), link_id, "progress")
+    link_id = factory.therapist_link(pair, therapist, "progress")
     with app.app_context():
         deep = db.session.scalar(sa.select(Prompt).where(Prompt.depth == 3, Prompt.retired.is_(False)).limit(1))
         deep_id, deep_text = deep.id, deep.text
@@ -203,12 +198,7 @@ def test_a_cached_today_shows_a_new_suggestion_and_not_one_taken_back(make_app, 
     factory.app = app
     pair = factory.pair()
     therapist = factory.user("Dr Rivera", role="therapist")
-    with factory.session():
-        code = links.link_code(factory.load(therapist))
-        link_id = links.link_by_code(factory.load(pair.a), code).id
-    for person in (pair.a, pair.b):
-        with factory.session():
-            links.consent(factory.load(person), link_id, "progress")
+    link_id = factory.therapist_link(pair, therapist, "progress")
     alex = logged_in(app, pair.a)
     alex.get("/today")
     assert OFFER not in page_text(alex.get("/today"))  # cached now

@@ -22,12 +22,7 @@ SKIP = frozenset({"repair.close", "therapist.end", "api.close_repair"})
 
 def _therapist(factory, pair, scope):
     therapist = factory.user("Dr Lee", role="therapist")
-    with factory.session():
-        link = links.link_by_code(factory.load(pair.a), links.link_code(factory.load(therapist)))
-        link_id = link.id
-        for person in (pair.a, pair.b):
-            links.consent(factory.load(person), link_id, scope)
-    return therapist, link_id
+    return therapist, factory.therapist_link(pair, therapist, scope)
 
 
 def _ids(app, *ints):
