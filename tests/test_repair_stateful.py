@@ -235,7 +235,9 @@ class RepairMachine(RuleBasedStateMachine):
             return
         with self.factory.session():
             turns = db.session.scalars(
-                sa.select(RepairTurn).where(RepairTurn.conversation_id == self.cid, RepairTurn.sent_at.is_not(None))
+                sa.select(RepairTurn)
+                .where(RepairTurn.conversation_id == self.cid, RepairTurn.sent_at.is_not(None))
+                .order_by(RepairTurn.id)  # in the order they were sent: without it PostgreSQL may return any order
             ).all()
             reflections = [t for t in turns if t.step == 2]
             responses = [t for t in turns if t.step == 3]
