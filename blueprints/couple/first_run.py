@@ -15,7 +15,7 @@ from wtforms import BooleanField
 
 from blueprints.couple import bp
 from blueprints.forms import Form, TimezoneField, committed
-from blueprints.settings.forms import ScheduleForm
+from blueprints.settings.forms import ScheduleForm, checked_days, days_mask
 from services.conversation import reading
 from services.couples import first_run
 from services.notifications import devices, vapid
@@ -149,11 +149,11 @@ def setup_schedule():
         data={
             "delivery_time": couple.delivery_time,
             "cadence": couple.cadence,
-            "days": [str(i) for i in range(7) if couple.cadence_days & (1 << i)],
+            "days": checked_days(couple.cadence_days),
         }
     )
     if form.validate_on_submit():
-        days = sum(1 << int(day) for day in form.days.data or [])
+        days = days_mask(form.days.data)
         done = committed(
             first_run.choose_schedule,
             current_user,

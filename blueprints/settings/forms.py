@@ -9,6 +9,16 @@ from services.delivery.clock import WEEKDAY_NAMES
 from services.therapist.links import SCOPE_WORDS
 
 
+def checked_days(mask: int) -> list[str]:
+    """A couple's days (a bitmask, Monday = bit 0) as the days field's checked values."""
+    return [str(i) for i in range(7) if mask & (1 << i)]
+
+
+def days_mask(checked: list[str] | None) -> int:
+    """The days field's checked values as the couple's bitmask."""
+    return sum(1 << int(day) for day in checked or [])
+
+
 class ScheduleForm(Form):
     timezone = TimezoneField("Our time zone", description="Prompts arrive by the clock of this zone, for you both.")
     delivery_time = TimeField(

@@ -21,6 +21,8 @@ from blueprints.settings.forms import (
     ScheduleForm,
     TherapistCodeForm,
     TimezoneForm,
+    checked_days,
+    days_mask,
 )
 from extensions import db, limiter
 from models import utcnow
@@ -90,7 +92,7 @@ def _schedule_page(schedule_form=None, status=200):
             timezone=couple.timezone,
             delivery_time=couple.delivery_time,
             cadence=couple.cadence,
-            days=[str(i) for i in range(7) if couple.cadence_days & (1 << i)],
+            days=checked_days(couple.cadence_days),
         )
     return render_template(
         "settings/schedule.html",
@@ -115,7 +117,7 @@ def schedule():
         flash("Pair with your partner first.", "error")
         return redirect(url_for("settings.schedule_page"))
     if form.validate_on_submit():
-        days = sum(1 << int(day) for day in form.days.data or [])
+        days = days_mask(form.days.data)
         if committed(
             delivery.set_schedule,
             couple,
