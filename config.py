@@ -134,6 +134,8 @@ def settings(instance_path: str) -> dict:
         "PUSH_INTERVAL_SECONDS": float(os.environ.get("PUSH_INTERVAL_SECONDS", "2")),
         # Couples handled per committed batch in the per-minute tick.
         "DELIVERY_BATCH_SIZE": int(os.environ.get("DELIVERY_BATCH_SIZE", "5000")),
+        # Batches delivered side by side, each in its own transaction, on PostgreSQL (SQLite has one writer).
+        "DELIVERY_WORKERS": int(os.environ.get("DELIVERY_WORKERS", "2")),
         # How long a sender may hold claimed messages before another may take them over (after a crash).
         "PUSH_LEASE_SECONDS": float(os.environ.get("PUSH_LEASE_SECONDS", "60")),
         # Only for local testing against a push service on this machine: never in production.

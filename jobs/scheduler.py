@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import signal
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -48,7 +49,9 @@ def tick(app: Flask, now: datetime | None = None) -> dict:
     with app.app_context(), writing():
         pacing.expire_pauses(now)
         commit_batch()
-        delivered = delivery.deliver_due(now, app.config["DELIVERY_BATCH_SIZE"], end_batch=commit_batch)
+        workers = app.config["DELIVERY_WORKERS"] if db.engine.dialect.name == "postgresql" else 1
+    delivered = _deliver_due(app, now, workers)
+    with app.app_context(), writing():
         nudged = reminders.queue_due(now, end_batch=commit_batch)
         db.session.execute(sa.delete(RequestKey).where(RequestKey.created_at < now - KEEP_REQUEST_KEYS))
         _purge_old_pushes(now - KEEP_SENT_PUSHES)
@@ -56,6 +59,25 @@ def tick(app: Flask, now: datetime | None = None) -> dict:
     if delivered or nudged:
         log.info("tick: %d prompts delivered, %d reminders queued", delivered, nudged)
     return {"delivered": delivered, "reminded": nudged}
+
+
+def _deliver_due(app: Flask, now: datetime, workers: int) -> int:
+    """delivery.deliver_due in this many threads side by side (DELIVERY_WORKERS on PostgreSQL).
+
+    Each worker has its own app context, so its own session, connection and transactions; the due query
+    locks its batch with SKIP LOCKED, so the workers share the due couples out between them without
+    waiting for each other, exactly as two scheduler processes would (tests/test_scheduler.py and
+    tests/test_scheduler_process.py race two; tests/test_offers.py two with an assignment). A burst then uses the database's cores: while one worker's batch is
+    being inserted the other chooses its prompts. SQLite has one writer at a time, so there it is one."""
+
+    def deliver() -> int:
+        with app.app_context(), writing():
+            return delivery.deliver_due(now, app.config["DELIVERY_BATCH_SIZE"], end_batch=commit_batch)
+
+    if workers <= 1:
+        return deliver()
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver") as pool:
+        return sum(future.result() for future in [pool.submit(deliver) for _ in range(workers)])
 
 
 def _purge_old_pushes(cutoff: datetime, chunk: int = 1000) -> None:

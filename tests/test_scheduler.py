@@ -205,6 +205,43 @@ def test_two_ticks_at_once_deliver_exactly_once(make_app, factory):
     assert len(counts) == 60 and {n for _, n in counts} == {1}
 
 
+def test_one_tick_shares_the_due_couples_among_its_workers_exactly_once(make_app, monkeypatch):
+    """On PostgreSQL the tick delivers in DELIVERY_WORKERS threads, each batch its own transaction;
+    small batches make the workers take turns over 45 couples, and still each gets one prompt."""
+    app = make_app(DELIVERY_WORKERS=3, DELIVERY_BATCH_SIZE=4)
+    from tests.helpers import bulk_pairs
+
+    pairs = bulk_pairs(app, 45, prefix="shared")
+    due = datetime(2026, 8, 1, 19, tzinfo=UTC)
+    with app.app_context():
+        db.session.execute(
+            sa.update(Couple).where(Couple.id.in_([p.couple_id for p in pairs])).values(next_delivery_at=due)
+        )
+        db.session.execute(sa.update(PromptInstance).values(revealed_at=due))
+        db.session.commit()
+        postgres = db.engine.dialect.name == "postgresql"
+    deliver_due, threads = delivery.deliver_due, set()
+
+    def deliver_due_in_this_thread(*args, **kwargs):
+        threads.add(threading.current_thread().name)
+        return deliver_due(*args, **kwargs)
+
+    monkeypatch.setattr(delivery, "deliver_due", deliver_due_in_this_thread)
+    assert scheduler.tick(app, due + timedelta(seconds=30))["delivered"] == 45
+    assert len(threads) == (3 if postgres else 1)
+    with app.app_context():
+        counts = db.session.execute(
+            sa.select(PromptInstance.couple_id, sa.func.count())
+            .where(PromptInstance.slot_at == due)
+            .group_by(PromptInstance.couple_id)
+        ).all()
+        advanced = db.session.scalar(
+            sa.select(sa.func.count()).where(Couple.id.in_([p.couple_id for p in pairs]), Couple.next_delivery_at > due)
+        )
+    assert sorted(couple for couple, _ in counts) == sorted(p.couple_id for p in pairs)
+    assert {n for _, n in counts} == {1} and advanced == 45
+
+
 def test_new_prompt_notifications_are_queued_once_per_device(app, factory):
     pair = factory.pair()
     reveal_all(factory, pair)

@@ -339,20 +339,32 @@ def release_hold(couple: Couple, now: datetime) -> None:
 
 # The per-minute tick -----------------------------------------------------------
 
-_DUE = f"""
+_DUE_COLUMNS = f"""
 SELECT c.id, c.timezone, c.delivery_time, c.cadence, c.cadence_days, c.next_delivery_at, c.used_prompts,
        c.last_theme_id, c.depth_level, c.conversations, c.focus_stage,
        (SELECT min({depth.OWN_CEILING_TEXT}) FROM memberships m JOIN users u ON u.id = m.user_id
          WHERE m.couple_id = c.id AND m.left_at IS NULL) AS ceiling,
        (SELECT count(*) FROM prompt_instances p
          WHERE p.couple_id = c.id AND p.revealed_at IS NULL AND p.set_aside_at IS NULL) AS open_count
+"""
+_DUE_BATCH = """
   FROM couples c
  WHERE c.next_delivery_at <= :now AND c.ended_at IS NULL
  ORDER BY c.next_delivery_at
  LIMIT :batch
 """
-# A second scheduler skips the couples this one is working on rather than waiting for them.
-_DUE_LOCKED = _DUE + " FOR UPDATE OF c SKIP LOCKED"
+_DUE = _DUE_COLUMNS + _DUE_BATCH
+# A second scheduler (or the tick's other worker) skips the couples this one is working on rather than
+# waiting for them. The batch is locked first and only then are its ceilings and open prompts counted:
+# in one statement they were counted for every row passed over as well.
+_DUE_LOCKED = (
+    "WITH c AS (SELECT c.id, c.timezone, c.delivery_time, c.cadence, c.cadence_days, c.next_delivery_at,"
+    " c.used_prompts, c.last_theme_id, c.depth_level, c.conversations, c.focus_stage"
+    + _DUE_BATCH
+    + " FOR UPDATE OF c SKIP LOCKED)"
+    + _DUE_COLUMNS
+    + "  FROM c ORDER BY c.next_delivery_at"
+)
 _ADVANCE = """
 UPDATE couples SET next_delivery_at = :next, used_prompts = :used, last_theme_id = :theme, held_since = :held,
        version = version + 1
