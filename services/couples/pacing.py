@@ -229,21 +229,23 @@ def pace_for(user: User, now: datetime | None = None) -> Pace | None:
     )
 
 
+# Built once, as Today runs it on every render (building it cost more than running it).
+_RECENTLY_SET_ASIDE = (
+    sa.select(PromptInstance)
+    .where(
+        PromptInstance.couple_id == sa.bindparam("couple_id"),
+        PromptInstance.set_aside_at.is_not(None),
+        PromptInstance.carried_to_id.is_(None),
+        PromptInstance.set_aside_at > sa.bindparam("since"),
+    )
+    .order_by(PromptInstance.set_aside_at.desc())
+    .limit(3)
+)
+
+
 def _recently_set_aside(couple_id: int, now: datetime) -> list[PromptInstance]:
     """Prompts set aside this past week and not yet come round again."""
-    return list(
-        db.session.scalars(
-            sa.select(PromptInstance)
-            .where(
-                PromptInstance.couple_id == couple_id,
-                PromptInstance.set_aside_at.is_not(None),
-                PromptInstance.carried_to_id.is_(None),
-                PromptInstance.set_aside_at > now - timedelta(days=7),
-            )
-            .order_by(PromptInstance.set_aside_at.desc())
-            .limit(3)
-        )
-    )
+    return list(db.session.scalars(_RECENTLY_SET_ASIDE, {"couple_id": couple_id, "since": now - timedelta(days=7)}))
 
 
 def take_break(user: User, instance_id: int, stepping_away: bool = True) -> Answer:

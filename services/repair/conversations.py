@@ -141,13 +141,15 @@ def _membership(user: User) -> Membership:
     return membership
 
 
+# Built once: Today asks for it on every render, and building the statement cost twice running it.
+_LIVE = sa.select(RepairConversation).where(
+    RepairConversation.couple_id == sa.bindparam("couple_id"), RepairConversation.state != "ended"
+)
+
+
 def live(couple_id: int) -> RepairConversation | None:
     """The couple's conversation that is asked for or open (there is at most one)."""
-    return db.session.scalar(
-        sa.select(RepairConversation).where(
-            RepairConversation.couple_id == couple_id, RepairConversation.state != "ended"
-        )
-    )
+    return db.session.scalar(_LIVE, {"couple_id": couple_id})
 
 
 def ask(
