@@ -171,24 +171,42 @@ def test_pile_up_holds_until_a_reveal_then_resumes_at_the_next_slot(app, factory
     assert len(instances(app, pair.couple_id)) == 2
 
 
-def test_two_ticks_at_once_deliver_exactly_once(make_app, factory):
-    app = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 6, "hide_parameters": True})
+DUE = datetime(2026, 8, 1, 19, tzinfo=UTC)
+
+
+def due_couples(app, n: int, prefix: str) -> list[int]:
+    """n couples due at DUE with nothing open; their couple ids."""
     from tests.helpers import bulk_pairs
 
-    pairs = bulk_pairs(app, 60, prefix="twin")
-    due = datetime(2026, 8, 1, 19, tzinfo=UTC)
+    couple_ids = [pair.couple_id for pair in bulk_pairs(app, n, prefix=prefix)]
     with app.app_context():
-        db.session.execute(
-            sa.update(Couple).where(Couple.id.in_([p.couple_id for p in pairs])).values(next_delivery_at=due)
-        )
-        db.session.execute(sa.update(PromptInstance).values(revealed_at=due))
+        db.session.execute(sa.update(Couple).where(Couple.id.in_(couple_ids)).values(next_delivery_at=DUE))
+        db.session.execute(sa.update(PromptInstance).values(revealed_at=DUE))
         db.session.commit()
+    return couple_ids
+
+
+def prompts_for_the_due_slot(app) -> dict[int, int]:
+    """How many prompts each couple got for the DUE slot."""
+    with app.app_context():
+        return dict(
+            db.session.execute(
+                sa.select(PromptInstance.couple_id, sa.func.count())
+                .where(PromptInstance.slot_at == DUE)
+                .group_by(PromptInstance.couple_id)
+            ).all()
+        )
+
+
+def test_two_ticks_at_once_deliver_exactly_once(make_app, factory):
+    app = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 6, "hide_parameters": True})
+    couple_ids = due_couples(app, 60, "twin")
     barrier = threading.Barrier(2)
     results = []
 
     def run():
         barrier.wait()
-        results.append(scheduler.tick(app, due + timedelta(seconds=30))["delivered"])
+        results.append(scheduler.tick(app, DUE + timedelta(seconds=30))["delivered"])
 
     threads = [threading.Thread(target=run) for _ in range(2)]
     for t in threads:
@@ -196,29 +214,15 @@ def test_two_ticks_at_once_deliver_exactly_once(make_app, factory):
     for t in threads:
         t.join()
     assert sum(results) == 60
-    with app.app_context():
-        counts = db.session.execute(
-            sa.select(PromptInstance.couple_id, sa.func.count())
-            .where(PromptInstance.slot_at == due)
-            .group_by(PromptInstance.couple_id)
-        ).all()
-    assert len(counts) == 60 and {n for _, n in counts} == {1}
+    assert prompts_for_the_due_slot(app) == dict.fromkeys(couple_ids, 1)
 
 
 def test_one_tick_shares_the_due_couples_among_its_workers_exactly_once(make_app, monkeypatch):
     """On PostgreSQL the tick delivers in DELIVERY_WORKERS threads, each batch its own transaction;
     small batches make the workers take turns over 45 couples, and still each gets one prompt."""
     app = make_app(DELIVERY_WORKERS=3, DELIVERY_BATCH_SIZE=4)
-    from tests.helpers import bulk_pairs
-
-    pairs = bulk_pairs(app, 45, prefix="shared")
-    due = datetime(2026, 8, 1, 19, tzinfo=UTC)
+    couple_ids = due_couples(app, 45, "shared")
     with app.app_context():
-        db.session.execute(
-            sa.update(Couple).where(Couple.id.in_([p.couple_id for p in pairs])).values(next_delivery_at=due)
-        )
-        db.session.execute(sa.update(PromptInstance).values(revealed_at=due))
-        db.session.commit()
         postgres = db.engine.dialect.name == "postgresql"
     deliver_due, threads = delivery.deliver_due, set()
 
@@ -227,19 +231,14 @@ def test_one_tick_shares_the_due_couples_among_its_workers_exactly_once(make_app
         return deliver_due(*args, **kwargs)
 
     monkeypatch.setattr(delivery, "deliver_due", deliver_due_in_this_thread)
-    assert scheduler.tick(app, due + timedelta(seconds=30))["delivered"] == 45
+    assert scheduler.tick(app, DUE + timedelta(seconds=30))["delivered"] == 45
     assert len(threads) == (3 if postgres else 1)
+    assert prompts_for_the_due_slot(app) == dict.fromkeys(couple_ids, 1)
     with app.app_context():
-        counts = db.session.execute(
-            sa.select(PromptInstance.couple_id, sa.func.count())
-            .where(PromptInstance.slot_at == due)
-            .group_by(PromptInstance.couple_id)
-        ).all()
         advanced = db.session.scalar(
-            sa.select(sa.func.count()).where(Couple.id.in_([p.couple_id for p in pairs]), Couple.next_delivery_at > due)
+            sa.select(sa.func.count()).where(Couple.id.in_(couple_ids), Couple.next_delivery_at > DUE)
         )
-    assert sorted(couple for couple, _ in counts) == sorted(p.couple_id for p in pairs)
-    assert {n for _, n in counts} == {1} and advanced == 45
+    assert advanced == 45
 
 
 def test_new_prompt_notifications_are_queued_once_per_device(app, factory):
