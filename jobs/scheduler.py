@@ -67,8 +67,9 @@ def _deliver_due(app: Flask, now: datetime, workers: int) -> int:
     Each worker has its own app context, so its own session, connection and transactions; the due query
     locks its batch with SKIP LOCKED, so the workers share the due couples out between them without
     waiting for each other, exactly as two scheduler processes would (tests/test_scheduler.py and
-    tests/test_scheduler_process.py race two; tests/test_offers.py two with an assignment). A burst then uses the database's cores: while one worker's batch is
-    being inserted the other chooses its prompts. SQLite has one writer at a time, so there it is one."""
+    tests/test_scheduler_process.py race two; tests/test_offers.py two with an assignment). A burst then
+    uses the database's cores: while one worker's batch is being inserted the other chooses its prompts.
+    SQLite has one writer at a time, so there it is one."""
 
     def deliver() -> int:
         with app.app_context(), writing():
