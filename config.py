@@ -49,13 +49,11 @@ def database_url(instance_path: str) -> str:
 def engine_options(url: str) -> dict:
     """Error messages and logs must never carry answer text, so SQL parameters stay out of them.
 
-    A server database may drop idle connections (restarts, failovers), so they
-    are checked before use; a local SQLite file has nothing to check.
+    A server database may drop idle connections (restarts, failovers); database.py checks a
+    connection that has rested in the pool a while before handing it out (SQLAlchemy's own
+    pool_pre_ping would check every one, a round trip on every request).
     """
-    options: dict = {"hide_parameters": True}
-    if not url.startswith("sqlite"):
-        options["pool_pre_ping"] = True
-    return options
+    return {"hide_parameters": True}
 
 
 def secret_key(instance_path: str) -> str:
@@ -82,6 +80,8 @@ def settings(instance_path: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url(instance_path)),
         "SQLITE_BUSY_TIMEOUT_SECONDS": float(os.environ.get("SQLITE_BUSY_TIMEOUT", "30")),
+        # PostgreSQL: a pooled connection idle longer than this is pinged before use (0: every time).
+        "DATABASE_PING_AFTER_IDLE_SECONDS": float(os.environ.get("DATABASE_PING_AFTER_IDLE_SECONDS", "10")),
         # Sessions: a server-side record per login, idle and absolute limits.
         "SESSION_COOKIE_NAME": "attune_session",
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", production),

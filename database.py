@@ -11,12 +11,13 @@ begin a transaction.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 from flask import Flask, request
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, exc
 
 _write_intent: ContextVar[bool] = ContextVar("attune_write_intent", default=False)
 
@@ -56,7 +57,13 @@ def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _configure_postgresql(engine: Engine) -> None:
+def ping(dbapi_connection) -> None:
+    """One round trip to the server; raises the driver's error if the connection has gone."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _configure_postgresql(engine: Engine, ping_after_idle: float) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
         # Attune's statements are short and indexed; PostgreSQL's JIT compiler, which switches on by
@@ -80,10 +87,25 @@ def _configure_postgresql(engine: Engine) -> None:
             dbapi_connection.autocommit = wanted
 
     @event.listens_for(engine, "checkin")
-    def on_checkin(dbapi_connection, _record):
+    def on_checkin(dbapi_connection, record):
         # The pool has already rolled back whatever was left open, so the connection is idle here.
         if dbapi_connection is not None and not dbapi_connection.closed and not dbapi_connection.autocommit:
             dbapi_connection.autocommit = True
+        record.info["attune.idle_since"] = time.monotonic()
+
+    # A restarted or failed-over server drops every connection, so one that has rested in the pool is
+    # checked before use; a connection back from a request moments ago is handed out as it is (a check
+    # on every checkout was a round trip on every request). A connection that fails its check is
+    # replaced: raising DisconnectionError here makes the pool retry with a fresh one.
+    @event.listens_for(engine, "checkout")
+    def on_checkout(dbapi_connection, record, _proxy):
+        idle_since = record.info.get("attune.idle_since")
+        if idle_since is None or time.monotonic() - idle_since < ping_after_idle:
+            return  # new (just connected) or recently used
+        try:
+            ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise exc.DisconnectionError() from error
 
 
 def forget_deleted(engine: Engine) -> None:
@@ -105,7 +127,7 @@ def init_app(app: Flask, engine: Engine) -> None:
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_SECONDS"])
     elif engine.dialect.name == "postgresql":
-        _configure_postgresql(engine)
+        _configure_postgresql(engine, app.config["DATABASE_PING_AFTER_IDLE_SECONDS"])
 
     @app.before_request
     def mark_write_requests():
