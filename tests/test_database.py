@@ -41,11 +41,12 @@ def pings(monkeypatch):
 def test_a_rested_connection_the_server_dropped_is_replaced_before_a_request_uses_it(make_app, pings):
     app = make_app(SQLALCHEMY_ENGINE_OPTIONS=ONE_CONNECTION, DATABASE_PING_AFTER_IDLE_SECONDS=0)
     dropped = _backend_pid(app)
-    # The pool's only connection is ended by the server, from a connection of its own, as a restart would.
+    # The pool's only connection is ended by the server, from a connection of its own, as a restart would (and
+    # waited for: up to 5 s for that process to be gone).
     with app.app_context():
         other = sa.create_engine(db.engine.url, poolclass=sa.pool.NullPool)
         with other.connect() as connection:
-            connection.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": dropped})
+            connection.execute(sa.text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": dropped})
         other.dispose()
 
     assert _backend_pid(app) != dropped
