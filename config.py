@@ -46,7 +46,7 @@ def database_url(instance_path: str) -> str:
     return url
 
 
-def engine_options(url: str) -> dict:
+def engine_options() -> dict:
     """Error messages and logs must never carry answer text, so SQL parameters stay out of them.
 
     A server database may drop idle connections (restarts, failovers); database.py checks a
@@ -78,7 +78,7 @@ def settings(instance_path: str) -> dict:
         "ATTUNE_ENV": env,
         "SECRET_KEY": secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
-        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url(instance_path)),
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(),
         "SQLITE_BUSY_TIMEOUT_SECONDS": float(os.environ.get("SQLITE_BUSY_TIMEOUT", "30")),
         # PostgreSQL: a pooled connection idle longer than this is pinged before use (0: every time).
         "DATABASE_PING_AFTER_IDLE_SECONDS": float(os.environ.get("DATABASE_PING_AFTER_IDLE_SECONDS", "10")),
