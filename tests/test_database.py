@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from psycopg.pq import TransactionStatus
 
+import config
 import database
 from database import writing
 from extensions import db
@@ -16,7 +18,7 @@ from tests.conftest import IS_POSTGRES
 
 pytestmark = pytest.mark.skipif(not IS_POSTGRES, reason="PostgreSQL's connection handling")
 
-ONE_CONNECTION = {"pool_size": 1, "max_overflow": 0, "hide_parameters": True}
+ONE_CONNECTION = {**config.engine_options(), "pool_size": 1, "max_overflow": 0}
 
 
 def _backend_pid(app) -> int:
@@ -70,7 +72,7 @@ def test_reads_run_outside_a_transaction_and_writes_inside_one(make_app):
         db.session.execute(sa.text("SELECT 1"))
         raw = db.session.connection().connection.dbapi_connection
         assert raw.autocommit is False
-        assert raw.info.transaction_status != 0  # inside a transaction (0 is idle)
+        assert raw.info.transaction_status == TransactionStatus.INTRANS
         db.session.commit()
     # Back in the pool, the connection rests in autocommit again for the next reader.
     with app.app_context():
