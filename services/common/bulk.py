@@ -204,18 +204,20 @@ class Driver:
             return moment
         return moment.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
 
-    def each_in(self, name: str, values: list, chunk: int = 500):
-        """(condition, params) pairs that together test membership of every value, to follow a column.
+    def each_in(self, name: str, ids: list[int], chunk: int = 500):
+        """(condition, params) pairs that together test membership of every id, to follow an integer column.
 
-        PostgreSQL gets one `= ANY(array)`: one statement and one parameter however many values, where
-        a long IN list costs psycopg a parse of every placeholder and the planner a poor plan. SQLite
-        gets IN lists of at most `chunk` values, which it plans well.
+        PostgreSQL gets one `= ANY(array)`: one statement and one parameter however many ids, where
+        a long IN list costs psycopg a parse of every placeholder and the planner a poor plan. The array
+        goes as its text form, made in one join: psycopg would write a list element by element in
+        Python (16 ms of the tick's CPU per 25,000 ids, against 4 ms). SQLite gets IN lists of at most
+        `chunk` ids, which it plans well.
         """
         if self.postgres:
-            yield f"= ANY(:{name})", {name: list(values)}
+            yield f"= ANY(CAST(:{name} AS integer[]))", {name: "{" + ",".join(map(str, map(int, ids))) + "}"}
             return
-        for start in range(0, len(values), chunk):
-            clause, params = self.in_list(name, values[start : start + chunk])
+        for start in range(0, len(ids), chunk):
+            clause, params = self.in_list(name, ids[start : start + chunk])
             yield f"IN {clause}", params
 
     def in_list(self, name: str, values: list) -> tuple[str, dict]:
