@@ -5,6 +5,7 @@ The outbox, lock-out and link-token rules have their own files: test_mail_outbox
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from datetime import UTC, datetime, time, timedelta
@@ -321,3 +322,23 @@ def test_the_login_loads_all_four_rows_into_the_session_and_changes_to_them_are_
     with app.app_context():
         assert db.session.get(User, pair.a.id).display_name == "Renamed"
         assert db.session.get(Couple, pair.couple_id).delivery_time == time(6, 45)
+
+
+def test_the_login_read_through_the_driver_gives_the_values_sqlalchemy_would(app):
+    """load_user runs its statement on the driver's cursor with the result processors SQLAlchemy would
+    apply; every column of the four rows (times, time zones, booleans, JSON, NULLs) must come out the same."""
+    from blueprints.auth.session import _login_row, _statement
+    from services.accounts import accounts as account_service
+
+    factory = Factory(app)
+    pair = factory.pair()
+    with factory.session():
+        token = account_service.begin_login_session(factory.load(pair.a)).token
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    with app.app_context():
+        statement, _ = _statement()
+        expected = list(db.session.execute(statement, {"digest": digest}).one())
+        assert _login_row(digest) == expected
+        assert [type(value) for value in _login_row(digest)] == [type(value) for value in expected]
+        assert any(isinstance(value, datetime) and value.tzinfo is not None for value in expected)
+        assert _login_row(hashlib.sha256(b"no such login").hexdigest()) is None
