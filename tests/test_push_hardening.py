@@ -639,9 +639,10 @@ def test_each_message_is_encrypted_afresh_and_decrypts_with_the_subscriptions_ke
         return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
     data = b'{"title":"Attune","body":"A new prompt is waiting for you both."}'
-    first, second = (push.encrypt(b64(point), b64(secret), data) for _ in range(2))
+    keys = devices.subscriber_keys(b64(point), b64(secret))
+    first, second = (push.encrypt(keys, data) for _ in range(2))
     assert first[:16] != second[:16] and first[21:86] != second[21:86]  # salt, then the sender's public key
     for body in (first, second):
         assert http_ece.decrypt(body, private_key=private, auth_secret=secret, version="aes128gcm") == data
     with pytest.raises(ValueError):
-        push.encrypt(b64(point), b64(secret), b"x" * 4080)
+        push.encrypt(keys, b"x" * 4080)

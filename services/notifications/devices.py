@@ -14,6 +14,7 @@ import ipaddress
 import re
 import socket
 from collections.abc import Iterable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -49,17 +50,36 @@ def _b64url_bytes(value: str, field: str) -> bytes:
         raise Invalid("That subscription key isn't valid base64url.", field=field)
 
 
-def check_keys(p256dh: str, auth: str) -> None:
+@dataclass(frozen=True)
+class SubscriberKeys:
+    """A subscription's keys, decoded and checked, as RFC 8291 encrypts with them."""
+
+    point: bytes  # the browser's P-256 public key, uncompressed, as it sent it
+    public_key: ec.EllipticCurvePublicKey
+    auth: bytes  # the 16-byte auth secret
+
+
+_P256 = ec.SECP256R1()
+
+
+def subscriber_keys(p256dh: str, auth: str) -> SubscriberKeys:
     """The keys RFC 8291 encrypts with: a real P-256 public point and a 16-byte auth secret (else Invalid)."""
     point = _b64url_bytes(p256dh, "p256dh")
     if len(point) != 65 or point[0] != 4:
         raise Invalid("The p256dh key must be an uncompressed P-256 public key.", field="p256dh")
     try:
-        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
+        public_key = ec.EllipticCurvePublicKey.from_encoded_point(_P256, point)
     except ValueError:
         raise Invalid("The p256dh key isn't a point on the P-256 curve.", field="p256dh")
-    if len(_b64url_bytes(auth, "auth")) != 16:
+    secret = _b64url_bytes(auth, "auth")
+    if len(secret) != 16:
         raise Invalid("The auth secret must be 16 bytes.", field="auth")
+    return SubscriberKeys(point, public_key, secret)
+
+
+def check_keys(p256dh: str, auth: str) -> None:
+    """Refuse (Invalid) keys that subscriber_keys can't use."""
+    subscriber_keys(p256dh, auth)
 
 
 def _ip_literal(host: str) -> bool:

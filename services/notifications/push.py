@@ -28,7 +28,6 @@ HKDF objects, decoding the push service's reply as text).
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import hmac
 import ipaddress
@@ -94,22 +93,20 @@ def _hmac(key: bytes, message: bytes) -> bytes:
     return hmac.digest(key, message, "sha256")
 
 
-def encrypt(p256dh: str, auth: str, data: bytes) -> bytes:
+def encrypt(keys: devices.SubscriberKeys, data: bytes) -> bytes:
     """A Web Push message body for one subscription (RFC 8291 over RFC 8188 aes128gcm, one record).
 
     A new ECDH key pair and salt for every message. The HKDFs are single-block (every output is at
     most 32 bytes), so each is two HMAC-SHA-256s: extract, then expand with the counter byte 1.
     """
-    receiver = base64.urlsafe_b64decode(p256dh + "=" * (-len(p256dh) % 4))
-    secret = base64.urlsafe_b64decode(auth + "=" * (-len(auth) % 4))
     if len(data) + 17 > RECORD_SIZE:
         raise ValueError("a push payload must fit one record")
     ephemeral = ec.generate_private_key(_P256)
     sender = ephemeral.public_key().public_bytes(
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
     )
-    shared = ephemeral.exchange(_ECDH, ec.EllipticCurvePublicKey.from_encoded_point(_P256, receiver))
-    ikm = _hmac(_hmac(secret, shared), b"WebPush: info\x00" + receiver + sender + b"\x01")
+    shared = ephemeral.exchange(_ECDH, keys.public_key)
+    ikm = _hmac(_hmac(keys.auth, shared), b"WebPush: info\x00" + keys.point + sender + b"\x01")
     salt = os.urandom(16)
     prk = _hmac(salt, ikm)
     key = _hmac(prk, b"Content-Encoding: aes128gcm\x00\x01")[:16]
@@ -331,8 +328,8 @@ class PushSender:
     async def _send(self, row) -> Outcome:
         """Send one message; whatever goes wrong becomes this row's outcome, never the batch's."""
         try:
-            # Rows stored before keys were validated may hold one that can never encrypt.
-            devices.check_keys(row.p256dh, row.auth)
+            # Rows stored before keys were validated may hold one that can never encrypt (Invalid).
+            keys = devices.subscriber_keys(row.p256dh, row.auth)
             if not self.allow_local:
                 devices.check_push_service(row.endpoint, self.push_hosts)
             body = json.dumps(payload(row.kind, row.event_key, row.url, row.discreet), separators=(",", ":"))
@@ -344,7 +341,7 @@ class PushSender:
                 "content-encoding": "aes128gcm",
                 "ttl": str(TTL),
             }
-            status, retry_after = await self._post(row.endpoint, encrypt(row.p256dh, row.auth, body.encode()), headers)
+            status, retry_after = await self._post(row.endpoint, encrypt(keys, body.encode()), headers)
         except Invalid as error:
             log.warning("push %s to %s can't be sent: %s", row.id, _host(row.endpoint), error.message)
             return Outcome(row.id, row.subscription_id, None, unsendable=True)
