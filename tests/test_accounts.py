@@ -326,7 +326,7 @@ def test_the_login_loads_all_four_rows_into_the_session_and_changes_to_them_are_
 
 def test_the_login_read_through_the_driver_gives_the_values_sqlalchemy_would(app):
     """load_user runs its statement on the driver's cursor with the result processors SQLAlchemy would
-    apply; every column of the four rows (times, time zones, booleans, JSON, NULLs) must come out the same."""
+    apply; every column of the four rows (times, time zones, booleans, NULLs) must come out the same, of the same type."""
     from blueprints.auth.session import _login_row, _statement
     from services.accounts import accounts as account_service
 
