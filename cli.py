@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 
 import click
 from flask import Flask, current_app, url_for
@@ -29,7 +30,7 @@ def load_prompts_command():
         click.progressbar(
             length=2,
             label="Prompt library",
-            file=click.get_text_stream("stderr"),
+            file=sys.stderr,
             item_show_func=lambda step: step,
         ) as bar,
     ):
