@@ -5,7 +5,7 @@
 The push service runs in its own process (checking every VAPID token and
 decrypting every payload unless --no-verify), so its work does not share the
 sender's interpreter. The sender is the production PushSender: claims from
-the outbox, pywebpush encryption and signing, a pool of workers over one
+the outbox, aes128gcm encryption, VAPID signed once per push service, pushes in flight over one
 keep-alive session, outcomes recorded as they arrive. Goal: at least 1,000
 notifications per second on 2 cores.
 """
@@ -61,7 +61,7 @@ def encryption_alone_per_second(subscription: dict, seconds: float = 2.0) -> flo
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=5000)
-    parser.add_argument("--workers", type=int, default=128)
+    parser.add_argument("--workers", type=int, help="pushes in flight at once (default: the production PUSH_WORKERS)")
     parser.add_argument("--batch", type=int, default=None)
     parser.add_argument("--delay", type=float, default=0.05)
     parser.add_argument("--no-verify", action="store_true")
@@ -117,7 +117,7 @@ def main() -> None:
     service.join()
     result = {
         "messages": args.messages,
-        "workers": args.workers,
+        "workers": sender.workers,
         "push_service_delay_ms": args.delay * 1000,
         "push_service_verifies": not args.no_verify,
         "seconds": round(elapsed, 2),

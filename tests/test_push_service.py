@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+import time_machine
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
@@ -274,6 +275,22 @@ def test_tampered_claims_are_401(push, sub, vapid):
     h, _, s = token.split(".")
     forged = b64url_encode(json.dumps({"aud": push.origin, "exp": int(time.time()) + 120, "sub": SUB_CLAIM}).encode())
     expect(hand_push(push, sub, vapid, token=f"{h}.{forged}.{s}"), 401, push)
+
+
+def test_a_token_verified_once_is_still_checked_on_every_push(push, sub, vapid):
+    # The service remembers signatures it has verified (senders reuse one token per origin); a changed
+    # signature is verified afresh, and a remembered token's expiry still counts on each push.
+    token = make_jwt(vapid.private_key, {"aud": push.origin, "exp": int(time.time()) + 60, "sub": SUB_CLAIM})
+    assert hand_push(push, sub, vapid, token=token).status_code == 201
+    assert hand_push(push, sub, vapid, token=token).status_code == 201
+    h, c, s = token.split(".")
+    other = make_jwt(new_vapid().private_key, {"aud": push.origin, "exp": int(time.time()) + 60, "sub": SUB_CLAIM})
+    assert hand_push(push, sub, vapid, token=f"{h}.{c}.{other.split('.')[2]}").status_code == 401
+    assert "signature" in push.rejections[-1][1]
+    with time_machine.travel(time.time() + 120):
+        assert hand_push(push, sub, vapid, token=token).status_code == 401
+    assert "expired" in push.rejections[-1][1]
+    assert len(push.messages) == 2
 
 
 @pytest.mark.parametrize(

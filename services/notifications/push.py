@@ -63,7 +63,7 @@ from services.notifications.vapid import Signer
 
 log = logging.getLogger("attune.push")
 
-CLAIM_BATCH = 256  # about two rounds of the workers: always far inside the lease
+CLAIM_BATCH = 256  # a round of the default workers (PUSH_WORKERS): always far inside the lease
 REQUEST_TIMEOUT = 10  # seconds
 RECORD_BATCH = 100
 RECORD_EVERY = 0.05  # seconds
@@ -212,6 +212,16 @@ def _retry_after(value: str | None) -> float | None:
             return None
 
 
+def most_unrecorded(workers: int, batch: int = CLAIM_BATCH) -> int:
+    """The most messages a sender can have sent without their outcome recorded: what a crash can send
+    twice (each copy with the same topic and tag, so the phone still shows one notification).
+
+    More are claimed once no more than `workers` are in flight; answers waiting to be recorded are
+    written before that, unless fewer than RECORD_BATCH and younger than RECORD_EVERY.
+    """
+    return workers + batch + RECORD_BATCH
+
+
 class PushSender:
     """Workers over one keep-alive HTTP session, draining the outbox.
 
@@ -223,10 +233,10 @@ class PushSender:
     blocks the loop.
     """
 
-    def __init__(self, app: Flask, *, workers: int = 128, batch: int = CLAIM_BATCH):
+    def __init__(self, app: Flask, *, workers: int | None = None, batch: int = CLAIM_BATCH):
         self.app = app
         self.batch = batch
-        self.workers = workers
+        self.workers = workers or app.config["PUSH_WORKERS"]
         lease = app.config["PUSH_LEASE_SECONDS"]
         self.lease = timedelta(seconds=lease)
         # Every request must be answered (or time out) and recorded while its lease holds, so a
