@@ -119,7 +119,7 @@ def _p256_point(raw: bytes) -> ec.EllipticCurvePublicKey:
 
 
 @functools.lru_cache(maxsize=1024)
-def _signature_verifies(key: bytes, signed: bytes, signature: bytes) -> bool:
+def _signature_verifies(key: bytes, signed: str, signature: bytes) -> bool:
     """Whether an ES256 signature (r||s) over signed verifies under the raw P-256 key.
 
     A sender signs one JWT per push service origin and reuses it for up to a day (RFC 8292 allows
@@ -129,8 +129,8 @@ def _signature_verifies(key: bytes, signed: bytes, signature: bytes) -> bool:
     """
     r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
     try:
-        _p256_point(key).verify(encode_dss_signature(r, s), signed, ec.ECDSA(hashes.SHA256()))
-    except (InvalidSignature, ValueError):
+        _p256_point(key).verify(encode_dss_signature(r, s), signed.encode("ascii"), ec.ECDSA(hashes.SHA256()))
+    except (InvalidSignature, ValueError):  # ValueError includes text that is not ASCII
         return False
     return True
 
@@ -582,7 +582,7 @@ class PushService:
             raise _Rejected(401, "VAPID claims must be a JSON object")
         if len(signature) != 64:
             raise _Rejected(401, "ES256 signature must be 64 bytes (r||s)")
-        if self.verify and not _signature_verifies(key, f"{parts[0]}.{parts[1]}".encode("ascii"), signature):
+        if self.verify and not _signature_verifies(key, f"{parts[0]}.{parts[1]}", signature):
             raise _Rejected(401, "VAPID signature does not verify")
         aud = claims.get("aud")
         if aud != self.origin:
