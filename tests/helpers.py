@@ -1,4 +1,5 @@
-"""Test helpers: a factory for people, couples and answers, and login actions for clients (pages and the API).
+"""Test helpers: a factory for people, couples and answers, login actions for clients (pages and the API),
+weekly check-ins, and the prompt library as a deck.
 
 The factory opens its own short request context for each step and hands back
 plain records, never live ORM objects, so test clients always run in their
@@ -12,7 +13,8 @@ import itertools
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask
@@ -20,11 +22,14 @@ from flask.testing import FlaskClient
 
 from database import writing
 from extensions import db
-from models import PromptInstance, User
+from models import Couple, PromptInstance, User
 from services.accounts import accounts
 from services.accounts.accounts import RegistrationClaim
+from services.checkins import checkins
 from services.conversation import conversation
 from services.couples import pairing
+from services.delivery.delivery import Deck, LibraryPrompt
+from services.delivery.library import read_library
 from services.notifications import devices, vapid
 from services.therapist import links
 
@@ -301,3 +306,47 @@ def push_device(app: Flask, factory: Factory, push, person: Person, label: str =
         )
         row_id = row.id
     return subscription, row_id
+
+
+# The weekly check-in -------------------------------------------------------------------------
+
+# Sunday 9 March 2025, midday UTC: a check-in day (the default, Sunday) everywhere from UTC-11 to UTC+11.
+CHECKIN_SUNDAY = datetime(2025, 3, 9, 12, tzinfo=UTC)
+CHECKIN_WEEK = date(2025, 3, 3)  # the Monday that week starts
+CHECKIN_ANSWERS = {
+    "connection": "7",
+    "safety": "6",
+    "feeling": "hopeful",
+    "appreciation": "You made tea.",
+    "need": "A walk together.",
+}
+
+
+def submit_checkin(factory: Factory, person: Person, couple_id: int, now: datetime = CHECKIN_SUNDAY, **overrides):
+    """One person's check-in for the week of now: CHECKIN_ANSWERS with the given answers changed."""
+    with factory.session():
+        return checkins.submit(
+            factory.load(person), db.session.get(Couple, couple_id), {**CHECKIN_ANSWERS, **overrides}, now
+        )
+
+
+def set_couple_created(factory: Factory, pair: Pair, when: datetime) -> None:
+    """Date the couple from `when`: its CSI-4 weeks are counted from its first week."""
+    with factory.session():
+        db.session.get(Couple, pair.couple_id).created_at = when
+
+
+# The prompt library --------------------------------------------------------------------------
+
+LIBRARY = Path(__file__).resolve().parent.parent / "data" / "prompt_library.toml"
+
+
+def library_deck() -> tuple[Deck, dict[str, int]]:
+    """The library file as the tick's deck (no database), and each theme's stage on the path."""
+    data = read_library(LIBRARY)
+    stages = {theme["id"]: theme["stage"] for theme in data["themes"]}
+    prompts = [
+        (LibraryPrompt(seq, p["id"], p["theme"], p["depth"], p["text"], p.get("follow_up")), stages[p["theme"]])
+        for seq, p in enumerate(data["prompts"])
+    ]
+    return Deck.of(prompts), stages

@@ -14,8 +14,7 @@ from datetime import date, timedelta
 import time_machine
 
 from services.checkins import checkins
-from tests.helpers import page_text
-from tests.test_checkin_safety import SUNDAY, WEEK, _couple_made, _submit
+from tests.helpers import CHECKIN_SUNDAY, CHECKIN_WEEK, page_text, set_couple_created, submit_checkin
 
 PAGE_BUDGET = 14 * 1024
 # A full, ordinary entry: a sentence or two in each box (the fields take up to 500 characters each).
@@ -23,14 +22,14 @@ WORDS = "You listened when I talked about work, and you made tea without my aski
 
 
 def _twelve_weeks(factory, pair):
-    _couple_made(factory, pair, SUNDAY - timedelta(weeks=12))  # this week is a CSI-4 week
+    set_couple_created(factory, pair, CHECKIN_SUNDAY - timedelta(weeks=12))  # this week is a CSI-4 week
     for weeks_ago in range(12, 0, -1):
         for person, safety in ((pair.a, "2"), (pair.b, "8")):
-            _submit(
+            submit_checkin(
                 factory,
                 person,
                 pair.couple_id,
-                SUNDAY - timedelta(weeks=weeks_ago),
+                CHECKIN_SUNDAY - timedelta(weeks=weeks_ago),
                 safety=safety,
                 feeling="tender",
                 worry=WORDS,
@@ -42,7 +41,7 @@ def _twelve_weeks(factory, pair):
 def test_the_form_week_at_its_largest_fits_the_budget(factory, client, auth):
     pair = factory.pair()
     _twelve_weeks(factory, pair)
-    with time_machine.travel(SUNDAY, tick=False):
+    with time_machine.travel(CHECKIN_SUNDAY, tick=False):
         auth.login_as(pair.a)
         refused = client.post("/checkin", data={"feeling": "x" * 41, "appreciation": WORDS * 2, "csi_warm": "3"})
         weeks = client.get("/checkin/weeks")
@@ -60,8 +59,8 @@ def test_the_revealed_week_fits_the_budget_with_its_chart(factory, client, auth)
     pair = factory.pair()
     _twelve_weeks(factory, pair)
     for person in (pair.a, pair.b):
-        _submit(factory, person, pair.couple_id, SUNDAY, worry=WORDS, appreciation=WORDS * 2, need=WORDS)
-    with time_machine.travel(SUNDAY, tick=False):
+        submit_checkin(factory, person, pair.couple_id, CHECKIN_SUNDAY, worry=WORDS, appreciation=WORDS * 2, need=WORDS)
+    with time_machine.travel(CHECKIN_SUNDAY, tick=False):
         auth.login_as(pair.a)
         page = client.get("/checkin")
     html = page.get_data(as_text=True)
@@ -82,15 +81,17 @@ def _a_year(factory, pair, sealed=()):
 
     In the weeks `sealed` (weeks ago) only Alex answers, with words that must never show.
     """
-    _couple_made(factory, pair, SUNDAY - timedelta(weeks=YEAR))  # so this week, and every fourth, is a CSI-4 week
+    set_couple_created(
+        factory, pair, CHECKIN_SUNDAY - timedelta(weeks=YEAR)
+    )  # so this week, and every fourth, is a CSI-4 week
     for weeks_ago in range(YEAR, -1, -1):
-        when = SUNDAY - timedelta(weeks=weeks_ago)
+        when = CHECKIN_SUNDAY - timedelta(weeks=weeks_ago)
         csi = CSI if weeks_ago % 4 == 0 else {}
         if weeks_ago in sealed:
-            _submit(factory, pair.a, pair.couple_id, when, appreciation=f"sealed week {weeks_ago}", **csi)
+            submit_checkin(factory, pair.a, pair.couple_id, when, appreciation=f"sealed week {weeks_ago}", **csi)
             continue
         for person, safety in ((pair.a, "2"), (pair.b, "9")):
-            _submit(factory, person, pair.couple_id, when, safety=safety, feeling="tender", worry=WORDS,
+            submit_checkin(factory, person, pair.couple_id, when, safety=safety, feeling="tender", worry=WORDS,
                     appreciation=WORDS * 2, need=WORDS, **csi)  # fmt: skip
 
 
@@ -109,7 +110,7 @@ def _pages(client, path="/checkin/weeks/earlier"):
 def test_over_the_weeks_at_a_year_fits_the_budget(factory, client, auth):
     pair = factory.pair()
     _a_year(factory, pair)
-    with time_machine.travel(SUNDAY, tick=False):
+    with time_machine.travel(CHECKIN_SUNDAY, tick=False):
         auth.login_as(pair.a)
         parts = {path: client.get(path) for path in WEEKS_PARTS}
         earlier = _pages(client)
@@ -129,9 +130,11 @@ def test_paging_shows_every_revealed_week_once_and_nothing_sealed(factory, clien
     pair = factory.pair()
     sealed = {3, 17, 30}
     _a_year(factory, pair, sealed)
-    revealed = {WEEK - timedelta(weeks=n) for n in range(1, YEAR + 1)} - {WEEK - timedelta(weeks=n) for n in sealed}
+    revealed = {CHECKIN_WEEK - timedelta(weeks=n) for n in range(1, YEAR + 1)} - {
+        CHECKIN_WEEK - timedelta(weeks=n) for n in sealed
+    }
     for person, own_safety, partners_safety in ((pair.a, "2 of 10", "9 of 10"), (pair.b, "9 of 10", "2 of 10")):
-        with time_machine.travel(SUNDAY, tick=False):
+        with time_machine.travel(CHECKIN_SUNDAY, tick=False):
             auth.login_as(person)
             pages = _pages(client)
             auth.logout()
@@ -145,7 +148,7 @@ def test_paging_shows_every_revealed_week_once_and_nothing_sealed(factory, clien
         assert own_safety in everything and partners_safety not in everything  # the safety score is mine alone
         # Out of range or not a number: a 404, never a 500 or an empty page.
         for bad in ("0", "-1", "x", "1.5", "²", str(len(pages) + 1), "9" * 5000):
-            with time_machine.travel(SUNDAY, tick=False):
+            with time_machine.travel(CHECKIN_SUNDAY, tick=False):
                 auth.login_as(person)
                 assert client.get(f"/checkin/weeks/earlier?page={bad}").status_code == 404, bad
                 auth.logout()

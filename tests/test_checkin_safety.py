@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -18,22 +18,7 @@ from extensions import db
 from models import CheckIn, Couple
 from services.checkins import checkins
 from services.common.errors import Invalid
-from tests.helpers import page_text
-
-SUNDAY = datetime(2025, 3, 9, 12, tzinfo=UTC)
-WEEK = date(2025, 3, 3)
-VALID = {"connection": "7", "safety": "6", "feeling": "hopeful", "appreciation": "Tea.", "need": "A walk."}
-
-
-def _couple_made(factory, pair, when: datetime) -> None:
-    """Date the couple so that the week of `when` is a CSI-4 week (the count starts at its first week)."""
-    with factory.session():
-        db.session.get(Couple, pair.couple_id).created_at = when
-
-
-def _submit(factory, person, couple_id, now=SUNDAY, **values):
-    with factory.session():
-        return checkins.submit(factory.load(person), db.session.get(Couple, couple_id), {**VALID, **values}, now)
+from tests.helpers import CHECKIN_ANSWERS, CHECKIN_SUNDAY, CHECKIN_WEEK, page_text, set_couple_created, submit_checkin
 
 
 def _article(html: str, heading: str) -> str:
@@ -48,10 +33,10 @@ def _article(html: str, heading: str) -> str:
 
 def test_the_partner_never_sees_my_safety_score_on_the_page_or_in_the_export(factory, client, auth):
     pair = factory.pair()
-    _couple_made(factory, pair, SUNDAY - timedelta(weeks=1))  # not a CSI-4 week
-    _submit(factory, pair.b, pair.couple_id, safety="2", connection="8")
-    _submit(factory, pair.a, pair.couple_id, safety="9", connection="5")
-    with time_machine.travel(SUNDAY, tick=False):
+    set_couple_created(factory, pair, CHECKIN_SUNDAY - timedelta(weeks=1))  # not a CSI-4 week
+    submit_checkin(factory, pair.b, pair.couple_id, safety="2", connection="8")
+    submit_checkin(factory, pair.a, pair.couple_id, safety="9", connection="5")
+    with time_machine.travel(CHECKIN_SUNDAY, tick=False):
         auth.login_as(pair.a)
         html = page_text(client.get("/checkin"))
         exported = client.get("/account/export.json").get_json()
@@ -87,22 +72,24 @@ def _find_checkins(node):
 
 def test_the_partners_view_is_built_without_the_safety_score(factory):
     pair = factory.pair()
-    _submit(factory, pair.b, pair.couple_id, safety="3")
-    _submit(factory, pair.a, pair.couple_id, safety="8")
+    submit_checkin(factory, pair.b, pair.couple_id, safety="3")
+    submit_checkin(factory, pair.a, pair.couple_id, safety="8")
     with factory.session():
-        week = checkins.view(factory.load(pair.a), db.session.get(Couple, pair.couple_id), WEEK)
+        week = checkins.view(factory.load(pair.a), db.session.get(Couple, pair.couple_id), CHECKIN_WEEK)
     assert week.revealed and week.mine.safety == 8 and week.partner.safety is None
 
 
 def test_my_own_safety_trend_is_mine_alone(factory):
     pair = factory.pair()
-    _submit(factory, pair.a, pair.couple_id, now=SUNDAY - timedelta(weeks=1), safety="4")  # never revealed
-    _submit(factory, pair.a, pair.couple_id, safety="6")
-    _submit(factory, pair.b, pair.couple_id, safety="1")
+    submit_checkin(
+        factory, pair.a, pair.couple_id, now=CHECKIN_SUNDAY - timedelta(weeks=1), safety="4"
+    )  # never revealed
+    submit_checkin(factory, pair.a, pair.couple_id, safety="6")
+    submit_checkin(factory, pair.b, pair.couple_id, safety="1")
     with factory.session():
         couple = db.session.get(Couple, pair.couple_id)
-        mine = checkins.own_chart(factory.load(pair.a), couple, weeks=3, now=SUNDAY)
-        theirs = checkins.own_chart(factory.load(pair.b), couple, weeks=3, now=SUNDAY)
+        mine = checkins.own_chart(factory.load(pair.a), couple, weeks=3, now=CHECKIN_SUNDAY)
+        theirs = checkins.own_chart(factory.load(pair.b), couple, weeks=3, now=CHECKIN_SUNDAY)
     # My own weeks, even the one only I answered; gaps as gaps.
     assert [p.value for p in mine.lines[0].points] == [4, 6] and [r.is_gap for r in mine.rows] == [True, False, False]
     assert [p.value for p in theirs.lines[0].points] == [1]
@@ -114,11 +101,11 @@ def test_my_own_safety_trend_is_mine_alone(factory):
 def test_the_low_safety_note_shows_only_to_that_person(factory, client, auth, app):
     pair = factory.pair()
     for weeks_ago in (1, 0):
-        when = SUNDAY - timedelta(weeks=weeks_ago)
-        _submit(factory, pair.b, pair.couple_id, now=when, safety="3")
-        _submit(factory, pair.a, pair.couple_id, now=when, safety="8")
+        when = CHECKIN_SUNDAY - timedelta(weeks=weeks_ago)
+        submit_checkin(factory, pair.b, pair.couple_id, now=when, safety="3")
+        submit_checkin(factory, pair.a, pair.couple_id, now=when, safety="8")
     note = "You've said for two weeks now that it hasn't felt safe to be open."
-    with time_machine.travel(SUNDAY, tick=False):
+    with time_machine.travel(CHECKIN_SUNDAY, tick=False):
         auth.login_as(pair.b)
         text = page_text(client.get("/checkin"))
         assert note in text and "Only you can see this note." in text and "/safety" in text
@@ -130,20 +117,20 @@ def test_the_low_safety_note_shows_only_to_that_person(factory, client, auth, ap
 
 def test_one_low_week_or_two_weeks_apart_is_not_two_weeks_running(factory):
     pair = factory.pair()
-    _submit(factory, pair.a, pair.couple_id, now=SUNDAY - timedelta(weeks=2), safety="2")
-    _submit(factory, pair.a, pair.couple_id, now=SUNDAY - timedelta(weeks=1), safety="7")
-    _submit(factory, pair.a, pair.couple_id, safety="1")
+    submit_checkin(factory, pair.a, pair.couple_id, now=CHECKIN_SUNDAY - timedelta(weeks=2), safety="2")
+    submit_checkin(factory, pair.a, pair.couple_id, now=CHECKIN_SUNDAY - timedelta(weeks=1), safety="7")
+    submit_checkin(factory, pair.a, pair.couple_id, safety="1")
     with factory.session():
         couple = db.session.get(Couple, pair.couple_id)
-        assert not checkins.low_safety(factory.load(pair.a), couple, SUNDAY)
+        assert not checkins.low_safety(factory.load(pair.a), couple, CHECKIN_SUNDAY)
         # Before this week's check-in, the two weeks before it count.
-        assert not checkins.low_safety(factory.load(pair.a), couple, SUNDAY - timedelta(weeks=1))
-    _submit(factory, pair.a, pair.couple_id, now=SUNDAY - timedelta(weeks=1), safety="3")
+        assert not checkins.low_safety(factory.load(pair.a), couple, CHECKIN_SUNDAY - timedelta(weeks=1))
+    submit_checkin(factory, pair.a, pair.couple_id, now=CHECKIN_SUNDAY - timedelta(weeks=1), safety="3")
     with factory.session():
         couple = db.session.get(Couple, pair.couple_id)
-        assert checkins.low_safety(factory.load(pair.a), couple, SUNDAY)
-        assert checkins.low_safety(factory.load(pair.a), couple, SUNDAY + timedelta(days=3))
-        assert not checkins.low_safety(factory.load(pair.b), couple, SUNDAY)
+        assert checkins.low_safety(factory.load(pair.a), couple, CHECKIN_SUNDAY)
+        assert checkins.low_safety(factory.load(pair.a), couple, CHECKIN_SUNDAY + timedelta(days=3))
+        assert not checkins.low_safety(factory.load(pair.b), couple, CHECKIN_SUNDAY)
 
 
 # The CSI-4 --------------------------------------------------------------------------------
@@ -185,21 +172,26 @@ def test_the_form_labels_carry_the_published_values():
 )
 def test_csi4_answers_outside_the_key_or_half_answered_are_refused(items, field):
     with pytest.raises(Invalid) as caught:
-        checkins.check_values({**VALID, **items}, with_csi=True)
+        checkins.check_values({**CHECKIN_ANSWERS, **items}, with_csi=True)
     assert field in [p.field for p in caught.value.problems]
 
 
 def test_the_csi4_comes_every_fourth_week_and_is_mine_unless_i_share_it(factory, client, auth):
     pair = factory.pair()
-    _couple_made(factory, pair, SUNDAY - timedelta(weeks=4))  # this week is the fifth: a CSI-4 week
+    set_couple_created(factory, pair, CHECKIN_SUNDAY - timedelta(weeks=4))  # this week is the fifth: a CSI-4 week
     with factory.session():
         couple = db.session.get(Couple, pair.couple_id)
-        assert checkins.csi_due(couple, WEEK)
-        assert [checkins.csi_due(couple, WEEK + timedelta(weeks=n)) for n in range(1, 5)] == [False, False, False, True]
+        assert checkins.csi_due(couple, CHECKIN_WEEK)
+        assert [checkins.csi_due(couple, CHECKIN_WEEK + timedelta(weeks=n)) for n in range(1, 5)] == [
+            False,
+            False,
+            False,
+            True,
+        ]
     items = {"csi_happiness": "2", "csi_warm": "3", "csi_rewarding": "2", "csi_satisfied": "1"}  # 8
-    _submit(factory, pair.b, pair.couple_id, **items)
-    _submit(factory, pair.a, pair.couple_id, **{**items, "csi_happiness": "5", "csi_shared": "y"})  # 11, shared
-    with time_machine.travel(SUNDAY, tick=False):
+    submit_checkin(factory, pair.b, pair.couple_id, **items)
+    submit_checkin(factory, pair.a, pair.couple_id, **{**items, "csi_happiness": "5", "csi_shared": "y"})  # 11, shared
+    with time_machine.travel(CHECKIN_SUNDAY, tick=False):
         auth.login_as(pair.a)
         html = page_text(client.get("/checkin"))
         own_charts = page_text(client.get("/checkin/weeks/csi-4"))
@@ -214,17 +206,17 @@ def test_the_csi4_comes_every_fourth_week_and_is_mine_unless_i_share_it(factory,
     # Sam sees A's score, because A chose to share it, and their own.
     assert "11 of 21" in _article(b_html, "Alex") and "8 of 21" in _article(b_html, "You")
     with factory.session():
-        series = checkins.csi_series(pair.b.id, db.session.get(Couple, pair.couple_id), now=SUNDAY)
-    assert [(p.week, p.total) for p in series] == [(WEEK - timedelta(weeks=4), None), (WEEK, 8)]
+        series = checkins.csi_series(pair.b.id, db.session.get(Couple, pair.couple_id), now=CHECKIN_SUNDAY)
+    assert [(p.week, p.total) for p in series] == [(CHECKIN_WEEK - timedelta(weeks=4), None), (CHECKIN_WEEK, 8)]
 
 
 def test_outside_a_csi4_week_the_questions_are_not_asked(factory, client, auth):
     pair = factory.pair()
-    _couple_made(factory, pair, SUNDAY - timedelta(weeks=1))
-    with time_machine.travel(SUNDAY, tick=False):
+    set_couple_created(factory, pair, CHECKIN_SUNDAY - timedelta(weeks=1))
+    with time_machine.travel(CHECKIN_SUNDAY, tick=False):
         auth.login_as(pair.a)
         assert 'name="csi_happiness"' not in client.get("/checkin").get_data(as_text=True)
-        client.post("/checkin", data={**VALID, "csi_happiness": "6", "csi_warm": "5"})
+        client.post("/checkin", data={**CHECKIN_ANSWERS, "csi_happiness": "6", "csi_warm": "5"})
     with factory.session():
         row = db.session.query(CheckIn).one()
         assert row.csi_total is None and row.csi_happiness is None
@@ -235,9 +227,9 @@ def test_outside_a_csi4_week_the_questions_are_not_asked(factory, client, auth):
 
 def test_the_worry_is_optional_sealed_then_shared_with_listening_guidance(factory, client, auth):
     pair = factory.pair()
-    _submit(factory, pair.b, pair.couple_id, worry="That the trip brings it all back.")
-    _submit(factory, pair.a, pair.couple_id)  # no worry: fine
-    with time_machine.travel(SUNDAY, tick=False):
+    submit_checkin(factory, pair.b, pair.couple_id, worry="That the trip brings it all back.")
+    submit_checkin(factory, pair.a, pair.couple_id)  # no worry: fine
+    with time_machine.travel(CHECKIN_SUNDAY, tick=False):
         auth.login_as(pair.a)
         html = page_text(client.get("/checkin"))
     assert "That the trip brings it all back." in _article(html, "Sam")
@@ -265,8 +257,8 @@ def test_a_therapist_sees_each_partners_series_only_within_progress_scope(app, f
 
     pair = factory.pair()
     therapist = factory.user("Dr Lee", role="therapist")
-    _submit(factory, pair.a, pair.couple_id, now=datetime.now(UTC), safety="2")
-    _submit(factory, pair.b, pair.couple_id, now=datetime.now(UTC), safety="9")
+    submit_checkin(factory, pair.a, pair.couple_id, now=datetime.now(UTC), safety="2")
+    submit_checkin(factory, pair.b, pair.couple_id, now=datetime.now(UTC), safety="9")
     with factory.session():
         request_id = reassurance.send(factory.load(pair.a), "SECRET-LINE about the trip").id
     with factory.session():

@@ -18,18 +18,7 @@ from models import CheckIn, Couple, User
 from services.checkins import checkins
 from services.common.errors import Conflict, Invalid, NotFound
 from services.couples import pairing
-from tests.helpers import page_text
-
-# Sunday 9 March 2025, midday UTC: a check-in day (the default, Sunday) everywhere from UTC-11 to UTC+11.
-SUNDAY = datetime(2025, 3, 9, 12, tzinfo=UTC)
-WEEK = date(2025, 3, 3)
-VALID = {
-    "connection": "7",
-    "safety": "6",
-    "feeling": "hopeful",
-    "appreciation": "You made tea.",
-    "need": "A walk together.",
-}
+from tests.helpers import CHECKIN_ANSWERS, CHECKIN_SUNDAY, CHECKIN_WEEK, page_text, submit_checkin
 
 
 def _setup(factory, pair, *, tz: str = "UTC", day: int = 6) -> None:
@@ -37,11 +26,6 @@ def _setup(factory, pair, *, tz: str = "UTC", day: int = 6) -> None:
         couple = db.session.get(Couple, pair.couple_id)
         couple.timezone = tz
         couple.checkin_day = day
-
-
-def _submit(factory, person, couple_id: int, now: datetime = SUNDAY, **overrides) -> checkins.Outcome:
-    with factory.session():
-        return checkins.submit(factory.load(person), db.session.get(Couple, couple_id), {**VALID, **overrides}, now)
 
 
 def _checked(html: str, name: str) -> str | None:
@@ -121,17 +105,22 @@ def test_the_check_in_opens_on_the_chosen_day_and_closes_when_the_week_ends():
 def test_checking_in_before_the_chosen_day_counts_for_that_week(factory):
     pair = factory.pair()
     _setup(factory, pair, day=6)
-    assert _submit(factory, pair.a, pair.couple_id, now=_utc(2025, 3, 3, 0, 1)).week == WEEK  # Monday
-    assert _submit(factory, pair.b, pair.couple_id, now=_utc(2025, 3, 8, 12)).revealed_now  # Saturday
+    assert submit_checkin(factory, pair.a, pair.couple_id, now=_utc(2025, 3, 3, 0, 1)).week == CHECKIN_WEEK  # Monday
+    assert submit_checkin(factory, pair.b, pair.couple_id, now=_utc(2025, 3, 8, 12)).revealed_now  # Saturday
 
 
 def test_a_sunday_evening_in_tokyo_is_that_week_and_midnight_starts_the_next(factory, app):
     pair = factory.pair()
     _setup(factory, pair, tz="Asia/Tokyo")
-    assert _submit(factory, pair.a, pair.couple_id, now=_utc(2025, 3, 9, 14, 59)).week == WEEK  # 23:59 Sunday
-    later = _submit(factory, pair.b, pair.couple_id, now=_utc(2025, 3, 9, 15, 0))  # 00:00 Monday in Tokyo
+    assert (
+        submit_checkin(factory, pair.a, pair.couple_id, now=_utc(2025, 3, 9, 14, 59)).week == CHECKIN_WEEK
+    )  # 23:59 Sunday
+    later = submit_checkin(factory, pair.b, pair.couple_id, now=_utc(2025, 3, 9, 15, 0))  # 00:00 Monday in Tokyo
     assert later.week == date(2025, 3, 10) and not later.revealed_now
-    assert [(r.user_id, r.week) for r in _rows(app, pair.couple_id)] == [(pair.a.id, WEEK), (pair.b.id, later.week)]
+    assert [(r.user_id, r.week) for r in _rows(app, pair.couple_id)] == [
+        (pair.a.id, CHECKIN_WEEK),
+        (pair.b.id, later.week),
+    ]
 
 
 # Validation ---------------------------------------------------------------------------------
@@ -170,7 +159,7 @@ def test_a_sunday_evening_in_tokyo_is_that_week_and_midnight_starts_the_next(fac
 )
 def test_each_field_is_checked(field, value, message):
     with pytest.raises(Invalid) as caught:
-        checkins.check_values({**VALID, field: value})
+        checkins.check_values({**CHECKIN_ANSWERS, field: value})
     assert caught.value.field == field
     assert message in caught.value.message
     assert [p.field for p in caught.value.problems] == [field]
@@ -195,7 +184,7 @@ def test_each_field_is_checked(field, value, message):
     ],
 )
 def test_valid_values_are_kept(field, value, stored):
-    assert checkins.check_values({**VALID, field: value})[field] == stored
+    assert checkins.check_values({**CHECKIN_ANSWERS, field: value})[field] == stored
 
 
 def test_every_problem_is_reported_at_once():
@@ -206,7 +195,7 @@ def test_every_problem_is_reported_at_once():
 
 def test_the_form_comes_back_with_422_keeping_what_was_typed(factory, client, auth):
     pair = factory.pair()
-    with time_machine.travel(SUNDAY, tick=False):
+    with time_machine.travel(CHECKIN_SUNDAY, tick=False):
         auth.login_as(pair.a)
         response = client.post(
             "/checkin",
@@ -232,7 +221,7 @@ def test_the_partners_check_in_is_sealed_until_both_have_answered(factory, clien
     pair = factory.pair()
     canary = f"canary{uuid.uuid4().hex}"
     feeling_canary = "zanzibarish"
-    _submit(
+    submit_checkin(
         factory,
         pair.b,
         pair.couple_id,
@@ -244,22 +233,22 @@ def test_the_partners_check_in_is_sealed_until_both_have_answered(factory, clien
     )
 
     with factory.session():
-        seen = checkins.view(factory.load(pair.a), db.session.get(Couple, pair.couple_id), WEEK)
+        seen = checkins.view(factory.load(pair.a), db.session.get(Couple, pair.couple_id), CHECKIN_WEEK)
     assert seen.partner is None and seen.partner_answered and not seen.revealed and seen.mine is None
     with factory.session():
-        series = checkins.per_person(db.session.get(Couple, pair.couple_id), now=SUNDAY)
+        series = checkins.per_person(db.session.get(Couple, pair.couple_id), now=CHECKIN_SUNDAY)
         assert [(one.connection[-1], one.safety[-1]) for one in series] == [(None, None), (None, None)]
-        page = checkins.overview(factory.load(pair.a), SUNDAY)
+        page = checkins.overview(factory.load(pair.a), CHECKIN_SUNDAY)
     assert page.chart is None and page.earlier == [] and page.this_week.partner is None
 
     def responses():
         yield client.get("/checkin")
         yield client.post("/checkin", data={})
-        yield client.post("/checkin", data={**VALID, "connection": "42"})
-        yield client.post("/checkin", data={**VALID, "appreciation": "x" * 501})
+        yield client.post("/checkin", data={**CHECKIN_ANSWERS, "connection": "42"})
+        yield client.post("/checkin", data={**CHECKIN_ANSWERS, "appreciation": "x" * 501})
         yield client.post("/checkin", json={"appreciation": "probe"})
 
-    with time_machine.travel(SUNDAY, tick=False):
+    with time_machine.travel(CHECKIN_SUNDAY, tick=False):
         auth.login_as(pair.a)
         for response in responses():
             text = page_text(response)
@@ -268,19 +257,21 @@ def test_the_partners_check_in_is_sealed_until_both_have_answered(factory, clien
         assert "Sam has checked in \u2014 your turn." in page_text(first)
 
         # A checks in: that reveals both, and now A sees B's words side by side with their own.
-        response = client.post("/checkin", data=VALID, follow_redirects=True)
+        response = client.post("/checkin", data=CHECKIN_ANSWERS, follow_redirects=True)
         text = page_text(response)
         assert canary in text and feeling_canary in text
         assert "You've both checked in." in text
     with factory.session():
-        seen = checkins.view(factory.load(pair.a), db.session.get(Couple, pair.couple_id), WEEK)
+        seen = checkins.view(factory.load(pair.a), db.session.get(Couple, pair.couple_id), CHECKIN_WEEK)
     assert seen.revealed and seen.partner.appreciation == f"B appreciates {canary}"
 
 
 def test_my_own_check_in_is_shown_and_prefilled_while_waiting(factory, client, auth):
     pair = factory.pair()
-    _submit(factory, pair.a, pair.couple_id, appreciation="A private thank you", feeling="tender", connection="9")
-    with time_machine.travel(SUNDAY, tick=False):
+    submit_checkin(
+        factory, pair.a, pair.couple_id, appreciation="A private thank you", feeling="tender", connection="9"
+    )
+    with time_machine.travel(CHECKIN_SUNDAY, tick=False):
         auth.login_as(pair.a)
         response = client.get("/checkin")
     html, text = response.get_data(as_text=True), page_text(response)
@@ -293,8 +284,8 @@ def test_my_own_check_in_is_shown_and_prefilled_while_waiting(factory, client, a
 
 def test_the_partner_learns_only_that_i_answered(factory, client, auth):
     pair = factory.pair()
-    _submit(factory, pair.a, pair.couple_id, feeling="tender", connection="9", safety="4")
-    with time_machine.travel(SUNDAY, tick=False):
+    submit_checkin(factory, pair.a, pair.couple_id, feeling="tender", connection="9", safety="4")
+    with time_machine.travel(CHECKIN_SUNDAY, tick=False):
         auth.login_as(pair.b)
         response = client.get("/checkin")
     text = page_text(response)
@@ -308,23 +299,25 @@ def test_the_partner_learns_only_that_i_answered(factory, client, auth):
 
 def test_a_second_submission_edits_mine_until_both_have_answered(factory, app):
     pair = factory.pair()
-    first = _submit(factory, pair.a, pair.couple_id, feeling="tired")
-    again = _submit(factory, pair.a, pair.couple_id, now=SUNDAY + timedelta(hours=3), feeling="hopeful", connection="9")
+    first = submit_checkin(factory, pair.a, pair.couple_id, feeling="tired")
+    again = submit_checkin(
+        factory, pair.a, pair.couple_id, now=CHECKIN_SUNDAY + timedelta(hours=3), feeling="hopeful", connection="9"
+    )
     assert not first.revealed_now and not again.revealed_now
     rows = _rows(app, pair.couple_id)
-    assert [(r.user_id, r.week, r.feeling, r.connection) for r in rows] == [(pair.a.id, WEEK, "hopeful", 9)]
+    assert [(r.user_id, r.week, r.feeling, r.connection) for r in rows] == [(pair.a.id, CHECKIN_WEEK, "hopeful", 9)]
 
 
 def test_after_the_reveal_both_check_ins_are_locked(factory, app, client, auth):
     pair = factory.pair()
-    assert not _submit(factory, pair.a, pair.couple_id, feeling="tired").revealed_now
-    assert _submit(factory, pair.b, pair.couple_id, feeling="calm").revealed_now
+    assert not submit_checkin(factory, pair.a, pair.couple_id, feeling="tired").revealed_now
+    assert submit_checkin(factory, pair.b, pair.couple_id, feeling="calm").revealed_now
     for person in (pair.a, pair.b):
         with pytest.raises(Conflict, match="can't be changed"):
-            _submit(factory, person, pair.couple_id, feeling="different")
-    with time_machine.travel(SUNDAY, tick=False):
+            submit_checkin(factory, person, pair.couple_id, feeling="different")
+    with time_machine.travel(CHECKIN_SUNDAY, tick=False):
         auth.login_as(pair.a)
-        response = client.post("/checkin", data={**VALID, "feeling": "different"})
+        response = client.post("/checkin", data={**CHECKIN_ANSWERS, "feeling": "different"})
         assert response.status_code == 422
         assert "can't be changed" in page_text(response)
         assert '<form method="post" action="/checkin"' not in response.get_data(as_text=True)
@@ -333,15 +326,15 @@ def test_after_the_reveal_both_check_ins_are_locked(factory, app, client, auth):
 
 def test_each_week_gets_its_own_check_in_and_the_database_allows_one_per_partner(factory, app):
     pair = factory.pair()
-    _submit(factory, pair.a, pair.couple_id)
-    _submit(factory, pair.a, pair.couple_id, now=SUNDAY + timedelta(days=7))
-    assert [r.week for r in _rows(app, pair.couple_id)] == [WEEK, WEEK + timedelta(days=7)]
+    submit_checkin(factory, pair.a, pair.couple_id)
+    submit_checkin(factory, pair.a, pair.couple_id, now=CHECKIN_SUNDAY + timedelta(days=7))
+    assert [r.week for r in _rows(app, pair.couple_id)] == [CHECKIN_WEEK, CHECKIN_WEEK + timedelta(days=7)]
     with pytest.raises(IntegrityError):
         with app.app_context(), writing():
             db.session.add(
                 CheckIn(
                     couple_id=pair.couple_id,
-                    week=WEEK,
+                    week=CHECKIN_WEEK,
                     user_id=pair.a.id,
                     connection=1,
                     safety=1,
@@ -357,7 +350,7 @@ def test_a_write_marks_the_couple_changed(factory, app):
     pair = factory.pair()
     with app.app_context():
         before = db.session.get(Couple, pair.couple_id).version
-    _submit(factory, pair.a, pair.couple_id)
+    submit_checkin(factory, pair.a, pair.couple_id)
     with app.app_context():
         assert db.session.get(Couple, pair.couple_id).version == before + 1
 
@@ -366,16 +359,16 @@ def test_strangers_and_the_unpaired_cannot_check_in_to_a_couple(factory):
     pair = factory.pair()
     stranger = factory.user("Stranger")
     with pytest.raises(NotFound):
-        _submit(factory, stranger, pair.couple_id)
+        submit_checkin(factory, stranger, pair.couple_id)
     with factory.session(), pytest.raises(NotFound):
-        checkins.view(factory.load(stranger), db.session.get(Couple, pair.couple_id), WEEK)
+        checkins.view(factory.load(stranger), db.session.get(Couple, pair.couple_id), CHECKIN_WEEK)
     lonely = factory.user("Lonely")
     with factory.session():
         pairing.create_couple(factory.load(lonely))
     with factory.session():
         couple = factory.load(lonely).active_membership.couple
         with pytest.raises(Conflict, match="partner has joined"):
-            checkins.submit(factory.load(lonely), couple, VALID, SUNDAY)
+            checkins.submit(factory.load(lonely), couple, CHECKIN_ANSWERS, CHECKIN_SUNDAY)
 
 
 # Both at the same instant -----------------------------------------------------------------------
@@ -391,7 +384,7 @@ def test_both_partners_checking_in_at_the_same_instant(factory, app):
             with app.test_request_context(), writing():
                 barrier.wait(timeout=30)
                 user = db.session.get(User, person_id)
-                outcome = checkins.submit(user, db.session.get(Couple, couple_id), VALID, SUNDAY)
+                outcome = checkins.submit(user, db.session.get(Couple, couple_id), CHECKIN_ANSWERS, CHECKIN_SUNDAY)
                 db.session.commit()
                 with lock:
                     outcomes.append((couple_id, outcome.revealed_now))
@@ -419,17 +412,17 @@ def test_both_partners_checking_in_at_the_same_instant(factory, app):
 # Changed deliberately (issue 12): no couple average (it hid the gap that matters); one line per person.
 def test_each_partner_has_their_own_series_with_gaps_for_unrevealed_weeks(factory):
     pair = factory.pair()
-    weeks_ago = lambda n: SUNDAY - timedelta(weeks=n)  # noqa: E731
-    _submit(factory, pair.a, pair.couple_id, now=weeks_ago(3), connection="7", safety="4")
-    _submit(factory, pair.b, pair.couple_id, now=weeks_ago(3), connection="8", safety="5")
-    _submit(factory, pair.a, pair.couple_id, now=weeks_ago(1), connection="2", safety="2")  # only one: sealed
-    _submit(factory, pair.a, pair.couple_id, connection="10", safety="9")
-    _submit(factory, pair.b, pair.couple_id, connection="6", safety="9")
+    weeks_ago = lambda n: CHECKIN_SUNDAY - timedelta(weeks=n)  # noqa: E731
+    submit_checkin(factory, pair.a, pair.couple_id, now=weeks_ago(3), connection="7", safety="4")
+    submit_checkin(factory, pair.b, pair.couple_id, now=weeks_ago(3), connection="8", safety="5")
+    submit_checkin(factory, pair.a, pair.couple_id, now=weeks_ago(1), connection="2", safety="2")  # only one: sealed
+    submit_checkin(factory, pair.a, pair.couple_id, connection="10", safety="9")
+    submit_checkin(factory, pair.b, pair.couple_id, connection="6", safety="9")
     with factory.session():
         couple = db.session.get(Couple, pair.couple_id)
-        alex, sam = checkins.per_person(couple, weeks=5, now=SUNDAY)
-        chart = checkins.therapist_chart(couple, weeks=5, now=SUNDAY)
-        mine = checkins.couple_chart(factory.load(pair.a), couple, weeks=5, now=SUNDAY)
+        alex, sam = checkins.per_person(couple, weeks=5, now=CHECKIN_SUNDAY)
+        chart = checkins.therapist_chart(couple, weeks=5, now=CHECKIN_SUNDAY)
+        mine = checkins.couple_chart(factory.load(pair.a), couple, weeks=5, now=CHECKIN_SUNDAY)
     assert (alex.person.user_id, sam.person.user_id) == (pair.a.id, pair.b.id)
     assert alex.connection == (None, 7, None, None, 10) and alex.safety == (None, 4, None, None, 9)
     assert sam.connection == (None, 8, None, None, 6) and sam.safety == (None, 5, None, None, 9)
@@ -445,23 +438,31 @@ def test_each_partner_has_their_own_series_with_gaps_for_unrevealed_weeks(factor
 
 def test_history_stays_readable_after_the_couple_ends(factory, client, auth):
     pair = factory.pair()
-    _submit(factory, pair.a, pair.couple_id, now=SUNDAY - timedelta(weeks=1), appreciation="Last week's thanks")
-    _submit(factory, pair.b, pair.couple_id, now=SUNDAY - timedelta(weeks=1), appreciation="Sam's thanks")
-    _submit(factory, pair.b, pair.couple_id, appreciation=f"sealed {uuid.uuid4().hex}", connection="1")
-    with time_machine.travel(SUNDAY + timedelta(days=2), tick=False), factory.session():
+    submit_checkin(
+        factory, pair.a, pair.couple_id, now=CHECKIN_SUNDAY - timedelta(weeks=1), appreciation="Last week's thanks"
+    )
+    submit_checkin(
+        factory, pair.b, pair.couple_id, now=CHECKIN_SUNDAY - timedelta(weeks=1), appreciation="Sam's thanks"
+    )
+    submit_checkin(factory, pair.b, pair.couple_id, appreciation=f"sealed {uuid.uuid4().hex}", connection="1")
+    with time_machine.travel(CHECKIN_SUNDAY + timedelta(days=2), tick=False), factory.session():
         pairing.leave(factory.load(pair.a))
-    later = SUNDAY + timedelta(weeks=3)
+    later = CHECKIN_SUNDAY + timedelta(weeks=3)
     with factory.session():
         couple = db.session.get(Couple, pair.couple_id)
         alex, _ = checkins.per_person(couple, weeks=3, now=later)
         weeks = checkins.revealed(factory.load(pair.a), couple, now=later)
         with pytest.raises(Conflict, match="ended"):
-            checkins.submit(factory.load(pair.b), couple, VALID, SUNDAY)
+            checkins.submit(factory.load(pair.b), couple, CHECKIN_ANSWERS, CHECKIN_SUNDAY)
     # The weeks run up to the week the couple ended, however much later they are read.
-    assert alex.weeks == (WEEK - timedelta(weeks=1), WEEK, WEEK + timedelta(weeks=1))  # to the week it ended
-    # Only Sam answered WEEK: sealed for good, so a gap; nothing the week the couple ended.
+    assert alex.weeks == (
+        CHECKIN_WEEK - timedelta(weeks=1),
+        CHECKIN_WEEK,
+        CHECKIN_WEEK + timedelta(weeks=1),
+    )  # to the week it ended
+    # Only Sam answered CHECKIN_WEEK: sealed for good, so a gap; nothing the week the couple ended.
     assert alex.connection == (7, None, None) and alex.safety == (6, None, None)
-    assert [w.week for w in weeks] == [WEEK - timedelta(weeks=1)]
+    assert [w.week for w in weeks] == [CHECKIN_WEEK - timedelta(weeks=1)]
     with time_machine.travel(later, tick=False):
         auth.login_as(pair.a)
         text = page_text(client.get("/checkin"))
@@ -485,7 +486,7 @@ def test_the_page_names_the_check_in_day_and_takes_a_check_in_any_day(factory, c
         assert response.status_code == 200
         assert "Your check-in day is Sunday, but any day this week is fine." in text
         assert 'name="connection"' in text
-        assert client.post("/checkin", data=VALID).status_code == 302
+        assert client.post("/checkin", data=CHECKIN_ANSWERS).status_code == 302
 
 
 def test_the_page_as_a_tokyo_partner_on_a_sunday_night(factory, client, auth, app):
@@ -494,16 +495,16 @@ def test_the_page_as_a_tokyo_partner_on_a_sunday_night(factory, client, auth, ap
     with time_machine.travel(_utc(2025, 3, 9, 14, 30), tick=False):  # 23:30 Sunday in Tokyo
         auth.login_as(pair.a)
         assert 'name="connection"' in page_text(client.get("/checkin"))
-        assert client.post("/checkin", data=VALID).status_code == 302
+        assert client.post("/checkin", data=CHECKIN_ANSWERS).status_code == 302
     with time_machine.travel(_utc(2025, 3, 9, 15, 30), tick=False):  # 00:30 Monday: a new week
         text = page_text(client.get("/checkin"))
         assert "Week of 10 Mar 2025" in text and 'name="connection"' in text
-    assert [r.week for r in _rows(app, pair.couple_id)] == [WEEK]
+    assert [r.week for r in _rows(app, pair.couple_id)] == [CHECKIN_WEEK]
 
 
 def test_the_page_form_is_accessible(factory, client, auth):
     pair = factory.pair()
-    with time_machine.travel(SUNDAY, tick=False):
+    with time_machine.travel(CHECKIN_SUNDAY, tick=False):
         auth.login_as(pair.a)
         html = client.get("/checkin").get_data(as_text=True)
     for name in ("feeling", "appreciation", "need"):
@@ -526,9 +527,9 @@ def test_the_page_form_is_accessible(factory, client, auth):
 
 def test_the_feeling_word_never_reaches_the_chart(factory, client, auth):
     pair = factory.pair()
-    _submit(factory, pair.a, pair.couple_id, feeling="wistful")
-    _submit(factory, pair.b, pair.couple_id, feeling="luminous")
-    with time_machine.travel(SUNDAY, tick=False):
+    submit_checkin(factory, pair.a, pair.couple_id, feeling="wistful")
+    submit_checkin(factory, pair.b, pair.couple_id, feeling="luminous")
+    with time_machine.travel(CHECKIN_SUNDAY, tick=False):
         auth.login_as(pair.a)
         html = client.get("/checkin").get_data(as_text=True)
     assert "wistful" in html and "luminous" in html  # side by side
@@ -541,11 +542,11 @@ def test_the_feeling_word_never_reaches_the_chart(factory, client, auth):
 
 def test_pages_for_the_unpaired_and_for_therapists(factory, client, auth):
     single = factory.user("Single")
-    with time_machine.travel(SUNDAY, tick=False):
+    with time_machine.travel(CHECKIN_SUNDAY, tick=False):
         auth.login_as(single)
         text = page_text(client.get("/checkin"))
         assert "once you're paired" in text and 'href="/couple"' in text
-        response = client.post("/checkin", data=VALID)
+        response = client.post("/checkin", data=CHECKIN_ANSWERS)
         assert response.status_code == 302
         assert "once you and your partner are paired" in page_text(client.get("/checkin"))
         with factory.session():
@@ -557,7 +558,7 @@ def test_pages_for_the_unpaired_and_for_therapists(factory, client, auth):
         auth.login_as(therapist)
         # A therapist account has no partner pages: a page takes them home, anything else is a 404.
         assert client.get("/checkin").location == "/therapist/"
-        assert client.post("/checkin", data=VALID).status_code == 404
+        assert client.post("/checkin", data=CHECKIN_ANSWERS).status_code == 404
         assert 'href="/checkin"' not in client.get("/settings", follow_redirects=True).get_data(as_text=True)
         auth.logout()
     assert client.get("/checkin").status_code in (302, 401)

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import random
 import statistics
-from pathlib import Path
 
 import pytest
 
 from services.couples import depth
 from services.couples.depth import DEEP, LIGHT, MEDIUM, Ramp
-from services.delivery.delivery import Deck, LibraryPrompt
-from services.delivery.library import read_library
-
-LIBRARY = Path(__file__).resolve().parent.parent / "data" / "prompt_library.toml"
+from tests.helpers import library_deck
 
 
 @pytest.mark.parametrize(
@@ -98,19 +94,9 @@ DELIVERIES = 30
 REVEAL, HEARD, PAUSE = 0.85, 0.7, 0.03
 
 
-def _deck() -> tuple[Deck, dict[str, int]]:
-    data = read_library(LIBRARY)
-    stages = {theme["id"]: theme["stage"] for theme in data["themes"]}
-    prompts = [
-        (LibraryPrompt(seq, p["id"], p["theme"], p["depth"], p["text"], p.get("follow_up")), stages[p["theme"]])
-        for seq, p in enumerate(data["prompts"])
-    ]
-    return Deck.of(prompts), stages
-
-
 def simulate(paced: bool) -> list[list[tuple[int, int]]]:
     """Each couple's deliveries as (depth, stage of its theme); both partners chose Deep."""
-    deck, stages = _deck()
+    deck, stages = library_deck()
     runs = []
     for couple in range(COUPLES):
         chance = random.Random(couple)

@@ -20,8 +20,7 @@ from services.couples import depth
 from services.couples.depth import DEEP, LEAN_LATER_AFTER
 from services.therapist import links
 from tests.crawl import snapshot
-from tests.helpers import logged_in, page_text
-from tests.test_depth import _deck
+from tests.helpers import library_deck, logged_in, page_text
 
 REPAIR = {"accountability", "transparency", "reliability"}  # the repair and consolidation themes a betrayal leans to
 CONNECTION = {"appreciation", "emotional-language"}
@@ -96,7 +95,7 @@ def test_the_lean_cannot_say_whose_answer_it_was():
 
 
 def _shares(lean_of, stage: int, conversations: int, seeds: int = 4000) -> dict[str, float]:
-    deck, stages = _deck()
+    deck, stages = library_deck()
     picked = []
     for n in range(seeds):
         rng = random.Random(n)
