@@ -1,4 +1,6 @@
-"""Real-browser fixtures: a live Attune server, headless Debian Chromium, phones, and axe.
+"""Real-browser fixtures: a live Attune server, headless Debian Chromium, phones, and axe; and the checks
+every browser test shares (each screen accessible and no wider than the phone, waiting on the page or its
+service worker, a stand-in for the browser's push service).
 
 Every test in this folder is marked ``browser``. When /usr/bin/chromium is
 missing the tests skip, unless ATTUNE_REQUIRE_BROWSER=1 (as in CI), where a
@@ -10,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -197,3 +200,61 @@ def save_screenshot(page, name: str, *, full_page: bool = False) -> Path:
     path = ARTIFACTS / name
     page.screenshot(path=str(path), full_page=full_page)
     return path
+
+
+def no_horizontal_overflow(page, label: str = "the page") -> None:
+    """Nothing wider than the phone (on a phone a too-wide page also makes Chromium zoom out, so innerWidth can
+    exceed 390)."""
+    scroll_width, inner_width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert scroll_width <= inner_width, (
+        f"{label} scrolls sideways: scrollWidth {scroll_width} > innerWidth {inner_width}"
+    )
+
+
+def check_page(page, label: str) -> None:
+    """Every screen: no axe violations, and nothing wider than the phone."""
+    assert_accessible(page, label)
+    no_horizontal_overflow(page, label)
+
+
+def poll(page, script: str, *, seconds: float = 10):
+    """page.evaluate(script) until it returns something truthy (the CSP forbids wait_for_function's eval)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = page.evaluate(script)
+        if value or time.monotonic() > deadline:
+            return value
+        page.wait_for_timeout(100)
+
+
+def wait_for_controller(page) -> None:
+    """Until the service worker controls the page (it claims clients on activation; reload once if not)."""
+    controlled = "() => navigator.serviceWorker.controller !== null"
+    if not poll(page, controlled, seconds=5):
+        page.reload()
+        assert poll(page, controlled), "the service worker never took control of the page"
+
+
+# Chromium's real pushManager.subscribe needs Google's push service, which a test can't reach: this
+# stands in for it (an init script, so the page's CSP doesn't apply) and records what it was given.
+FAKE_PUSH_SERVICE = """(() => {
+  const b64 = (bytes) => btoa(String.fromCharCode(...bytes)).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
+  // A real P-256 point (the curve's generator), since subscribing refuses keys that can't encrypt.
+  const keys = { p256dh: 'BGsX0fLhLEJH-Lzm5WOkQPJ3A32BLeszoPShOUXYmMKWT-NC4v4af5uO5-tKfA-eFivOM1drMV7Oy7ZAaDe_UfU', auth: b64(Array(16).fill(9)) };
+  PushManager.prototype.getSubscription = function () { return Promise.resolve(null); };
+  PushManager.prototype.subscribe = function (options) {
+    sessionStorage.setItem('test:subscribe', JSON.stringify({
+      userVisibleOnly: options.userVisibleOnly,
+      key: b64(new Uint8Array(options.applicationServerKey)),
+    }));
+    return Promise.resolve({
+      options,
+      toJSON: () => ({ endpoint: 'https://push.example.test/send/device-1', expirationTime: null, keys }),
+    });
+  };
+})();"""
+
+IPHONE_SAFARI = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
+)

@@ -14,20 +14,12 @@ from playwright.sync_api import Page, expect
 
 from extensions import db
 from models import Couple, JournalEntry, ReassuranceRequest, RepairConversation, RepairTurn
-from tests.browser.conftest import assert_accessible, log_in, save_screenshot
-from tests.browser.test_pwa import wait_for_controller
+from tests.browser.conftest import check_page, log_in, save_screenshot, wait_for_controller
 from tests.helpers import Factory
 
 pytestmark = pytest.mark.browser
 
 ENTRY = "The car park at the station brought it all back today.\nI noticed my chest tighten 🌧"
-
-
-def check_page(page: Page, label: str) -> None:
-    """No axe violations, and nothing wider than the phone."""
-    assert_accessible(page, label)
-    scroll_width, inner_width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert scroll_width <= inner_width, f"{label}: the page scrolls sideways ({scroll_width} > {inner_width})"
 
 
 def _rows(app, model, *where):

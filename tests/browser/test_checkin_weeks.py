@@ -17,8 +17,7 @@ from playwright.sync_api import Page, expect
 from extensions import db
 from models import Couple
 from services.checkins import checkins
-from tests.browser.conftest import log_in, save_screenshot
-from tests.browser.test_between_prompts import check_page
+from tests.browser.conftest import check_page, log_in, save_screenshot
 from tests.helpers import Factory
 
 pytestmark = pytest.mark.browser

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import assert_accessible, save_screenshot
+from tests.browser.conftest import check_page, no_horizontal_overflow, save_screenshot
 from tests.browser.first_run_steps import skip_set_up
 from tests.helpers import PASSWORD
 
@@ -34,19 +34,6 @@ def link_in(mail, path_part: str) -> str:
     links = [link for link in LINK.findall(mail.body) if path_part in link]
     assert links, f"no {path_part} link in the mail {mail.subject!r}:\n{mail.body}"
     return links[0]
-
-
-def no_horizontal_overflow(page: Page) -> None:
-    scroll_width, inner_width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert scroll_width <= inner_width, (
-        f"the page scrolls sideways: scrollWidth {scroll_width} > innerWidth {inner_width}"
-    )
-
-
-def check_page(page: Page, label: str) -> None:
-    """Every page of the loop: no axe violations, and nothing pushes the page wider than the phone."""
-    assert_accessible(page, label)
-    no_horizontal_overflow(page)
 
 
 def partner_first_then_mine(page: Page) -> None:

@@ -12,9 +12,16 @@ from playwright.sync_api import expect
 
 from extensions import db
 from models import Couple, User
-from tests.browser.conftest import PHONE, Phone, log_in, save_screenshot, watch
-from tests.browser.test_core_loop import check_page
-from tests.browser.test_pwa import FAKE_PUSH_SERVICE, IPHONE_SAFARI
+from tests.browser.conftest import (
+    FAKE_PUSH_SERVICE,
+    IPHONE_SAFARI,
+    PHONE,
+    Phone,
+    check_page,
+    log_in,
+    save_screenshot,
+    watch,
+)
 from tests.helpers import Factory
 
 pytestmark = pytest.mark.browser

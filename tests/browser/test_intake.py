@@ -13,9 +13,8 @@ from playwright.sync_api import expect
 
 from extensions import db
 from models import Intake
-from tests.browser.conftest import log_in, save_screenshot
+from tests.browser.conftest import check_page, log_in, save_screenshot
 from tests.browser.first_run_steps import skip_set_up
-from tests.browser.test_core_loop import check_page
 from tests.helpers import Factory
 
 pytestmark = pytest.mark.browser

@@ -20,7 +20,16 @@ from playwright.sync_api import Page, expect
 
 from extensions import db
 from models.conversation import Answer
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, assert_accessible, log_in
+from tests.browser.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    FAKE_PUSH_SERVICE,
+    IPHONE_SAFARI,
+    assert_accessible,
+    log_in,
+    poll,
+    wait_for_controller,
+)
 from tests.helpers import Factory
 
 pytestmark = pytest.mark.browser
@@ -45,24 +54,6 @@ def png_size(data: bytes) -> tuple[int, int]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     assert data[12:16] == b"IHDR", "the PNG's first chunk is not IHDR"
     return struct.unpack(">II", data[16:24])
-
-
-def poll(page: Page, script: str, *, seconds: float = 10):
-    """page.evaluate(script) until it returns something truthy (the CSP forbids wait_for_function's eval)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = page.evaluate(script)
-        if value or time.monotonic() > deadline:
-            return value
-        page.wait_for_timeout(100)
-
-
-def wait_for_controller(page: Page) -> None:
-    """Until the service worker controls the page (it claims clients on activation; reload once if not)."""
-    controlled = "() => navigator.serviceWorker.controller !== null"
-    if not poll(page, controlled, seconds=5):
-        page.reload()
-        assert poll(page, controlled), "the service worker never took control of the page"
 
 
 CACHED_URLS = """async () => {
@@ -518,29 +509,6 @@ def test_prompt_from_the_scheduler_arrives_as_a_notification(live_server, app_pr
 
 # The settings page's "Turn on notifications" button (push.js) -------------------------------------------
 
-# Chromium's real pushManager.subscribe needs Google's push service, which a test can't reach: this
-# stands in for it (an init script, so the page's CSP doesn't apply) and records what it was given.
-FAKE_PUSH_SERVICE = """(() => {
-  const b64 = (bytes) => btoa(String.fromCharCode(...bytes)).replace(/\\+/g, '-').replace(/\\//g, '_').replace(/=+$/, '');
-  // A real P-256 point (the curve's generator), since subscribing refuses keys that can't encrypt.
-  const keys = { p256dh: 'BGsX0fLhLEJH-Lzm5WOkQPJ3A32BLeszoPShOUXYmMKWT-NC4v4af5uO5-tKfA-eFivOM1drMV7Oy7ZAaDe_UfU', auth: b64(Array(16).fill(9)) };
-  PushManager.prototype.getSubscription = function () { return Promise.resolve(null); };
-  PushManager.prototype.subscribe = function (options) {
-    sessionStorage.setItem('test:subscribe', JSON.stringify({
-      userVisibleOnly: options.userVisibleOnly,
-      key: b64(new Uint8Array(options.applicationServerKey)),
-    }));
-    return Promise.resolve({
-      options,
-      toJSON: () => ({ endpoint: 'https://push.example.test/send/device-1', expirationTime: null, keys }),
-    });
-  };
-})();"""
-
-IPHONE_SAFARI = (
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
-    "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
-)
 ANDROID_CHROME = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36"
 
 

@@ -13,8 +13,7 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import log_in, save_screenshot
-from tests.browser.test_core_loop import check_page
+from tests.browser.conftest import check_page, log_in, save_screenshot
 from tests.helpers import Factory
 
 pytestmark = pytest.mark.browser

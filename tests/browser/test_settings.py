@@ -12,8 +12,7 @@ from playwright.sync_api import expect
 
 from extensions import db
 from models import User
-from tests.browser.conftest import PHONE, assert_accessible, log_in, save_screenshot, watch
-from tests.browser.test_shell import no_horizontal_overflow
+from tests.browser.conftest import PHONE, assert_accessible, log_in, no_horizontal_overflow, save_screenshot, watch
 from tests.helpers import Factory
 
 pytestmark = pytest.mark.browser

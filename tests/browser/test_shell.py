@@ -12,12 +12,20 @@ import shutil
 from dataclasses import dataclass
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from extensions import db
 from models import PromptInstance
 from services.conversation import conversation
-from tests.browser.conftest import ARTIFACTS, PHONE, assert_accessible, log_in, save_screenshot, watch
+from tests.browser.conftest import (
+    ARTIFACTS,
+    PHONE,
+    assert_accessible,
+    log_in,
+    no_horizontal_overflow,
+    save_screenshot,
+    watch,
+)
 from tests.helpers import Factory
 
 pytestmark = pytest.mark.browser
@@ -84,11 +92,6 @@ def seeded(live_server) -> Seeded:
     open_ = _deliver(factory, pair)
     factory.answer(pair.a, open_, "I felt proud of us when we talked it through.")
     return Seeded(factory, pair, complete, revealed, open_)
-
-
-def no_horizontal_overflow(page: Page, label: str) -> None:
-    scroll_width, inner_width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert scroll_width <= inner_width, f"{label} scrolls sideways: {scroll_width} > {inner_width}"
 
 
 def open_device(browser, kind: str, scheme: str):

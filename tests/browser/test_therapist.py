@@ -21,7 +21,15 @@ from playwright.sync_api import Page, expect
 
 from extensions import db
 from models import Couple, PromptInstance
-from tests.browser.conftest import ARTIFACTS, Phone, assert_accessible, log_in, save_screenshot, watch
+from tests.browser.conftest import (
+    ARTIFACTS,
+    Phone,
+    assert_accessible,
+    log_in,
+    no_horizontal_overflow,
+    save_screenshot,
+    watch,
+)
 from tests.helpers import PASSWORD, Factory
 
 pytestmark = pytest.mark.browser
@@ -74,14 +82,6 @@ def desktop(browser):
     yield open_desktop
     for context in contexts:
         context.close()
-
-
-def no_horizontal_overflow(page: Page, label: str) -> None:
-    scroll_width, inner_width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert scroll_width <= inner_width, (
-        f"{label} scrolls sideways: scrollWidth {scroll_width} > innerWidth {inner_width}"
-        " (on a phone, a too-wide page also makes Chromium zoom out, so innerWidth can exceed 390)"
-    )
 
 
 def check_both(person: Person, label: str, *, lead: str = "phone") -> None:
