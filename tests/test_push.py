@@ -238,6 +238,16 @@ def test_two_senders_at_once_send_each_message_once(app, factory, push):
     assert all(len(push.messages_for(e)) == 1 for e in endpoints)
 
 
+def test_pushes_in_flight_come_from_the_settings_and_are_at_least_one(make_app):
+    sender = PushSender(make_app(PUSH_WORKERS=7))
+    try:
+        assert sender.workers == 7
+    finally:
+        sender.close()
+    with pytest.raises(ValueError, match="PUSH_WORKERS must be at least 1"):
+        PushSender(make_app(PUSH_WORKERS=0))
+
+
 def test_a_slow_push_service_never_outlasts_the_lease(make_app, factory, push):
     """Rows a sender cannot start in time are handed back, never sent after their lease may have passed."""
     app = make_app(PUSH_LEASE_SECONDS=1.6)  # requests time out after 0.4 s and start within 0.8 s of the claim

@@ -236,7 +236,11 @@ class PushSender:
     def __init__(self, app: Flask, *, workers: int | None = None, batch: int = CLAIM_BATCH):
         self.app = app
         self.batch = batch
-        self.workers = workers or app.config["PUSH_WORKERS"]
+        self.workers = app.config["PUSH_WORKERS"] if workers is None else workers
+        if self.workers < 1:
+            raise ValueError(
+                f"PUSH_WORKERS must be at least 1, not {self.workers}: with none in flight nothing is sent"
+            )
         lease = app.config["PUSH_LEASE_SECONDS"]
         self.lease = timedelta(seconds=lease)
         # Every request must be answered (or time out) and recorded while its lease holds, so a
