@@ -25,6 +25,9 @@ def _names(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
 
 # The push services browsers subscribe with: Chrome and Android (FCM, and its older name), Firefox
 # (Mozilla autopush), Safari (Apple) and Edge (Windows Push Notification Services). "*.x" means x's subdomains.
+# The prompt library shipped with Attune (PROMPT_LIBRARY_PATH may point elsewhere).
+PROMPT_LIBRARY = Path(__file__).resolve().parent / "data" / "prompt_library.toml"
+
 PUSH_SERVICE_HOSTS = (
     "fcm.googleapis.com",
     "android.googleapis.com",
@@ -124,9 +127,7 @@ def settings(instance_path: str) -> dict:
         # Where the minified, fingerprinted and compressed static files are written (default instance/static-build).
         "STATIC_BUILD_FOLDER": os.environ.get("STATIC_BUILD_FOLDER", ""),
         "PREFERRED_URL_SCHEME": "https" if production else "http",
-        "PROMPT_LIBRARY_PATH": os.environ.get(
-            "PROMPT_LIBRARY_PATH", str(Path(__file__).parent / "data" / "prompt_library.toml")
-        ),
+        "PROMPT_LIBRARY_PATH": os.environ.get("PROMPT_LIBRARY_PATH", str(PROMPT_LIBRARY)),
         "INVITE_LIFETIME": timedelta(days=7),
         # Web Push: the VAPID private key (else made on first run in instance/), and who runs this server.
         "VAPID_PRIVATE_KEY": os.environ.get("VAPID_PRIVATE_KEY", ""),

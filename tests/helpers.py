@@ -14,12 +14,12 @@ import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from config import PROMPT_LIBRARY
 from database import writing
 from extensions import db
 from models import Couple, PromptInstance, User
@@ -338,12 +338,10 @@ def set_couple_created(factory: Factory, pair: Pair, when: datetime) -> None:
 
 # The prompt library --------------------------------------------------------------------------
 
-LIBRARY = Path(__file__).resolve().parent.parent / "data" / "prompt_library.toml"
-
 
 def library_deck() -> tuple[Deck, dict[str, int]]:
     """The library file as the tick's deck (no database), and each theme's stage on the path."""
-    data = read_library(LIBRARY)
+    data = read_library(PROMPT_LIBRARY)
     stages = {theme["id"]: theme["stage"] for theme in data["themes"]}
     prompts = [
         (LibraryPrompt(seq, p["id"], p["theme"], p["depth"], p["text"], p.get("follow_up")), stages[p["theme"]])

@@ -6,26 +6,24 @@ import itertools
 import re
 import shutil
 import tomllib
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from config import PROMPT_LIBRARY
 from extensions import db
 from models import Prompt, PromptInstance
 from services.delivery import delivery, library
 
-LIBRARY = Path(__file__).resolve().parent.parent / "data" / "prompt_library.toml"
-
 
 @pytest.fixture(scope="module")
 def data():
-    with open(LIBRARY, "rb") as handle:
+    with open(PROMPT_LIBRARY, "rb") as handle:
         return tomllib.load(handle)
 
 
 def test_schema_and_size(data):
-    library.read_library(LIBRARY)
+    library.read_library(PROMPT_LIBRARY)
     assert len(data["prompts"]) >= 400
     assert len(data["themes"]) >= 12
     assert set(data) == {"retired", "themes", "prompts"}
@@ -68,7 +66,7 @@ def test_every_theme_and_depth_has_at_least_twelve_prompts(data):
 
 
 def test_every_stage_has_at_least_two_themes(data):
-    stages = library.read_library(LIBRARY)["stages"]
+    stages = library.read_library(PROMPT_LIBRARY)["stages"]
     assert set(stages) == {1, 2, 3}
     assert all(len(themes) >= 2 for themes in stages.values()), stages
     assert {t["stage"] for t in data["themes"]} == {1, 2, 3}
@@ -217,9 +215,9 @@ def test_schema_errors_are_reported_together(tmp_path):
 
 
 def test_a_retired_id_reused_in_the_real_library_is_refused(tmp_path):
-    data = tomllib.loads(LIBRARY.read_text())
+    data = tomllib.loads(PROMPT_LIBRARY.read_text())
     reused = data["retired"][0]
-    text = LIBRARY.read_text().replace('"' + data["prompts"][0]["id"] + '"', '"' + reused + '"', 1)
+    text = PROMPT_LIBRARY.read_text().replace('"' + data["prompts"][0]["id"] + '"', '"' + reused + '"', 1)
     copy = tmp_path / "library.toml"
     copy.write_text(text)
     with pytest.raises(library.LibraryError, match=f"prompt id '{reused}' is retired"):
@@ -230,14 +228,16 @@ def test_a_retired_id_reused_in_the_real_library_is_refused(tmp_path):
 def library_copy(tmp_path, app):
     """A copy of the library to edit; the real one is restored afterwards."""
     path = tmp_path / "library.toml"
-    shutil.copy(LIBRARY, path)
+    shutil.copy(PROMPT_LIBRARY, path)
     yield path
     with app.app_context():
         db.session.execute(sa.delete(PromptInstance))
         db.session.execute(
-            sa.delete(Prompt).where(~Prompt.id.in_([p["id"] for p in tomllib.loads(LIBRARY.read_text())["prompts"]]))
+            sa.delete(Prompt).where(
+                ~Prompt.id.in_([p["id"] for p in tomllib.loads(PROMPT_LIBRARY.read_text())["prompts"]])
+            )
         )
-        library.load_library(LIBRARY)
+        library.load_library(PROMPT_LIBRARY)
         db.session.commit()
 
 
@@ -281,7 +281,7 @@ def test_removed_prompts_are_retired_not_deleted(app, library_copy):
 
 def test_retired_ids_are_marked_retired_and_never_delivered(app, library_copy):
     """A database that once held the retired prompts has them marked retired after loading."""
-    retired = tomllib.loads(LIBRARY.read_text())["retired"]
+    retired = tomllib.loads(PROMPT_LIBRARY.read_text())["retired"]
     with app.app_context():
         # The loaded database never holds a live prompt under a retired id.
         live = db.session.scalars(sa.select(Prompt.id).where(Prompt.retired.is_(False))).all()
@@ -301,7 +301,7 @@ def test_retired_ids_are_marked_retired_and_never_delivered(app, library_copy):
         # Delivery never picks a retired prompt.
         deck = delivery.Deck.load()
         assert not {p.id for p in deck.by_seq.values()} & set(retired)
-        assert len(deck.by_seq) == len(tomllib.loads(LIBRARY.read_text())["prompts"])
+        assert len(deck.by_seq) == len(tomllib.loads(PROMPT_LIBRARY.read_text())["prompts"])
         assert not library.load_library(library_copy).changed
 
 
