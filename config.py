@@ -23,11 +23,11 @@ def _names(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(item.strip().lower() for item in value.split(",") if item.strip())
 
 
-# The push services browsers subscribe with: Chrome and Android (FCM, and its older name), Firefox
-# (Mozilla autopush), Safari (Apple) and Edge (Windows Push Notification Services). "*.x" means x's subdomains.
 # The prompt library shipped with Attune (PROMPT_LIBRARY_PATH may point elsewhere).
 PROMPT_LIBRARY = Path(__file__).resolve().parent / "data" / "prompt_library.toml"
 
+# The push services browsers subscribe with: Chrome and Android (FCM, and its older name), Firefox
+# (Mozilla autopush), Safari (Apple) and Edge (Windows Push Notification Services). "*.x" means x's subdomains.
 PUSH_SERVICE_HOSTS = (
     "fcm.googleapis.com",
     "android.googleapis.com",
