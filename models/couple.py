@@ -128,6 +128,12 @@ class Membership(db.Model):
         return cls.left_at.is_(None)
 
     @classmethod
+    def current_in(cls, couple_id) -> sa.ColumnElement[bool]:
+        """The couple's current partners (two, or one while waiting for the other), as a condition: the one
+        spelling of "the partners of this couple now", for a select, a join or an update."""
+        return sa.and_(cls.couple_id == couple_id, cls.is_current)
+
+    @classmethod
     def active_of(cls, user_id: int) -> sa.Select:
         """The statement for a person's active membership (at most one row, by a unique index)."""
         return sa.select(cls).where(cls.user_id == user_id, cls.is_current)

@@ -44,9 +44,7 @@ def _membership_of(user: User) -> Membership:
 def _pauses(couple_id: int) -> list[Membership]:
     return list(
         db.session.scalars(
-            sa.select(Membership).where(
-                Membership.couple_id == couple_id, Membership.is_current, Membership.paused_at.is_not(None)
-            )
+            sa.select(Membership).where(Membership.current_in(couple_id), Membership.paused_at.is_not(None))
         )
     )
 

@@ -144,9 +144,7 @@ def leave(user: User) -> Couple:
     now = utcnow()
     couple.ended_at = now
     couple.next_delivery_at = None
-    db.session.execute(
-        sa.update(Membership).where(Membership.couple_id == couple.id, Membership.is_current).values(left_at=now)
-    )
+    db.session.execute(sa.update(Membership).where(Membership.current_in(couple.id)).values(left_at=now))
     db.session.execute(
         sa.update(Invite).where(Invite.couple_id == couple.id, Invite.used_at.is_(None)).values(revoked_at=now)
     )

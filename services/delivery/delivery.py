@@ -159,17 +159,13 @@ def depth_ceiling(couple_id: int, at: datetime | None = None) -> int:
     value = db.session.scalar(
         sa.select(sa.func.min(depth.own_ceiling_sql(at or utcnow())))
         .join(Membership, Membership.user_id == User.id)
-        .where(Membership.couple_id == couple_id, Membership.is_current)
+        .where(Membership.current_in(couple_id))
     )
     return value or 1
 
 
 def partner_ids(couple_id: int) -> list[int]:
-    return list(
-        db.session.scalars(
-            sa.select(Membership.user_id).where(Membership.couple_id == couple_id, Membership.is_current)
-        )
-    )
+    return list(db.session.scalars(sa.select(Membership.user_id).where(Membership.current_in(couple_id))))
 
 
 def depth_now(couple: Couple, at: datetime | None = None) -> int:

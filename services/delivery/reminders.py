@@ -36,7 +36,7 @@ def queue_due(now: datetime | None = None, end_batch: Callable[[], None] = lambd
             db.session.execute(
                 sa.select(PromptInstance.id, User.id.label("user_id"))
                 .join(Couple, Couple.id == PromptInstance.couple_id)
-                .join(Membership, sa.and_(Membership.couple_id == Couple.id, Membership.is_current))
+                .join(Membership, Membership.current_in(Couple.id))
                 .join(User, User.id == Membership.user_id)
                 .outerjoin(Answer, sa.and_(Answer.instance_id == PromptInstance.id, Answer.user_id == User.id))
                 .where(

@@ -38,7 +38,7 @@ def _waiting_deeper_statement() -> sa.Select:
     ceiling = (
         sa.select(sa.func.min(depth.own_ceiling_sql(now)))
         .join(Membership, Membership.user_id == User.id)
-        .where(Membership.couple_id == sa.bindparam("couple_id"), Membership.is_current)
+        .where(Membership.current_in(sa.bindparam("couple_id")))
         .scalar_subquery()
     )
     deeper = sa.func.coalesce(Prompt.depth, Assignment.depth, 1)  # links.assignment_depth, with Prompt joined
