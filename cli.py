@@ -10,7 +10,7 @@ import click
 from flask import Flask, current_app, url_for
 from flask.cli import with_appcontext
 
-from database import writing
+from database import commit_batch, writing
 from extensions import db
 from jobs import scheduler
 from models import User
@@ -37,7 +37,7 @@ def load_prompts_command():
         bar.update(0, "checking the file against the database")
         report = library.load_library(current_app.config["PROMPT_LIBRARY_PATH"])
         bar.update(1, "saving")
-        db.session.commit()
+        commit_batch()
         bar.update(1, "saved")
     click.echo(
         f"Prompt library: {report.added} added, {report.updated} updated, "
@@ -50,7 +50,7 @@ def load_prompts_command():
 def deliver_due_command():
     """Deliver a prompt now to every couple whose slot has come."""
     with writing():
-        count = delivery.deliver_due(end_batch=scheduler.commit_batch)
+        count = delivery.deliver_due(end_batch=commit_batch)
     click.echo(f"Delivered {count} prompt(s).")
 
 
@@ -101,7 +101,7 @@ def demo_command():
                 ("Dr Rivera (therapist)", people.therapist_id),
             )
         }
-        db.session.commit()
+        commit_batch()
     base = os.environ.get("ATTUNE_BASE_URL") or f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
     with current_app.test_request_context(base_url=base):
         links = {name: url_for("demo.sign_in_link", token=token, _external=True) for name, token in tokens.items()}

@@ -19,6 +19,8 @@ from contextvars import ContextVar
 from flask import Flask, request
 from sqlalchemy import Engine, event, exc
 
+from extensions import db
+
 _write_intent: ContextVar[bool] = ContextVar("attune_write_intent", default=False)
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -32,6 +34,13 @@ def writing() -> Iterator[None]:
         yield
     finally:
         _write_intent.reset(token)
+
+
+def commit_batch() -> None:
+    """The one commit of the jobs and commands (the tick, the push and mail senders, the CLI): services only
+    flush, and each batch is committed here once it is whole, so a crash loses at most the batch in hand and
+    never half of one. Requests commit in blueprints/commit.py."""
+    db.session.commit()
 
 
 def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:

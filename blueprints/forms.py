@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Generic, TypeVar
 
-from flask import flash
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from extensions import db
-from services.common.errors import ServiceError
 from services.common.text import unstorable
 from services.delivery import clock
 
@@ -112,46 +106,3 @@ class TimezoneField(StringField):
     def suggestions(self) -> list[str]:
         """The zones offered before any script runs: those of the same area as the current value."""
         return clock.zones_near(clock.match_timezone(self.data or "") or "")
-
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Done(Generic[T]):
-    """A service call that went through and was committed; value is what it returned."""
-
-    value: T
-
-
-def committed(action: Callable[..., T], *args, form: FlaskForm | None = None, **kwargs) -> Done[T] | None:
-    """The one commit path of a form route: call the service, then commit once and return Done.
-
-    When a rule refuses (ServiceError), nothing is kept: the session is rolled
-    back and the refusal is shown beside the form's field, or at the top of the
-    page (flashed) when there is no form to show it in; the route then renders
-    its form again or redirects, and returns None here. Any other exception
-    reaches the error handlers, which roll back too. Services only flush.
-    """
-    try:
-        value = action(*args, **kwargs)
-    except ServiceError as error:
-        db.session.rollback()
-        if form is not None:
-            show_error(form, error)
-        else:
-            flash(error.message, "error")
-        return None
-    db.session.commit()
-    return Done(value)
-
-
-def show_error(form: FlaskForm, error: ServiceError) -> None:
-    """Put a service's refusal next to the field it concerns, or at the top of the page (each of its problems,
-    when it carries several)."""
-    for problem in getattr(error, "problems", [error]):
-        field = getattr(form, problem.field, None) if problem.field else None
-        if field is not None:
-            field.errors = [*field.errors, problem.message]
-        else:
-            flash(problem.message, "error")

@@ -22,7 +22,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
-from database import writing
+from database import commit_batch, writing
 from extensions import db
 from models import PushMessage, RequestKey, utcnow
 from services.accounts import mail
@@ -35,12 +35,6 @@ log = logging.getLogger("attune.scheduler")
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
 KEEP_REQUEST_KEYS = timedelta(days=7)
 KEEP_SENT_PUSHES = timedelta(days=30)
-
-
-def commit_batch() -> None:
-    """The jobs' one commit boundary: services only flush, and each batch they hand back is committed here,
-    so a crash loses at most the batch in hand and never half of one."""
-    db.session.commit()
 
 
 def tick(app: Flask, now: datetime | None = None) -> dict:

@@ -24,13 +24,7 @@ from services.moments import reassurance
 from services.repair import conversations
 from services.therapist import links
 from tests.crawl import crawl, normalised, snapshot
-from tests.helpers import PASSWORD, page_text
-
-
-def _client(app, person):
-    client = app.test_client()
-    assert client.post("/login", data={"email": person.email, "password": PASSWORD}).status_code == 302
-    return client
+from tests.helpers import logged_in, page_text
 
 
 def _write(factory, person, body, tag=None, key=None) -> int:
@@ -113,7 +107,7 @@ def test_nobody_but_the_author_reaches_an_entry_until_it_is_shared(app, factory)
     secret = f"JOURNAL-{uuid.uuid4().hex}"
     entry = _write(factory, pair.a, f"Only mine {secret}", "vulnerable")
     for person in (pair.b, stranger):
-        client = _client(app, person)
+        client = logged_in(app, person)
         for path in (f"/journal/{entry}", f"/journal/shared/{entry}"):
             assert client.get(path).status_code == 404, path
         for path in (f"/journal/{entry}/share", f"/journal/{entry}/delete", f"/journal/{entry}"):
@@ -121,10 +115,10 @@ def test_nobody_but_the_author_reaches_an_entry_until_it_is_shared(app, factory)
         assert secret not in client.get("/journal/shared").get_data(as_text=True)
     with factory.session():
         journal.share_with_partner(factory.load(pair.a), entry)
-    partner = _client(app, pair.b)
+    partner = logged_in(app, pair.b)
     assert secret in partner.get(f"/journal/shared/{entry}").get_data(as_text=True)
     assert "How to listen to this" in page_text(partner.get(f"/journal/shared/{entry}"))
-    assert _client(app, stranger).get(f"/journal/shared/{entry}").status_code == 404
+    assert logged_in(app, stranger).get(f"/journal/shared/{entry}").status_code == 404
     # Once shared, it stays as it was read.
     with pytest.raises(Conflict), factory.session():
         journal.edit(factory.load(pair.a), entry, "rewritten", None)
@@ -141,7 +135,7 @@ def test_a_later_couple_never_sees_an_entry_shared_in_an_earlier_one(app, factor
         pairing.leave(factory.load(pair.a))
     newcomer = factory.user("Jo")
     factory.pair(pair.a, newcomer)
-    assert _client(app, newcomer).get(f"/journal/shared/{entry}").status_code == 404
+    assert logged_in(app, newcomer).get(f"/journal/shared/{entry}").status_code == 404
 
 
 def test_sharing_with_a_therapist_is_its_own_act_within_an_active_link_and_logged(app, factory):
@@ -156,7 +150,7 @@ def test_sharing_with_a_therapist_is_its_own_act_within_an_active_link_and_logge
         links.consent(factory.load(pair.b), link_id, "progress")
     with factory.session():
         journal.share_with_partner(factory.load(pair.a), entry)  # sharing with the partner is not sharing with them
-    doctor = _client(app, therapist)
+    doctor = logged_in(app, therapist)
     assert doctor.get(f"/journal/therapist/{link_id}/{entry}").status_code == 404
     with factory.session():
         journal.share_with_therapist(factory.load(pair.a), entry, link_id)
@@ -164,7 +158,7 @@ def test_sharing_with_a_therapist_is_its_own_act_within_an_active_link_and_logge
     with factory.session():
         logged = db.session.scalars(sa.select(AccessEntry).where(AccessEntry.kind == "journal")).all()
         assert [(e.journal_entry_id, e.couple_id) for e in logged] == [(entry, pair.couple_id)]
-    assert "A journal entry you shared with them" in page_text(_client(app, pair.b).get("/settings/therapists"))
+    assert "A journal entry you shared with them" in page_text(logged_in(app, pair.b).get("/settings/therapists"))
     # Revoking consent ends it at once.
     with factory.session():
         links.revoke(factory.load(pair.b), link_id)
@@ -215,14 +209,14 @@ def planted(app, factory):
 def test_the_journal_and_the_worry_never_reach_anyone_else(app, factory, planted):
     pair, stranger, other_pair, therapist, (canary, line), ids, entries, link_id = planted
     everything = (canary, line)
-    partner = _client(app, pair.b)
+    partner = logged_in(app, pair.b)
     # The partner's walk must not end or change the therapist link the later walks need.
     keep_therapist = frozenset({"settings.therapist", "settings.revoke", "settings.end_link"})
     crawl(app, partner, ids, canary, participating_ok=False, skip=keep_therapist)
     assert canary not in partner.get("/account/export.json").get_data(as_text=True)
     assert line in partner.get(f"/moments/requests/{ids['more'][-1]}").get_data(as_text=True)  # sent to B
     for person in (stranger, other_pair.a):
-        crawl(app, _client(app, person), ids, everything, participating_ok=True)
+        crawl(app, logged_in(app, person), ids, everything, participating_ok=True)
     crawl(app, app.test_client(), ids, everything, participating_ok=True)
     keep_link = frozenset({"therapist.end"})
     for scope in (None, "progress", "conversations"):
@@ -230,7 +224,7 @@ def test_the_journal_and_the_worry_never_reach_anyone_else(app, factory, planted
             for person in (pair.a, pair.b):
                 with factory.session():
                     links.consent(factory.load(person), link_id, scope)
-        doctor = _client(app, therapist)
+        doctor = logged_in(app, therapist)
         crawl(app, doctor, ids, everything, participating_ok=True, skip=keep_link)
         assert canary not in doctor.get(f"/therapist/couples/{link_id}/export.json").get_data(as_text=True)
 
@@ -241,8 +235,8 @@ def test_the_journal_and_the_worry_never_reach_anyone_else(app, factory, planted
     assert partner.get(f"/journal/shared/{entries[0]}").status_code == 404
     assert "My private entry" not in partner.get("/journal/shared").get_data(as_text=True)
     for person in (stranger, other_pair.a):
-        crawl(app, _client(app, person), ids, everything, participating_ok=True)
-    crawl(app, _client(app, therapist), ids, everything, participating_ok=True, skip=keep_link)
+        crawl(app, logged_in(app, person), ids, everything, participating_ok=True)
+    crawl(app, logged_in(app, therapist), ids, everything, participating_ok=True, skip=keep_link)
 
 
 # Byte-identical pages for the partner -------------------------------------------------------
@@ -276,7 +270,7 @@ def test_the_partners_pages_are_byte_identical_with_0_or_50_entries(app, factory
     pair = factory.pair()
     moment = datetime(2026, 3, 4, 10, tzinfo=UTC)
     with time_machine.travel(moment, tick=False):
-        partner = _client(app, pair.b)
+        partner = logged_in(app, pair.b)
         before = {path: normalised(partner.get(path).get_data(as_text=True)) for path in PARTNER_PAGES}
         before_export = partner.get("/account/export.json").get_json()
         versions_before = _versions(app, pair.couple_id, pair.b.id)
@@ -300,8 +294,10 @@ def test_the_partners_pages_are_byte_identical_with_0_or_50_entries(app, factory
 
 def test_a_therapist_account_has_no_journal(app, factory):
     therapist = factory.user("Dr Lee", role="therapist")
-    client = _client(app, therapist)
-    assert client.get("/journal").status_code == 404
+    client = logged_in(app, therapist)
+    # As on every partner page: opening it takes a therapist to their dashboard, anything else is a 404.
+    assert client.get("/journal").location == "/therapist/"
+    assert client.post("/journal", data={"body": "x"}).status_code == 404
     assert client.post("/api/v1/journal", json={"body": "x"}).status_code == 404
     with pytest.raises(NotFound), factory.session():
         journal.write(factory.load(therapist), "x")
@@ -333,7 +329,7 @@ def test_a_shared_entry_becomes_a_reflect_back_conversation(app, factory):
     entry = _write(factory, pair.a, "I froze when you mentioned the trip.", "trigger")
     with factory.session():
         journal.share_with_partner(factory.load(pair.a), entry)
-    sam, alex = _client(app, pair.b), _client(app, pair.a)
+    sam, alex = logged_in(app, pair.b), logged_in(app, pair.a)
     assert sam.post(f"/journal/shared/{entry}/reflect", data={"body": "  "}).status_code == 422
     assert (
         sam.post(f"/journal/shared/{entry}/reflect", data={"body": "It sounds like you felt scared."}).status_code
@@ -349,7 +345,7 @@ def test_a_shared_entry_becomes_a_reflect_back_conversation(app, factory):
     with pytest.raises(Conflict), factory.session():
         journal.reflect(factory.load(pair.b), entry, "more")
     # Nobody else can reflect on it, or answer for its author.
-    stranger = _client(app, factory.user("Stranger"))
+    stranger = logged_in(app, factory.user("Stranger"))
     assert stranger.post(f"/journal/shared/{entry}/reflect", data={"body": "x"}).status_code == 404
     assert sam.post(f"/journal/{entry}/respond", data={"response": "heard"}).status_code == 404
 
@@ -401,7 +397,7 @@ def test_after_the_link_is_revoked_the_therapist_sees_nothing_of_what_they_read(
     pair = factory.pair()
     therapist = factory.user("Dr Rivera", role="therapist")
     link_id = _link(factory, pair, therapist, "conversations", "conversations")
-    doctor = _client(app, therapist)
+    doctor = logged_in(app, therapist)
     with app.app_context():
         token = db.session.scalar(sa.select(Invite.token))
     fixed = {"instance": pair.first_prompt_id, "reflection": link_id, "token": token, "more": (link_id,)}

@@ -17,16 +17,10 @@ from services.journal import repair as journal_repair
 from services.repair import conversations
 from services.therapist import links
 from tests.crawl import crawl
-from tests.helpers import PASSWORD, page_text
+from tests.helpers import logged_in, page_text
 
 # Closing the conversation (or ending the link) would end what the walk is looking at.
 SKIP = frozenset({"repair.close", "api.close_repair", "therapist.end"})
-
-
-def _client(app, person):
-    client = app.test_client()
-    assert client.post("/login", data={"email": person.email, "password": PASSWORD}).status_code == 302
-    return client
 
 
 def _write(factory, person, body, tag=None) -> int:
@@ -90,7 +84,7 @@ def test_the_offer_is_up_front_for_a_hurt_and_folded_for_other_entries(app, fact
     vulnerable = _write(factory, pair.a, "I wanted to say I was scared.", "vulnerable")
     care = _write(factory, pair.a, "You made tea.", "care")
     untagged = _write(factory, pair.a, "Just a note.")
-    alex = _client(app, pair.a)
+    alex = logged_in(app, pair.a)
     for entry_id in (hurt, vulnerable):
         html = alex.get(f"/journal/{entry_id}").get_data(as_text=True)
         assert "Start a repair conversation with this" in html and "Is this about a hurt between you?" not in html
@@ -108,7 +102,7 @@ def test_from_the_entry_page_to_a_sent_first_step_and_the_partner_sees_only_what
     pair = factory.pair()
     secret = f"ENTRY-{uuid.uuid4().hex}"
     entry_id = _write(factory, pair.a, f"I froze when you laughed at my plan. {secret}", "vulnerable")
-    alex, sam = _client(app, pair.a), _client(app, pair.b)
+    alex, sam = logged_in(app, pair.a), logged_in(app, pair.b)
     assert "Start a repair conversation with this" in page_text(alex.get(f"/journal/{entry_id}"))
 
     response = alex.post(f"/journal/{entry_id}/repair")
@@ -146,7 +140,7 @@ def test_a_second_start_is_refused_kindly_and_points_to_the_one_there_is(app, fa
     pair = factory.pair()
     first = _write(factory, pair.a, "The first hurt.", "trigger")
     second = _write(factory, pair.a, "Another hurt.", "trigger")
-    alex = _client(app, pair.a)
+    alex = logged_in(app, pair.a)
     cid = int(alex.post(f"/journal/{first}/repair").headers["Location"].rsplit("/", 1)[1])
 
     response = alex.post(f"/journal/{second}/repair")
@@ -169,7 +163,7 @@ def test_a_conversation_the_partner_asked_for_counts_too(app, factory):
     with factory.session():
         cid = conversations.ask(factory.load(pair.b), role="listener").id
     entry_id = _write(factory, pair.a, "It still stings.", "trigger")
-    alex = _client(app, pair.a)
+    alex = logged_in(app, pair.a)
     assert f'href="/repair/{cid}"' in alex.get(f"/journal/{entry_id}").get_data(as_text=True)
     assert alex.post(f"/journal/{entry_id}/repair").headers["Location"] == f"/repair/{cid}"
     assert _rows(app, RepairTurn) == []
@@ -186,13 +180,13 @@ def test_nobody_else_can_start_one_from_an_entry(app, factory):
     stranger = factory.user("Stranger")
     entry_id = _write(factory, pair.a, "Mine alone.", "trigger")
     for person in (pair.b, other.a, stranger):
-        assert _client(app, person).post(f"/journal/{entry_id}/repair").status_code == 404
+        assert logged_in(app, person).post(f"/journal/{entry_id}/repair").status_code == 404
     assert app.test_client().post(f"/journal/{entry_id}/repair").status_code in (302, 401)
     assert _rows(app, RepairConversation) == []
     # Shared with the partner, it is still not theirs to start from.
     with factory.session():
         journal.share_with_partner(factory.load(pair.a), entry_id)
-    assert _client(app, pair.b).post(f"/journal/{entry_id}/repair").status_code == 404
+    assert logged_in(app, pair.b).post(f"/journal/{entry_id}/repair").status_code == 404
     assert _rows(app, RepairConversation) == []
 
 
@@ -213,7 +207,7 @@ def test_the_draft_from_an_entry_reaches_nobody_before_it_is_sent(app, factory):
     with app.app_context():
         token = db.session.scalar(sa.select(Invite.token)) or "x"
     ids = {"instance": cid, "reflection": entry_id, "token": token, "more": (link_id, pair.first_prompt_id)}
-    sam = _client(app, pair.b)
+    sam = logged_in(app, pair.b)
     crawl(app, sam, ids, canary, participating_ok=True, skip=SKIP | {"settings.revoke", "settings.end_link"})
     with factory.session():
         conversation = db.session.get(RepairConversation, cid)
@@ -221,9 +215,9 @@ def test_the_draft_from_an_entry_reaches_nobody_before_it_is_sent(app, factory):
             conversations.accept(factory.load(pair.b), cid)
     crawl(app, sam, ids, canary, participating_ok=True, skip=SKIP | {"settings.revoke", "settings.end_link"})
     for person in (other.a, stranger, therapist):
-        crawl(app, _client(app, person), ids, canary, participating_ok=True, skip=SKIP)
+        crawl(app, logged_in(app, person), ids, canary, participating_ok=True, skip=SKIP)
     assert canary not in sam.get("/account/export.json").get_data(as_text=True)
-    doctor = _client(app, therapist)
+    doctor = logged_in(app, therapist)
     assert canary not in doctor.get(f"/therapist/couples/{link_id}/export.json").get_data(as_text=True)
     # Still sealed, and still Alex's to send.
     [draft] = _rows(app, RepairTurn, RepairTurn.conversation_id == cid)

@@ -14,7 +14,8 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 import time_machine
 
-from services.common.errors import Conflict, Invalid
+from services.access import therapist as therapist_access
+from services.common.errors import Conflict, Invalid, NotFound
 from services.moments import reassurance
 from tests.helpers import logged_in, page_text, push_device
 
@@ -161,11 +162,23 @@ def test_urgent_only_ever_overrides_for_reassurance(app, factory, push, sender):
 
 def test_a_therapist_sees_counts_per_week_never_the_words(app, factory):
     pair = factory.pair()
+    therapist = factory.user("Dr Lee", role="therapist")
+    link_id = factory.therapist_link(pair, therapist, "progress")
     monday = datetime(2026, 6, 1, 9, tzinfo=UTC)
     first = _send(factory, pair.a, now=monday)
     _send(factory, pair.b, now=monday + timedelta(days=1))
     _send(factory, pair.a, now=monday - timedelta(days=3))  # the week before
     with factory.session():
         reassurance.reply(factory.load(pair.b), first, quick="here")
-        counts = reassurance.weekly_counts(pair.couple_id, weeks=2, now=monday + timedelta(days=2))
+        access = therapist_access.resolve(factory.load(therapist), link_id)
+        counts = reassurance.weekly_counts(access, weeks=2, now=monday + timedelta(days=2))
     assert [(c.week.isoformat(), c.sent, c.answered) for c in counts] == [("2026-05-25", 1, 0), ("2026-06-01", 2, 1)]
+
+
+def test_the_counts_need_the_progress_scope_from_both_partners(app, factory):
+    pair = factory.pair()
+    therapist = factory.user("Dr Lee", role="therapist")
+    link_id = factory.therapist_link(pair, therapist, "progress", None)  # Sam has not consented
+    _send(factory, pair.a)
+    with factory.session(), pytest.raises(NotFound):
+        reassurance.weekly_counts(therapist_access.resolve(factory.load(therapist), link_id))

@@ -104,9 +104,11 @@ def test_therapist_sees_repair_work_only_within_scope_and_logged(app, factory):
         a.get("/settings/therapists")
     )  # the couple reads the log
     assert f"/therapist/couples/{link_id}/repair" in page_text(t.get(f"/therapist/couples/{link_id}"))
-    # A partner never reaches the therapist page; a therapist never reaches a couple's repair pages.
+    # A partner never reaches the therapist page; a therapist never reaches a couple's repair pages (opening
+    # one takes them to their dashboard, as every partner page does; anything else is a 404).
     assert a.get(f"/therapist/couples/{link_id}/repair").status_code == 404
-    assert t.get(f"/repair/{cid}").status_code == 404
+    assert t.get(f"/repair/{cid}").location == "/therapist/"
+    assert t.post(f"/repair/{cid}/close").status_code == 404
 
 
 def test_the_check_in_reveal_shows_the_weeks_moments(app, factory):

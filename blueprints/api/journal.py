@@ -11,7 +11,6 @@ from marshmallow import Schema, fields, validate
 
 from blueprints.api.routes import documented_errors, operation
 from blueprints.api.schemas import InputSchema, _text_field
-from extensions import db
 from models import JOURNAL_TAGS
 from models.journal import JOURNAL_MAX
 from services.journal import journal
@@ -40,5 +39,4 @@ class JournalEntrySchema(Schema):
 def post_journal_entry(data: dict, idempotency_key: str | None = None):
     """Save a new entry in my private journal (only I can see it)."""
     entry = journal.write(current_user, data["body"], data.get("tag") or None, idempotency_key)
-    db.session.commit()
     return entry

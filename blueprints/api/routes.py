@@ -42,7 +42,7 @@ from blueprints.api.schemas import (
     ResponseInputSchema,
     SubscriptionInputSchema,
 )
-from extensions import db
+from blueprints.commit import commits
 from services.access import repair as access_repair
 from services.conversation import conversation, reading
 from services.delivery import delivery
@@ -86,7 +86,8 @@ def operation(
     conflict: bool = False,
 ):
     """Declare one API operation: its route, the login it needs, its inputs (a JSON body or a query string,
-    and the Idempotency-Key header when keyed), and the schema its response is dumped through.
+    and the Idempotency-Key header when keyed), and the schema its response is dumped through. A write
+    operation's changes are committed once, after its view has returned (blueprints.commit.commits).
 
     The errors it documents follow from that shape: 401 without a login, 400 for a write without its CSRF
     token, 404 where an id in the path may name nothing of mine, 422 where input may fail validation, 413
@@ -107,6 +108,8 @@ def operation(
         codes.add(413)
 
     def decorate(view):
+        if method != "GET":
+            view = commits(view)
         view = bp.response(status, response)(documented_errors(*sorted(codes))(view))
         if body is not None:
             view = bp.arguments(body)(view)
@@ -158,7 +161,6 @@ def prompt(instance_id: int):
 def put_answer(data: dict, instance_id: int, idempotency_key: str | None = None):
     """Save or edit my answer (until both have answered). Retrying with the same Idempotency-Key changes nothing."""
     conversation.submit_answer(current_user, instance_id, data["body"], idempotency_key)
-    db.session.commit()
     return reading.conversation(current_user, instance_id)
 
 
@@ -174,7 +176,6 @@ def put_answer(data: dict, instance_id: int, idempotency_key: str | None = None)
 def post_reflection(data: dict, instance_id: int, idempotency_key: str | None = None):
     """Reflect back what I heard in my partner's answer."""
     reflection = conversation.reflect(current_user, instance_id, data["body"], idempotency_key)
-    db.session.commit()
     return reflection
 
 
@@ -188,7 +189,6 @@ def post_reflection(data: dict, instance_id: int, idempotency_key: str | None = 
 def post_response(data: dict, instance_id: int, reflection_id: int):
     """Say whether my partner's reflection left me feeling heard ("heard"), or what I'd add ("partly")."""
     conversation.respond(current_user, instance_id, reflection_id, data["response"], data.get("addition"))
-    db.session.commit()
     return reading.conversation(current_user, instance_id)
 
 
@@ -196,7 +196,6 @@ def post_response(data: dict, instance_id: int, reflection_id: int):
 def post_close(instance_id: int):
     """Close the conversation on my side; it completes when both have closed it."""
     conversation.close(current_user, instance_id)
-    db.session.commit()
     return reading.conversation(current_user, instance_id)
 
 
@@ -226,7 +225,6 @@ def add_push_device(data: dict):
     subscription = devices.subscribe(
         current_user, data["endpoint"], data["keys"]["p256dh"], data["keys"]["auth"], data.get("label")
     )
-    db.session.commit()
     return subscription
 
 
@@ -234,7 +232,6 @@ def add_push_device(data: dict):
 def remove_push_device(subscription_id: int):
     """Stop notifications to one of my devices."""
     devices.remove(current_user, subscription_id)
-    db.session.commit()
     return None
 
 
@@ -242,8 +239,7 @@ def remove_push_device(subscription_id: int):
 
 
 def _repair_done(conversation_id: int) -> conversations.RepairView:
-    """Commit the step, then read the conversation back as this partner may see it."""
-    db.session.commit()
+    """The conversation after the step, as this partner may see it."""
     return conversations.read(current_user, conversation_id)
 
 
@@ -416,8 +412,7 @@ def close_repair(conversation_id: int):
 
 
 def _commitment_done(commitment_id: int) -> commitments.CommitmentView:
-    """Commit the change, then read the commitment back with its moments."""
-    db.session.commit()
+    """The commitment after the change, with its moments."""
     return commitments.read(current_user, commitment_id)
 
 

@@ -29,7 +29,7 @@ from blueprints.auth.forms import (
 )
 from blueprints.auth.fresh import fresh_login_required
 from blueprints.auth.session import log_in
-from blueprints.forms import committed
+from blueprints.commit import committed
 from extensions import db, limiter
 from models import ROLE_THERAPIST, utcnow
 from services.accounts import accounts, data_rights
@@ -151,8 +151,7 @@ def login():
 def logout():
     """End this login on the server, then clear what the browser holds for the site."""
     if current_user.is_authenticated:
-        accounts.end_login_session(current_user)
-        db.session.commit()
+        committed(accounts.end_login_session, current_user)
     return _signed_out_to("home.index")
 
 
@@ -189,8 +188,7 @@ def change_password():
 @login_required
 def sign_out_everywhere():
     """End every login of this account, this one included."""
-    accounts.end_all_sessions(current_user)
-    db.session.commit()
+    committed(accounts.end_all_sessions, current_user)
     return _signed_out_to("auth.login", "You've been signed out everywhere.")
 
 
@@ -200,8 +198,7 @@ def forgot_password():
     """Ask for a reset link; the answer is the same whether or not the account exists."""
     form = EmailForm()
     if form.validate_on_submit():
-        accounts.start_password_reset(form.email.data)
-        db.session.commit()
+        committed(accounts.start_password_reset, form.email.data)
         return render_template("auth/reset_sent.html")
     return render_template("auth/forgot_password.html", form=form)
 
@@ -236,10 +233,8 @@ def confirm_password():
     """Re-enter the password before a sensitive action (export, deletion, consent, password change)."""
     form = ConfirmPasswordForm(next=request.args.get("next"))
     if form.validate_on_submit():
-        if accounts.confirm_password(current_user, form.password.data):
-            db.session.commit()
+        if committed(accounts.confirm_password, current_user, form.password.data, form=form):
             return redirect(local_path(form.next.data) or url_for("auth.account"))
-        form.password.errors = ["That isn't your password."]
     return render_template("auth/confirm_password.html", form=form)
 
 
@@ -273,8 +268,7 @@ def delete_account():
     """Delete the account for good, after a typed confirmation; the session ends with it."""
     form = DeleteAccountForm()
     if form.validate_on_submit():
-        data_rights.delete_account(current_user)
-        db.session.commit()
+        committed(data_rights.delete_account, current_user)
         database.forget_deleted(db.engine)
         return _signed_out_to("home.index", "Your account and everything you wrote in Attune have been deleted.")
     return render_template(

@@ -7,8 +7,8 @@ from flask_login import current_user
 
 from blueprints.checkins import bp
 from blueprints.checkins.forms import CheckInForm
-from blueprints.forms import committed
-from blueprints.partners import partners_only
+from blueprints.commit import committed
+from blueprints.roles import partners_only
 from services.checkins import checkins
 
 partners_only(bp)

@@ -13,8 +13,9 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user, login_required
 from wtforms import BooleanField
 
+from blueprints.commit import committed
 from blueprints.couple import bp
-from blueprints.forms import Form, TimezoneField, committed
+from blueprints.forms import Form, TimezoneField
 from blueprints.settings.forms import ScheduleForm, checked_days, days_mask
 from services.conversation import reading
 from services.couples import first_run

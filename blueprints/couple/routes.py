@@ -6,9 +6,9 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from blueprints import link_tokens
+from blueprints.commit import committed
 from blueprints.couple import bp
 from blueprints.couple.forms import IntakeAboutForm, IntakeDepthForm, JoinCodeForm, LeaveForm, StartCoupleForm
-from blueprints.forms import committed
 from extensions import limiter
 from services.common.errors import NotFound, ServiceError
 from services.conversation import reading

@@ -3,31 +3,20 @@ shared with me, or one shared with a therapist; anyone else gets a 404."""
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
 
-from blueprints.forms import committed
+from blueprints.commit import committed
 from blueprints.journal import bp
 from blueprints.journal.forms import EntryForm, ReflectionForm, ResponseForm, SearchForm, TherapistShareForm
-from extensions import db
+from blueprints.roles import partners_only
 from services.access import journal as access
-from services.access import therapist as therapist_access
 from services.journal import journal
 from services.journal import repair as journal_repair
 from services.therapist import links
 
-
-@bp.before_request
-@login_required
-def resolve_reader():
-    """A partner's journal is their own; a therapist reaches only entries shared with one of their links."""
-    link_id = (request.view_args or {}).get("link_id")
-    if request.endpoint in ("journal.therapist_list", "journal.therapist_entry"):
-        if not current_user.is_therapist:
-            abort(404)
-        g.access = therapist_access.resolve(current_user, link_id)
-    elif not current_user.is_partner:
-        abort(404)
+# A partner's journal is their own; a therapist reaches only entries shared with one of their links.
+partners_only(bp, therapist_views=("therapist_list", "therapist_entry"))
 
 
 def _index(form: EntryForm | None = None, status: int = 200):
@@ -203,6 +192,5 @@ def therapist_list(link_id: int):
 @bp.get("/journal/therapist/<id:link_id>/<id:entry_id>")
 def therapist_entry(link_id: int, entry_id: int):
     """For a therapist: one shared entry; the read is written to the couple's access log."""
-    entry = journal.read_as_therapist(g.access, entry_id)
-    db.session.commit()
+    entry = committed(journal.read_as_therapist, g.access, entry_id).value
     return render_template("journal/therapist_entry.html", access=g.access, entry=entry, tag_words=journal.TAG_WORDS)

@@ -3,22 +3,18 @@ recipient may see one; anyone else gets a 404."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
 
-from blueprints.forms import committed
+from blueprints.commit import committed
 from blueprints.moments import bp
 from blueprints.moments.forms import ReachOutForm, ReplyForm
+from blueprints.roles import partners_only
 from services.access import moments as access
 from services.moments import reassurance
 
-
-@bp.before_request
-@login_required
-def require_partner():
-    """Hard moments are a partner's own; a therapist account has none."""
-    if not current_user.is_partner:
-        abort(404)
+# Hard moments are a partner's own; a therapist account has none.
+partners_only(bp)
 
 
 def _page(form: ReachOutForm | None = None, status: int = 200):

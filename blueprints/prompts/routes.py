@@ -6,12 +6,11 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from blueprints.forms import committed
-from blueprints.partners import partners_only
+from blueprints.commit import committed
 from blueprints.prompts import bp
 from blueprints.prompts.forms import AnswerForm, CloseForm, ReflectionForm, ResponseForm
 from blueprints.prompts.page_cache import CSRF_SLOT, PageCache
-from extensions import db
+from blueprints.roles import partners_only
 from services.conversation import coach, conversation, reading
 from services.couples import depth, pacing
 from services.therapist import offers
@@ -183,9 +182,7 @@ def take_break(instance_id: int):
     if not CloseForm().validate_on_submit():
         abort(400)
     stepping_away = request.form.get("back") != "1"
-    pacing.take_break(current_user, instance_id, stepping_away)
-    db.session.commit()
-    if stepping_away:
+    if committed(pacing.take_break, current_user, instance_id, stepping_away) and stepping_away:
         flash("Take all the time you need. It will be here when you're ready.", "success")
     return redirect(url_for("prompts.show", instance_id=instance_id))
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
 
-from blueprints.forms import RetryableForm, committed
+from blueprints.commit import committed
+from blueprints.forms import RetryableForm
 from blueprints.repair import bp
 from blueprints.repair.forms import (
     ActionForm,
@@ -20,21 +21,15 @@ from blueprints.repair.forms import (
     RespondForm,
     WordsForm,
 )
-from extensions import db
+from blueprints.roles import partners_only
 from services.access import repair as access
 from services.repair import commitments, conversations
 from services.repair.conversations import STEP_NAMES
 from services.repair.guidance import ANSWER_WORDS, CHOICE_WORDS, NEED_WORDS
 from services.repair.guidance import STEPS as GUIDANCE
 
-
-@bp.before_request
-@login_required
-def require_role():
-    """Repair pages are a couple's own; the one therapist page here is for therapists alone."""
-    therapist_page = request.endpoint == "repair.therapist_view"
-    if current_user.is_therapist != therapist_page:
-        abort(404)
+# Repair pages are a couple's own; the one therapist page here is for a therapist linked to the couple.
+partners_only(bp, therapist_views=("therapist_view",))
 
 
 @bp.app_context_processor
@@ -343,14 +338,13 @@ def not_right_yet(commitment_id: int):
 @bp.get("/therapist/couples/<id:link_id>/repair")
 def therapist_view(link_id: int):
     """Repair work as a consented therapist may see it: in full within the conversations scope, logged."""
-    seen = access.therapist_view(current_user, link_id)
-    db.session.commit()  # the access-log entry is kept even if rendering fails
+    seen = committed(access.therapist_view, g.access).value
     return render_template(
         "repair/therapist.html",
         seen=seen,
         link_id=link_id,
-        conversations=conversations.for_couple(seen.couple_id) if seen.conversations else [],
-        commitments=commitments.of_couple(seen.couple_id),
+        conversations=conversations.for_therapist(seen),
+        commitments=commitments.for_therapist(seen),
         step_names=STEP_NAMES,
         choice_words=CHOICE_WORDS,
     )

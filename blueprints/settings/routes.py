@@ -6,10 +6,10 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_login import current_user
 
 from blueprints.auth.fresh import fresh_login_required
+from blueprints.commit import committed
 from blueprints.couple.forms import DepthForm
-from blueprints.forms import committed
-from blueprints.partners import partners_only
 from blueprints.prompts.forms import CloseForm
+from blueprints.roles import partners_only
 from blueprints.settings import bp
 from blueprints.settings.forms import (
     CheckinDayForm,
@@ -24,11 +24,11 @@ from blueprints.settings.forms import (
     checked_days,
     days_mask,
 )
-from extensions import db, limiter
+from extensions import limiter
 from models import utcnow
 from services.checkins import checkins
 from services.couples import depth as depth_rule
-from services.couples import pacing
+from services.couples import first_run, pacing
 from services.delivery import delivery
 from services.notifications import devices, notify, vapid
 from services.therapist import links
@@ -161,10 +161,10 @@ def pace_page():
 def depth():
     """How deep prompts may go for me; the couple gets the lower of the two choices."""
     form = DepthForm()
-    if not form.validate_on_submit():
+    if not form.validate_on_submit() or not committed(
+        depth_rule.choose_ceiling, current_user, int(form.max_depth.data), form=form
+    ):
         return _refused("Choose one of the three depths.", "settings.pace_page")
-    current_user.max_depth = int(form.max_depth.data)
-    db.session.commit()
     return _saved(
         "Saved. Your couple's prompts go no deeper than the more cautious choice of you two.", "settings.pace_page"
     )
@@ -242,9 +242,7 @@ def notifications():
 def timezone():
     """Set only my time zone (quiet hours and every time I'm shown follow it), then back to Today."""
     form = TimezoneForm()
-    if form.validate_on_submit():
-        current_user.timezone = form.timezone.data
-        db.session.commit()
+    if form.validate_on_submit() and committed(first_run.confirm_timezone, current_user, form.timezone.data):
         flash(f"Your time zone is now {form.timezone.data.replace('_', ' ')}.", "success")
     else:
         flash("That time zone isn't one we know. Choose yours in Settings.", "error")
@@ -264,8 +262,7 @@ def usual_depth():
 @bp.post("/settings/devices/<id:subscription_id>/remove")
 def remove_device(subscription_id: int):
     """Stop notifications to one of my devices."""
-    devices.remove(current_user, subscription_id)
-    db.session.commit()
+    committed(devices.remove, current_user, subscription_id)
     flash("That device won't get notifications any more.", "success")
     return redirect(url_for("settings.notifications_page"))
 
@@ -321,10 +318,9 @@ def therapist(link_id: int):
     state = _link_state(link_id)
     form = ConsentForm(scope=state.my_scope)
     if form.validate_on_submit():
-        links.consent(current_user, link_id, form.scope.data)
-        db.session.commit()
-        flash("Your consent is saved. You can change or withdraw it at any time.", "success")
-        return redirect(url_for("settings.therapist", link_id=link_id))
+        if committed(links.consent, current_user, link_id, form.scope.data, form=form):
+            flash("Your consent is saved. You can change or withdraw it at any time.", "success")
+            return redirect(url_for("settings.therapist", link_id=link_id))
     return render_template("settings/therapist.html", state=state, form=form)
 
 
@@ -332,9 +328,8 @@ def therapist(link_id: int):
 @fresh_login_required
 def revoke(link_id: int):
     """Withdraw my consent: from their next request, the therapist sees nothing."""
-    links.revoke(current_user, link_id)
-    db.session.commit()
-    flash("Consent withdrawn. Your therapist can no longer see anything.", "success")
+    if committed(links.revoke, current_user, link_id):
+        flash("Consent withdrawn. Your therapist can no longer see anything.", "success")
     return redirect(url_for("settings.therapists_page"))
 
 
@@ -342,7 +337,6 @@ def revoke(link_id: int):
 @fresh_login_required
 def end_link(link_id: int):
     """Remove the therapist from our couple altogether."""
-    links.end_link(current_user, link_id)
-    db.session.commit()
-    flash("The therapist is removed.", "success")
+    if committed(links.end_link, current_user, link_id):
+        flash("The therapist is removed.", "success")
     return redirect(url_for("settings.therapists_page"))

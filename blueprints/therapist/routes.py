@@ -7,65 +7,36 @@ from __future__ import annotations
 import json
 
 import sqlalchemy as sa
-from flask import Response, abort, flash, g, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask import Response, flash, g, redirect, render_template, url_for
+from flask_login import current_user
 
-from blueprints.forms import committed
+from blueprints.commit import committed
+from blueprints.roles import therapists_only
 from blueprints.therapist import bp
 from blueprints.therapist.forms import AssignmentForm, FocusForm, NoteForm
 from extensions import db
 from models import Couple, Prompt, Theme
-from services.access import therapist as therapist_access
-from services.checkins import checkins
 from services.conversation import reading
 from services.delivery import delivery
-from services.moments import reassurance
 from services.therapist import export as therapist_export
 from services.therapist import links, progress
 
-
-@bp.before_request
-@login_required
-def require_therapist_and_resolve_link():
-    """Only therapist accounts have a dashboard; a couple's pages need a live link, resolved here once."""
-    if not current_user.is_therapist:
-        abort(404)
-    link_id = (request.view_args or {}).get("link_id")
-    if link_id is not None:
-        g.access = therapist_access.resolve(current_user, link_id)
-
-
-def _summary(access: therapist_access.TherapistAccess) -> dict:
-    couple = db.session.get(Couple, access.couple_id)
-    return {
-        "progress": progress.of_couple(access),
-        "chart": checkins.chart(couple),
-        # Each partner's CSI-4, and reassurance requests sent and answered per week (never their words).
-        "csi": checkins.csi_per_person(couple),
-        "reassurance": reassurance.weekly_counts(access.couple_id),
-    }
+# Only therapist accounts have a dashboard; a couple's pages need a live link, resolved once per request.
+therapists_only(bp)
 
 
 @bp.get("/")
 def dashboard():
-    """Every couple linked to me: status, and progress for those who consented."""
-    code = links.link_code(current_user)
-    rows = []
-    for access in therapist_access.of_dashboard(current_user):
-        summary = None
-        if access.allows("progress"):
-            summary = _summary(access)
-            links.log_read(access, "progress")
-        rows.append((access.state, summary))
-    db.session.commit()
+    """Every couple linked to me: status, and progress for those who consented (each shown is logged)."""
+    code = links.link_code(current_user)  # made on first use, and committed with the reads' log entries
+    rows = committed(progress.dashboard, current_user).value
     return render_template("therapist/dashboard.html", rows=rows, code=code)
 
 
 @bp.post("/code")
 def new_code():
     """Replace my link code (couples already linked stay linked)."""
-    links.new_link_code(current_user)
-    db.session.commit()
+    committed(links.new_link_code, current_user)
     flash("Here's your new code. The old one no longer works.", "success")
     return redirect(url_for("therapist.dashboard"))
 
@@ -84,17 +55,14 @@ def _couple_page(assignment_form=None, note_form=None, status=200):
     access = g.access
     summary = conversations = None
     if access.allows("progress"):
-        summary = _summary(access)
-    # One view is one entry in the couple's log, named by the widest thing it showed.
+        summary = progress.summary(access)
     if access.allows("conversations"):
         conversations = reading.revealed_instances(access)
-        links.log_read(access, "conversations")
-    elif access.allows("progress"):
-        links.log_read(access, "progress")
+    committed(links.log_couple_page, access)
     assignment_form = assignment_form or AssignmentForm()
     assignment_form.set_library(_library_prompts(), _themes())
     couple = db.session.get(Couple, access.couple_id)
-    page = render_template(
+    return render_template(
         "therapist/couple.html",
         access=access,
         summary=summary,
@@ -105,9 +73,7 @@ def _couple_page(assignment_form=None, note_form=None, status=200):
         assignment_form=assignment_form,
         note_form=note_form or NoteForm(),
         focus_form=FocusForm(stage=str(couple.focus_stage or "")),
-    )
-    db.session.commit()
-    return page, status
+    ), status
 
 
 @bp.get("/couples/<id:link_id>")
@@ -140,9 +106,8 @@ def assign(link_id: int):
 @bp.post("/couples/<id:link_id>/assignments/<id:assignment_id>/cancel")
 def cancel_assignment(link_id: int, assignment_id: int):
     """Take back an assignment that hasn't been delivered yet."""
-    links.cancel_assignment(g.access, assignment_id)
-    db.session.commit()
-    flash("Assignment removed.", "success")
+    if committed(links.cancel_assignment, g.access, assignment_id):
+        flash("Assignment removed.", "success")
     return redirect(url_for("therapist.couple", link_id=link_id))
 
 
@@ -170,8 +135,7 @@ def focus(link_id: int):
 @bp.post("/couples/<id:link_id>/end")
 def end(link_id: int):
     """Stop working with this couple in Attune."""
-    links.end_link(current_user, link_id)
-    db.session.commit()
+    committed(links.end_link, current_user, link_id)
     flash("The link is ended. The couple has been told in their settings.", "success")
     return redirect(url_for("therapist.dashboard"))
 
@@ -180,17 +144,15 @@ def end(link_id: int):
 def conversation(link_id: int, instance_id: int):
     """A revealed conversation, when both partners allow conversations."""
     shared = reading.shared_conversation(g.access, instance_id)
-    links.log_read(g.access, "conversation", instance_id)
-    db.session.commit()
+    committed(links.log_read, g.access, "conversation", instance_id)
     return render_template("therapist/conversation.html", access=g.access, shared=shared)
 
 
 @bp.get("/couples/<id:link_id>/export.json")
 def export(link_id: int):
     """What I may see of this couple, as JSON (for my records)."""
-    data = therapist_export.couple_export(g.access, db.session.get(Couple, g.access.couple_id))
-    links.log_read(g.access, "export")
-    db.session.commit()
+    data = therapist_export.couple_export(g.access)
+    committed(links.log_read, g.access, "export")
     return Response(
         json.dumps(data, indent=2, ensure_ascii=False),
         mimetype="application/json",

@@ -96,9 +96,8 @@ class TherapistRepairView:
         return self.access.couple_id
 
 
-def therapist_view(therapist: User, link_id: int) -> TherapistRepairView:
+def therapist_view(access: therapist_access.TherapistAccess) -> TherapistRepairView:
     """The therapist's view of repair work: progress scope at least (commitments exist, moments noticed); logged."""
-    access = therapist_access.resolve(therapist, link_id)
     access.require("progress")
     links.log_read(access, "repair")
     return TherapistRepairView(access=access, conversations=access.allows("conversations"))

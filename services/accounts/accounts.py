@@ -194,15 +194,15 @@ def is_fresh(user: User, now: datetime | None = None) -> bool:
     return row is not None and (now or utcnow()) - row.authenticated_at <= current_app.config["FRESH_LOGIN_WINDOW"]
 
 
-def confirm_password(user: User, password: str) -> bool:
+def confirm_password(user: User, password: str) -> None:
     """Re-check the password for a sensitive action, marking this login fresh when it matches."""
     ok, new_hash = passwords.verify_password(user.password_hash, password, _hash_profile())
-    if ok:
-        if new_hash:
-            user.password_hash = new_hash
-        if user.login_session is not None:
-            user.login_session.authenticated_at = utcnow()
-    return ok
+    if not ok:
+        raise Invalid("That isn't your password.", field="password")
+    if new_hash:
+        user.password_hash = new_hash
+    if user.login_session is not None:
+        user.login_session.authenticated_at = utcnow()
 
 
 # Passwords ---------------------------------------------------------------------

@@ -29,7 +29,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import Flask, current_app
 
-from database import writing
+from database import commit_batch, writing
 from extensions import db
 from models import MailMessage, utcnow
 
@@ -182,14 +182,14 @@ def _claim(app: Flask, batch: int, lease: timedelta) -> tuple[str, list]:
                 .where(MailMessage.id.in_(ids), MailMessage.claim == token)
                 .order_by(MailMessage.id)
             ).all()
-        db.session.commit()
+        commit_batch()
     return token, rows
 
 
 def _record_sent(app: Flask, token: str, message_id: int) -> None:
     with app.app_context(), writing():
         db.session.execute(sa.delete(MailMessage).where(MailMessage.id == message_id, MailMessage.claim == token))
-        db.session.commit()
+        commit_batch()
 
 
 def _record_failure(app: Flask, token: str, row, error: Exception, report: Report) -> None:
@@ -208,7 +208,7 @@ def _record_failure(app: Flask, token: str, row, error: Exception, report: Repor
         db.session.execute(
             sa.update(MailMessage).where(MailMessage.id == row.id, MailMessage.claim == token).values(**values)
         )
-        db.session.commit()
+        commit_batch()
 
 
 def _release(app: Flask, token: str, ids: list[int]) -> int:
@@ -218,7 +218,7 @@ def _release(app: Flask, token: str, ids: list[int]) -> int:
             .where(MailMessage.id.in_(ids), MailMessage.claim == token)
             .values(claim=None, claimed_until=None)
         )
-        db.session.commit()
+        commit_batch()
     return len(ids)
 
 

@@ -22,6 +22,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -33,6 +34,9 @@ from services.conversation import reading
 from services.conversation.conversation import check_text
 from services.couples import depth, versions
 from services.delivery.clock import WEEKDAY_NAMES, zone
+
+if TYPE_CHECKING:
+    from services.access.therapist import TherapistAccess
 
 SCALE_MIN, SCALE_MAX = 1, 10
 FEELING_MAX = 40
@@ -376,8 +380,16 @@ def therapist_chart(couple: Couple, weeks: int = CHART_WEEKS, now: datetime | No
     )
 
 
-def csi_per_person(couple: Couple, now: datetime | None = None) -> list[dict]:
+def for_therapist(access: TherapistAccess, weeks: int = CHART_WEEKS, now: datetime | None = None) -> list[PersonSeries]:
+    """Each partner's own weekly series, for a therapist whom both partners allow at least progress."""
+    access.require("progress")
+    return per_person(db.session.get(Couple, access.couple_id), weeks, now)
+
+
+def csi_per_person(access: TherapistAccess, now: datetime | None = None) -> list[dict]:
     """For a consented therapist (progress scope): each partner's CSI-4 totals, separately, gaps as None."""
+    access.require("progress")
+    couple = db.session.get(Couple, access.couple_id)
     return [
         {
             "partner": person.name,
@@ -389,9 +401,10 @@ def csi_per_person(couple: Couple, now: datetime | None = None) -> list[dict]:
     ]
 
 
-def chart(couple: Couple, weeks: int = CHART_WEEKS, now: datetime | None = None) -> charts.Chart:
-    """What a consented therapist's summary charts: each partner's own lines (see therapist_chart)."""
-    return therapist_chart(couple, weeks, now)
+def chart(access: TherapistAccess, weeks: int = CHART_WEEKS, now: datetime | None = None) -> charts.Chart:
+    """What a consented therapist's summary charts (progress scope): each partner's own lines (therapist_chart)."""
+    access.require("progress")
+    return therapist_chart(db.session.get(Couple, access.couple_id), weeks, now)
 
 
 def own_chart(user: User, couple: Couple, weeks: int = CHART_WEEKS, now: datetime | None = None) -> charts.Chart | None:

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Couple, PromptInstance, Theme, User
+from services.common.errors import Invalid
 from services.couples import versions
 
 LIGHT, MEDIUM, DEEP = 1, 2, 3
@@ -163,6 +164,14 @@ def ease_after_hard_moment(user: User, now: datetime) -> None:
     Only the person's own row and page version move; the partner's pages stay byte for byte the same.
     """
     user.ease_from, user.ease_until = ease_window(now, user.ease_from, user.ease_until)
+    _moved_for(user)
+
+
+def choose_ceiling(user: User, ceiling: int) -> None:
+    """How deep prompts may go for me, from Settings; the couple gets the lower of the two choices."""
+    if ceiling not in (1, 2, 3):
+        raise Invalid("Choose one of the three depths.", field="max_depth")
+    user.max_depth = ceiling
     _moved_for(user)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
@@ -24,6 +25,9 @@ from services.common.text import check_line
 from services.conversation import reading
 from services.couples import depth, versions
 from services.notifications import notify
+
+if TYPE_CHECKING:
+    from services.access.therapist import TherapistAccess
 
 DAILY_LIMIT = 3
 WINDOW = timedelta(hours=24)
@@ -159,8 +163,10 @@ class WeekCount:
     answered: int
 
 
-def weekly_counts(couple_id: int, weeks: int = 8, now: datetime | None = None) -> list[WeekCount]:
+def weekly_counts(access_: TherapistAccess, weeks: int = 8, now: datetime | None = None) -> list[WeekCount]:
     """For a consented therapist (progress scope): requests sent and answered per week, never their words."""
+    access_.require("progress")
+    couple_id = access_.couple_id
     now = now or utcnow()
     today = now.date()
     first = today - timedelta(days=today.weekday()) - timedelta(weeks=weeks - 1)

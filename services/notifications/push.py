@@ -54,7 +54,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import Flask
 
-from database import writing
+from database import commit_batch, writing
 from extensions import db
 from models import PushMessage, PushSubscription, User, utcnow
 from services.common.errors import Invalid
@@ -334,7 +334,7 @@ class PushSender:
                 .join(User, User.id == PushSubscription.user_id)
                 .where(PushMessage.id.in_(ids), PushMessage.claim == token)
             ).all()
-            db.session.commit()
+            commit_batch()
         return rows
 
     # Sending ---------------------------------------------------------------
@@ -475,7 +475,7 @@ class PushSender:
             if gone:
                 # The browser dropped this subscription: forget it (and everything queued for it) for good.
                 db.session.execute(sa.delete(PushSubscription).where(PushSubscription.id.in_(gone)))
-            db.session.commit()
+            commit_batch()
         report.sent += len(sent)
         report.retried += len(retry)
         report.released += len(released)

@@ -43,9 +43,7 @@ def _membership(user: User) -> Membership:
 def _partner_ids(couple_id: int, user_id: int) -> list[int]:
     return list(
         db.session.scalars(
-            sa.select(Membership.user_id).where(
-                Membership.couple_id == couple_id, Membership.is_current, Membership.user_id != user_id
-            )
+            sa.select(Membership.user_id).where(Membership.current_in(couple_id), Membership.user_id != user_id)
         )
     )
 
@@ -162,9 +160,7 @@ def add_moment(
 
 
 def _current(couple_id: int) -> list[Membership]:
-    return list(
-        db.session.scalars(sa.select(Membership).where(Membership.couple_id == couple_id, Membership.is_current))
-    )
+    return list(db.session.scalars(sa.select(Membership).where(Membership.current_in(couple_id))))
 
 
 # Reading -------------------------------------------------------------------------
@@ -203,6 +199,11 @@ def of_couple(couple_id: int, viewer_id: int | None = None) -> list[CommitmentVi
         ):
             moments[moment.commitment_id].append(moment)
     return [CommitmentView(c, moments[c.id], c.maker_id == viewer_id) for c in commitments]
+
+
+def for_therapist(seen: access.TherapistRepairView) -> list[CommitmentView]:
+    """The couple's commitments with what was done and noticed, for a therapist within the progress scope."""
+    return of_couple(seen.couple_id)
 
 
 def for_partner(user: User) -> list[CommitmentView]:

@@ -171,9 +171,7 @@ def ask(
     if couple.ended_at is not None:
         raise Conflict("This couple has ended.")
     partner_id = db.session.scalar(
-        sa.select(Membership.user_id).where(
-            Membership.couple_id == couple.id, Membership.is_current, Membership.user_id != user.id
-        )
+        sa.select(Membership.user_id).where(Membership.current_in(couple.id), Membership.user_id != user.id)
     )
     if partner_id is None:
         raise Conflict("Your partner hasn't joined yet.")
@@ -572,11 +570,16 @@ def history_for(user: User, limit: int = 50) -> list[RepairView]:
     return [view(user, c) for c in ended]
 
 
-def for_couple(couple_id: int, *, limit: int = 50) -> list[tuple[RepairConversation, list[RepairTurn]]]:
-    """Every conversation of a couple with its sent turns only (for a therapist in the conversations scope)."""
+def for_therapist(
+    seen: access.TherapistRepairView, *, limit: int = 50
+) -> list[tuple[RepairConversation, list[RepairTurn]]]:
+    """Every conversation of the couple with its sent turns only, for a therapist in the conversations scope
+    (nothing within the progress scope alone)."""
+    if not seen.conversations:
+        return []
     conversations = db.session.scalars(
         sa.select(RepairConversation)
-        .where(RepairConversation.couple_id == couple_id)
+        .where(RepairConversation.couple_id == seen.couple_id)
         .order_by(RepairConversation.id.desc())
         .limit(limit)
     )

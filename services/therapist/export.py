@@ -11,7 +11,7 @@ from services.therapist import progress
 EXPORT_CONVERSATIONS = 200
 
 
-def couple_export(access: TherapistAccess, couple) -> dict:
+def couple_export(access: TherapistAccess) -> dict:
     """The couple as the therapist may see it, as plain data; conversations only within that scope."""
     # Said here, not left to the first read's own check: the check-ins, CSI-4 and reassurance counts below
     # need the progress scope too, and once a partner revokes it nothing of them may be downloaded.
@@ -36,14 +36,14 @@ def couple_export(access: TherapistAccess, couple) -> dict:
                     for week, connection, safety in zip(series.weeks, series.connection, series.safety, strict=True)
                 ],
             }
-            for series in checkins.per_person(couple)
+            for series in checkins.for_therapist(access)
         ],
         # Each partner's CSI-4 totals (Funk & Rogge 2007, 0-21), every fourth week, gaps as null.
-        "csi4": checkins.csi_per_person(couple),
+        "csi4": checkins.csi_per_person(access),
         # Hard moments: only how many reassurance requests were sent and answered each week, never the words.
         "reassurance_requests_per_week": [
             {"week": c.week.isoformat(), "sent": c.sent, "answered": c.answered}
-            for c in reassurance.weekly_counts(access.couple_id)
+            for c in reassurance.weekly_counts(access)
         ],
     }
     if access.allows("conversations"):

@@ -258,6 +258,14 @@ def log_read(
     )
 
 
+def log_couple_page(access: TherapistAccess) -> None:
+    """One view of a couple's page is one entry in their log, named by the widest thing it showed."""
+    if access.allows("conversations"):
+        log_read(access, "conversations")
+    elif access.allows("progress"):
+        log_read(access, "progress")
+
+
 def access_log(partner: User, limit: int = 100) -> list[AccessEntry]:
     """Every therapist read of the partner's current couple, newest first."""
     membership = db.session.scalar(Membership.active_of(partner.id))
@@ -466,8 +474,7 @@ def both_ready():
             Membership,
             sa.and_(
                 Membership.user_id == AssignmentAnswer.user_id,
-                Membership.couple_id == Assignment.couple_id,
-                Membership.is_current,
+                Membership.current_in(Assignment.couple_id),
             ),
         )
         .where(AssignmentAnswer.assignment_id == Assignment.id, AssignmentAnswer.ready.is_(True))

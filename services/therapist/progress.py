@@ -15,9 +15,13 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import Answer, Couple, PromptInstance, Reflection, utcnow
+from services.access import therapist as therapist_access
+from services.checkins import charts, checkins
+from services.moments import reassurance
+from services.therapist import links
 
 if TYPE_CHECKING:
-    from services.access.therapist import TherapistAccess
+    from models import User
 
 WINDOW = timedelta(days=28)
 
@@ -36,7 +40,7 @@ class Progress:
         return "no reflections yet" if self.felt_heard_rate is None else f"{round(self.felt_heard_rate * 100)}%"
 
 
-def of_couple(access: TherapistAccess, now: datetime | None = None) -> Progress:
+def of_couple(access: therapist_access.TherapistAccess, now: datetime | None = None) -> Progress:
     """The couple's engagement over the last four weeks, for a therapist whom both allow at least progress."""
     access.require("progress")
     couple_id = access.couple_id
@@ -81,3 +85,36 @@ def of_couple(access: TherapistAccess, now: datetime | None = None) -> Progress:
         revealed=revealed,
         felt_heard_rate=(counts.get("heard", 0) / total) if total else None,
     )
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a therapist within the progress scope sees of a couple at a glance."""
+
+    progress: Progress
+    chart: charts.Chart  # each partner's connection and safety, separately
+    csi: list[dict]  # each partner's CSI-4 totals
+    reassurance: list[reassurance.WeekCount]  # requests sent and answered per week, never their words
+
+
+def summary(access: therapist_access.TherapistAccess) -> Summary:
+    """The couple at a glance, for a therapist whom both partners allow at least progress."""
+    return Summary(
+        progress=of_couple(access),
+        chart=checkins.chart(access),
+        csi=checkins.csi_per_person(access),
+        reassurance=reassurance.weekly_counts(access),
+    )
+
+
+def dashboard(therapist: User) -> list[tuple[links.LinkState, Summary | None]]:
+    """Every live link of the therapist, with the summary of each couple that allows it; each summary shown
+    is one entry in that couple's access log."""
+    rows = []
+    for access in therapist_access.of_dashboard(therapist):
+        shown = None
+        if access.allows("progress"):
+            shown = summary(access)
+            links.log_read(access, "progress")
+        rows.append((access.state, shown))
+    return rows
