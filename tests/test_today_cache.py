@@ -114,3 +114,21 @@ def test_a_sealed_edit_leaves_the_partners_cached_page_as_it_was(app, factory):
     assert pair.a.id not in rendered  # served from the same cache entry
     assert "second thoughts" in page_text(sam.get("/today"))  # the editor sees their own edit at once
     assert pair.b.id in rendered
+
+
+@pytest.mark.parametrize(
+    "path, data",
+    [
+        ("/settings/timezone", {"timezone": "Europe/Paris"}),  # Today's own "use my phone's time zone"
+        ("/settings/notifications", {"part": "quiet", "timezone": "Europe/Paris"}),
+    ],
+)
+def test_my_new_time_zone_shows_at_once(app, factory, path, data):
+    """Today shows times in my zone, and its script offers the phone's zone when it differs from the page's: a
+    page cached before the change would offer it again after I had taken it."""
+    pair = factory.pair()
+    alex = _phone(app, pair.a)
+    assert 'data-timezone-check="UTC"' in page_text(alex.get("/today"))
+    assert alex.post(path, data=data).status_code == 302
+    alex.get("/today")  # the page with the "saved" message is never cached
+    assert 'data-timezone-check="Europe/Paris"' in page_text(alex.get("/today"))

@@ -25,6 +25,7 @@ from extensions import db
 from models import NOTIFICATION_KINDS, PushMessage, PushSubscription, User, utcnow
 from services.common.errors import Invalid
 from services.common.upsert import insert_ignoring_duplicates
+from services.couples import versions
 from services.delivery import clock
 from services.notifications import quiet_hours
 
@@ -190,7 +191,11 @@ def update_preferences(user: User, values: dict, tz_name: str, quiet_start, quie
     """Save which notifications a person wants, their time zone and their quiet hours (both ends or neither)."""
     if (quiet_start is None) != (quiet_end is None):
         raise Invalid("Give both ends of your quiet hours, or neither.", field="quiet_end")
-    user.timezone = clock.check_timezone(tz_name)
+    zone = clock.check_timezone(tz_name)
+    if zone != user.timezone and user.active_membership is not None:
+        # Today shows times in my zone: my cached page must not outlive the change.
+        versions.person_changed(user.id, user.active_membership.couple_id)
+    user.timezone = zone
     for name in PREFERENCE_FIELDS:
         setattr(user, name, bool(values.get(name)))
     user.quiet_start, user.quiet_end = quiet_start, quiet_end
