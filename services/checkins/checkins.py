@@ -621,13 +621,15 @@ def check_values(values: Mapping, *, with_csi: bool = False) -> dict:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class CheckinOutcome:
+    """What submitting a check-in did: my entry as stored, its week, and whether it revealed the week."""
+
     entry: Entry
     week: date
     revealed_now: bool
 
 
-def submit(user: User, couple: Couple, values: Mapping, now: datetime | None = None) -> Outcome:
+def submit(user: User, couple: Couple, values: Mapping, now: datetime | None = None) -> CheckinOutcome:
     """Save (or, until both have answered, change) user's check-in for this week, on any day of it.
 
     The couple's row is locked first, so two partners answering at the same
@@ -672,7 +674,7 @@ def submit(user: User, couple: Couple, values: Mapping, now: datetime | None = N
     else:
         # An edit while sealed changes nothing the partner may see, not even when it happened.
         versions.person_changed(user.id, locked.id)
-    return Outcome(Entry.of(mine), week, revealed_now=partner_answered)
+    return CheckinOutcome(Entry.of(mine), week, revealed_now=partner_answered)
 
 
 # The page -------------------------------------------------------------------------

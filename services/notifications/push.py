@@ -167,7 +167,9 @@ class PublicResolver(AbstractResolver):
 
 
 @dataclass
-class Outcome:
+class PushOutcome:
+    """What became of one claimed push: the push service's status, or why none came back."""
+
     message_id: int
     subscription_id: int
     status: int | None  # None: no HTTP response (network error), or never sent
@@ -339,7 +341,7 @@ class PushSender:
 
     # Sending ---------------------------------------------------------------
 
-    async def _send(self, row) -> Outcome:
+    async def _send(self, row) -> PushOutcome:
         """Send one message; whatever goes wrong becomes this row's outcome, never the batch's."""
         try:
             # Rows stored before keys were validated may hold one that can never encrypt (Invalid).
@@ -358,15 +360,15 @@ class PushSender:
             status, retry_after = await self._post(row.endpoint, encrypt(keys, body.encode()), headers)
         except Invalid as error:
             log.warning("push %s to %s can't be sent: %s", row.id, _host(row.endpoint), error.message)
-            return Outcome(row.id, row.subscription_id, None, unsendable=True)
+            return PushOutcome(row.id, row.subscription_id, None, unsendable=True)
         except (TimeoutError, aiohttp.ClientError, OSError) as error:
             log.warning("push to %s failed without an answer: %s", _host(row.endpoint), _describe(error))
-            return Outcome(row.id, row.subscription_id, None)
+            return PushOutcome(row.id, row.subscription_id, None)
         except Exception as error:
             # Anything else (encryption, a malformed answer): retried with backoff until it gives up.
             log.error("push to %s failed: %s", _host(row.endpoint), _describe(error))
-            return Outcome(row.id, row.subscription_id, None)
-        return Outcome(row.id, row.subscription_id, status, _retry_after(retry_after))
+            return PushOutcome(row.id, row.subscription_id, None)
+        return PushOutcome(row.id, row.subscription_id, status, _retry_after(retry_after))
 
     async def _post(self, endpoint: str, body: bytes, headers: dict) -> tuple[int, str | None]:
         """POST one encrypted message; its status and Retry-After. The reply is read to its end, so the
@@ -381,13 +383,13 @@ class PushSender:
         async def one(row):
             async with gate:
                 if time.monotonic() > start_by:
-                    outcomes.put(Outcome(row.id, row.subscription_id, None, released_claim=row.claim))
+                    outcomes.put(PushOutcome(row.id, row.subscription_id, None, released_claim=row.claim))
                 else:
                     outcomes.put(await self._send(row))
 
         await asyncio.gather(*(one(row) for row in rows))
 
-    def _record(self, outcomes: list[Outcome], attempts: dict[int, int], report: Report) -> None:
+    def _record(self, outcomes: list[PushOutcome], attempts: dict[int, int], report: Report) -> None:
         if not outcomes:
             return
         now = utcnow()
@@ -495,7 +497,7 @@ class PushSender:
         sending = []
         in_flight = 0
         exhausted = False
-        noted: list[Outcome] = []
+        noted: list[PushOutcome] = []
         last_record = time.monotonic()
 
         def claim_more() -> bool:
