@@ -8,6 +8,11 @@ from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
 
+def one_of(column: str, values: tuple[str, ...]) -> str:
+    """A check constraint's SQL keeping column to the values a model module lists once ("x IN ('a', 'b')")."""
+    return "{} IN ({})".format(column, ", ".join(f"'{value}'" for value in values))
+
+
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC (a callable for column defaults)."""
     return datetime.now(UTC)

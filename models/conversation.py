@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
-from models.base import UTCDateTime, utcnow
+from models.base import UTCDateTime, one_of, utcnow
 
 if TYPE_CHECKING:
     from models.couple import Couple
@@ -25,7 +25,7 @@ class PromptInstance(db.Model):
     __tablename__ = "prompt_instances"
     __table_args__ = (
         UniqueConstraint("couple_id", "slot_at", name="uq_prompt_instances_couple_slot"),
-        CheckConstraint("source IN ('first', 'library', 'therapist')", name="ck_prompt_instances_source"),
+        CheckConstraint(one_of("source", SOURCES), name="ck_prompt_instances_source"),
         CheckConstraint("depth BETWEEN 1 AND 3", name="ck_prompt_instances_depth"),
         Index("ix_prompt_instances_couple_revealed", "couple_id", "revealed_at"),
         Index(

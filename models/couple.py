@@ -11,7 +11,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
-from models.base import UTCDateTime, utcnow
+from models.base import UTCDateTime, one_of, utcnow
 
 if TYPE_CHECKING:
     from models.user import User
@@ -24,7 +24,7 @@ class Couple(db.Model):
 
     __tablename__ = "couples"
     __table_args__ = (
-        CheckConstraint("cadence IN ('daily', 'weekdays', 'days')", name="ck_couples_cadence"),
+        CheckConstraint(one_of("cadence", CADENCES), name="ck_couples_cadence"),
         CheckConstraint("cadence_days BETWEEN 0 AND 127", name="ck_couples_cadence_days"),
         Index("ix_couples_next_delivery_at", "next_delivery_at"),
         CheckConstraint("checkin_day BETWEEN 0 AND 6", name="ck_couples_checkin_day"),

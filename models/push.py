@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
-from models.base import UTCDateTime, utcnow
+from models.base import UTCDateTime, one_of, utcnow
 
 # The kinds the outbox accepts (the table's constraint); services/notifications/notify.py defines what each one is.
 NOTIFICATION_KINDS = (
@@ -56,9 +56,7 @@ class PushMessage(db.Model):
     __tablename__ = "push_messages"
     __table_args__ = (
         UniqueConstraint("subscription_id", "event_key", name="uq_push_messages_event"),
-        CheckConstraint(
-            "kind IN ({})".format(", ".join(f"'{kind}'" for kind in NOTIFICATION_KINDS)), name="ck_push_messages_kind"
-        ),
+        CheckConstraint(one_of("kind", NOTIFICATION_KINDS), name="ck_push_messages_kind"),
         CheckConstraint("status IN ('pending', 'sent', 'failed')", name="ck_push_messages_status"),
         Index(
             "ix_push_messages_due",

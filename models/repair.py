@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
-from models.base import UTCDateTime, utcnow
+from models.base import UTCDateTime, one_of, utcnow
 
 # The six steps, in order; who acts at each is decided by services/repair/conversations.py.
 STEPS = (1, 2, 3, 4, 5, 6)
@@ -27,7 +27,7 @@ class RepairConversation(db.Model):
 
     __tablename__ = "repair_conversations"
     __table_args__ = (
-        CheckConstraint("state IN ('asked', 'open', 'ended')", name="ck_repair_conversations_state"),
+        CheckConstraint(one_of("state", STATES), name="ck_repair_conversations_state"),
         CheckConstraint("step BETWEEN 1 AND 6", name="ck_repair_conversations_step"),
         CheckConstraint("speaker_id <> listener_id", name="ck_repair_conversations_two_people"),
         CheckConstraint("topic IS NULL OR length(topic) BETWEEN 1 AND 120", name="ck_repair_conversations_topic"),
@@ -87,8 +87,7 @@ class RepairTurn(db.Model):
         CheckConstraint("step BETWEEN 1 AND 6", name="ck_repair_turns_step"),
         CheckConstraint("body IS NULL OR length(body) BETWEEN 1 AND 5000", name="ck_repair_turns_body"),
         CheckConstraint(
-            "choice IS NULL OR choice IN ('heard', 'partly', 'reassurance', 'change', 'time', 'nothing',"
-            " 'words', 'commitment')",
+            "choice IS NULL OR " + one_of("choice", tuple(dict.fromkeys(RESPONSES + NEEDS + ANSWERS))),
             name="ck_repair_turns_choice",
         ),
         # Only the speaker's first step is ever a draft.
@@ -140,7 +139,7 @@ class CommitmentMoment(db.Model):
 
     __tablename__ = "commitment_moments"
     __table_args__ = (
-        CheckConstraint("kind IN ('did', 'noticed')", name="ck_commitment_moments_kind"),
+        CheckConstraint(one_of("kind", MOMENT_KINDS), name="ck_commitment_moments_kind"),
         CheckConstraint("note IS NULL OR length(note) BETWEEN 1 AND 300", name="ck_commitment_moments_note"),
     )
 

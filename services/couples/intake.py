@@ -18,8 +18,6 @@ from models.intake import REASONS, SAFE_ANSWERS
 from services.common.errors import Invalid
 from services.couples import versions
 
-DEFAULT_DEPTH = 1
-
 
 def intake_of(user: User) -> Intake | None:
     """The person's own intake; nothing else in Attune reads it."""
