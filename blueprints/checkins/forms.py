@@ -93,7 +93,7 @@ class CheckInForm(Form):
 
     @classmethod
     def for_entry(cls, mine) -> CheckInForm:
-        """The form filled in with my saved check-in (services.checkins.Entry), or empty."""
+        """The form filled in with my saved check-in (services.access.checkins.Entry), or empty."""
         if mine is None:
             return cls()
         data = {name: getattr(mine, name) for name in FIELDS}

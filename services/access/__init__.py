@@ -49,6 +49,12 @@ class SealedPair:
     revealed: bool
 
 
+def is_revealed(instance: PromptInstance) -> bool:
+    """Whether both answers (and the reflections after them) are open to both partners. A set-aside prompt never
+    is: it can only be set aside unrevealed, and the second test keeps it so even if that ever changed."""
+    return instance.revealed_at is not None and instance.set_aside_at is None
+
+
 def answers_for(user: User, instance: PromptInstance, answers: Iterable[Answer]) -> SealedPair:
     """Sort answers into mine and my partner's, hiding the partner's until both have answered."""
     mine = None
@@ -58,7 +64,7 @@ def answers_for(user: User, instance: PromptInstance, answers: Iterable[Answer])
             mine = answer
         else:
             partner = answer
-    revealed = instance.revealed_at is not None
+    revealed = is_revealed(instance)
     return SealedPair(
         mine=mine,
         partner=partner if revealed else None,

@@ -42,6 +42,8 @@ from models import (
     User,
     utcnow,
 )
+from services import access
+from services.access import checkins as checkin_access
 from services.couples import intake, pairing, versions
 from services.journal import data as journal_data
 from services.notifications import notify
@@ -161,7 +163,7 @@ def _couples(user: User) -> list[dict[str, Any]]:
         instance_ids = [i.id for i in instances]
         for answer in db.session.scalars(sa.select(Answer).where(Answer.instance_id.in_(instance_ids))):
             answers[answer.instance_id].append(answer)
-        revealed_ids = [i.id for i in instances if _revealed(i)]
+        revealed_ids = [i.id for i in instances if access.is_revealed(i)]
         if revealed_ids:
             for reflection in db.session.scalars(
                 sa.select(Reflection).where(Reflection.instance_id.in_(revealed_ids)).order_by(Reflection.id)
@@ -192,17 +194,10 @@ def _couples(user: User) -> list[dict[str, Any]]:
     ]
 
 
-def _revealed(instance: PromptInstance) -> bool:
-    # Set-aside prompts are never revealed; the second test keeps it so even if that ever changed.
-    return instance.revealed_at is not None and instance.set_aside_at is None
-
-
 def _prompt(
     user: User, instance: PromptInstance, answers: list[Answer], reflections: list[Reflection]
 ) -> dict[str, Any]:
-    revealed = _revealed(instance)
-    mine = next((a for a in answers if a.user_id == user.id), None)
-    partner = next((a for a in answers if a.user_id != user.id), None) if revealed else None
+    sealed = access.answers_for(user, instance, answers)
     return {
         "text": instance.text,
         "follow_up": instance.follow_up,
@@ -212,9 +207,9 @@ def _prompt(
         "revealed_at": _iso(instance.revealed_at),
         "set_aside_at": _iso(instance.set_aside_at),
         "completed_at": _iso(instance.completed_at),
-        "my_answer": _answer(mine, mine=True),
-        "partner_answer": _answer(partner, mine=False),
-        "reflections": [_reflection(user, r) for r in reflections] if revealed else [],
+        "my_answer": _answer(sealed.mine, mine=True),
+        "partner_answer": _answer(sealed.partner, mine=False),
+        "reflections": [_reflection(user, r) for r in reflections] if sealed.revealed else [],
     }
 
 
@@ -234,47 +229,47 @@ def _reflection(user: User, reflection: Reflection) -> dict[str, Any]:
 
 
 def _checkins(user: User, couple_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    rows = list(
-        db.session.scalars(
-            sa.select(CheckIn).where(CheckIn.couple_id.in_(couple_ids)).order_by(CheckIn.week, CheckIn.id)
-        )
-    )
-    # A partner's check-in is sealed until both answered that week, like an answer.
-    my_weeks = {(c.couple_id, c.week) for c in rows if c.user_id == user.id}
+    """My check-ins, and my partner's of the weeks both of us answered, sealed as on the check-in page."""
+    weeks: dict[tuple[int, date], list[CheckIn]] = defaultdict(list)
+    for c in db.session.scalars(
+        sa.select(CheckIn).where(CheckIn.couple_id.in_(couple_ids)).order_by(CheckIn.week, CheckIn.id)
+    ):
+        weeks[c.couple_id, c.week].append(c)
     result: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for c in rows:
-        if c.user_id != user.id and (c.couple_id, c.week) not in my_weeks:
-            continue
-        mine = c.user_id == user.id
-        row = {
-            "week": _iso(c.week),
-            "by": "me" if mine else "partner",
-            "connection": c.connection,
-            "feeling": c.feeling,
-            "worry": c.worry,
-            "appreciation": c.appreciation,
-            "need": c.need,
-            "created_at": _iso(c.created_at),
-        }
-        # The safety score and the CSI-4 are their person's own: never in the partner's export
-        # (the CSI-4 only if its person chose to share it).
-        if mine:
-            row["safety"] = c.safety
-            row["csi4"] = _csi(c) | {"shared": c.csi_shared} if c.csi_total is not None else None
-        elif c.csi_shared and c.csi_total is not None:
-            row["csi4"] = {"total": c.csi_total}
-        result[c.couple_id].append(row)
+    for (couple_id, week), rows in weeks.items():
+        sealed = checkin_access.seal_week(user, week, rows)
+        for c in rows:
+            mine = c.user_id == user.id
+            entry = sealed.mine if mine else sealed.partner
+            if entry is not None:
+                result[couple_id].append(_checkin(week, entry, mine))
     return result
 
 
-def _csi(c: CheckIn) -> dict[str, Any]:
-    return {
-        "happiness": c.csi_happiness,
-        "warm": c.csi_warm,
-        "rewarding": c.csi_rewarding,
-        "satisfied": c.csi_satisfied,
-        "total": c.csi_total,
+def _checkin(week: date, entry: checkin_access.Entry, mine: bool) -> dict[str, Any]:
+    row = {
+        "week": _iso(week),
+        "by": "me" if mine else "partner",
+        "connection": entry.connection,
+        "feeling": entry.feeling,
+        "worry": entry.worry,
+        "appreciation": entry.appreciation,
+        "need": entry.need,
+        "created_at": _iso(entry.created_at),
     }
+    # The safety score and the CSI-4 are their person's own: the sealed entry of a partner carries neither (the
+    # CSI-4's total only if its person chose to share it).
+    if mine:
+        row["safety"] = entry.safety
+        row["csi4"] = _csi(entry) if entry.csi_total is not None else None
+    elif entry.csi_shared:
+        row["csi4"] = {"total": entry.csi_total}
+    return row
+
+
+def _csi(entry: checkin_access.Entry) -> dict[str, Any]:
+    items = dict(zip(("happiness", "warm", "rewarding", "satisfied"), entry.csi, strict=True))
+    return items | {"total": entry.csi_total, "shared": entry.csi_shared}
 
 
 def _access_log(couple_ids: list[int]) -> dict[int, list[dict[str, Any]]]:

@@ -28,6 +28,8 @@ import sqlalchemy as sa
 
 from extensions import db
 from models import CheckIn, Couple, Membership, TherapistLink, User, utcnow
+from services.access import checkins as sealing
+from services.access.checkins import CSI_ITEMS, Entry, WeekView
 from services.checkins import charts
 from services.common.errors import Conflict, Invalid, NotFound
 from services.conversation import reading
@@ -48,7 +50,6 @@ EARLIER_PER_PAGE = 4
 EARLIER_MAX_PAGE = 260
 FIELDS = ("connection", "safety", "feeling", "worry", "appreciation", "need")
 # The CSI-4 (Funk & Rogge 2007, Couples Satisfaction Index): item 1 is scored 0-6, items 2-4 are 0-5.
-CSI_ITEMS = ("csi_happiness", "csi_warm", "csi_rewarding", "csi_satisfied")
 CSI_FIELDS = (*CSI_ITEMS, "csi_shared")
 CSI_MAX = {"csi_happiness": 6, "csi_warm": 5, "csi_rewarding": 5, "csi_satisfied": 5}
 CSI_TOTAL_MAX = 21
@@ -109,98 +110,14 @@ def _clock(couple: Couple, now: datetime | None) -> datetime:
     return now
 
 
-# What one partner may see -------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One partner's check-in as plain values (no ORM state reaches a template).
-
-    safety and the CSI-4 are filled in only for the person's own entry (and
-    the CSI-4 for the partner's only when they chose to share it).
-    """
-
-    user_id: int
-    connection: int
-    feeling: str
-    worry: str | None
-    appreciation: str
-    need: str
-    safety: int | None = None
-    csi_total: int | None = None
-    csi_shared: bool = False
-    csi: tuple[int, int, int, int] | None = None
-
-    @classmethod
-    def of(cls, row: CheckIn) -> Entry:
-        """The person's own check-in, all of it."""
-        items = tuple(getattr(row, name) for name in CSI_ITEMS)
-        return cls(
-            row.user_id,
-            row.connection,
-            row.feeling,
-            row.worry,
-            row.appreciation,
-            row.need,
-            safety=row.safety,
-            csi_total=row.csi_total,
-            csi_shared=row.csi_shared,
-            csi=None if row.csi_total is None else items,
-        )
-
-    @classmethod
-    def as_partner(cls, row: CheckIn) -> Entry:
-        """The partner's check-in as I may see it: never their safety score; their CSI-4 only if they shared it."""
-        return cls(
-            row.user_id,
-            row.connection,
-            row.feeling,
-            row.worry,
-            row.appreciation,
-            row.need,
-            csi_total=row.csi_total if row.csi_shared else None,
-            csi_shared=row.csi_shared and row.csi_total is not None,
-        )
-
-
-@dataclass(frozen=True)
-class WeekView:
-    """A week's check-ins as one partner may see them: the partner's only once both have answered."""
-
-    week: date
-    mine: Entry | None
-    partner: Entry | None  # None until both have answered, whatever the database holds
-    partner_answered: bool
-    revealed: bool
-
-
-def _seal(user: User, week: date, rows: list[CheckIn]) -> WeekView:
-    mine = next((r for r in rows if r.user_id == user.id), None)
-    theirs = next((r for r in rows if r.user_id != user.id), None)
-    revealed = mine is not None and theirs is not None
-    return WeekView(
-        week=week,
-        mine=Entry.of(mine) if mine else None,
-        partner=Entry.as_partner(theirs) if revealed else None,
-        partner_answered=theirs is not None,
-        revealed=revealed,
-    )
-
-
-def _ensure_member(user: User, couple: Couple) -> None:
-    """NotFound unless user is, or was, one of the couple."""
-    member = db.session.scalar(
-        sa.select(Membership.id).where(Membership.couple_id == couple.id, Membership.user_id == user.id).limit(1)
-    )
-    if member is None:
-        raise NotFound("We couldn't find that couple.")
+# What one partner may see (sealed by services.access.checkins) ----------------------------
 
 
 def view(user: User, couple: Couple, week: date) -> WeekView:
     """One week's check-ins for user: always their own, the partner's only once both have answered."""
-    _ensure_member(user, couple)
+    sealing.ensure_member(user, couple)
     rows = list(db.session.scalars(sa.select(CheckIn).where(CheckIn.couple_id == couple.id, CheckIn.week == week)))
-    return _seal(user, week, rows)
+    return sealing.seal_week(user, week, rows)
 
 
 def _window(couple: Couple, weeks: int, now: datetime | None) -> list[date]:
@@ -208,29 +125,21 @@ def _window(couple: Couple, weeks: int, now: datetime | None) -> list[date]:
     return [last - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
 
 
-def _revealed_weeks(couple_id: int, first: date, last: date):
-    """The weeks in first..last that both partners answered (the only weeks anyone may read)."""
-    return (
-        sa.select(CheckIn.week)
-        .where(CheckIn.couple_id == couple_id, CheckIn.week.between(first, last))
-        .group_by(CheckIn.week)
-        .having(sa.func.count(sa.distinct(CheckIn.user_id)) == 2)
-    )
-
-
 def revealed(user: User, couple: Couple, weeks: int = CHART_WEEKS, now: datetime | None = None) -> list[WeekView]:
     """The revealed weeks among the last `weeks`, newest first, both partners' answers side by side."""
-    _ensure_member(user, couple)
+    sealing.ensure_member(user, couple)
     window = _window(couple, weeks, now)
     rows = db.session.scalars(
         sa.select(CheckIn)
-        .where(CheckIn.couple_id == couple.id, CheckIn.week.in_(_revealed_weeks(couple.id, window[0], window[-1])))
+        .where(
+            CheckIn.couple_id == couple.id, CheckIn.week.in_(sealing.revealed_weeks(couple.id, window[0], window[-1]))
+        )
         .order_by(CheckIn.week.desc(), CheckIn.id)
     )
     by_week: dict[date, list[CheckIn]] = {}
     for row in rows:
         by_week.setdefault(row.week, []).append(row)
-    return [_seal(user, week, week_rows) for week, week_rows in by_week.items()]
+    return [sealing.seal_week(user, week, week_rows) for week, week_rows in by_week.items()]
 
 
 @dataclass(frozen=True)
@@ -254,13 +163,13 @@ def earlier(user: User, page: int = 1, now: datetime | None = None) -> EarlierPa
         raise NotFound("There is no such page of earlier weeks.")
     if couple is None:
         return EarlierPage([], 1, False)
-    _ensure_member(user, couple)
+    sealing.ensure_member(user, couple)
     last = current_week(couple, now)
     if couple.is_active and reading.partner_in(user, couple.id) is not None:
         last -= timedelta(weeks=1)  # this week's own page shows this week
     shown = list(
         db.session.scalars(
-            _revealed_weeks(couple.id, date.min, last)
+            sealing.revealed_weeks(couple.id, date.min, last)
             .order_by(CheckIn.week.desc())
             .offset((page - 1) * EARLIER_PER_PAGE)
             .limit(EARLIER_PER_PAGE + 1)
@@ -275,7 +184,7 @@ def earlier(user: User, page: int = 1, now: datetime | None = None) -> EarlierPa
         sa.select(CheckIn).where(CheckIn.couple_id == couple.id, CheckIn.week.in_(shown)).order_by(CheckIn.id)
     ):
         by_week[row.week].append(row)
-    return EarlierPage([_seal(user, week, rows) for week, rows in by_week.items()], page, has_next)
+    return EarlierPage([sealing.seal_week(user, week, rows) for week, rows in by_week.items()], page, has_next)
 
 
 @dataclass(frozen=True)
@@ -303,7 +212,7 @@ def _by_person(couple: Couple, window: list[date], columns: tuple[str, ...]) -> 
     """(user, week) -> the named columns, for the revealed weeks of the window only."""
     rows = db.session.execute(
         sa.select(CheckIn.user_id, CheckIn.week, *(getattr(CheckIn, c) for c in columns)).where(
-            CheckIn.couple_id == couple.id, CheckIn.week.in_(_revealed_weeks(couple.id, window[0], window[-1]))
+            CheckIn.couple_id == couple.id, CheckIn.week.in_(sealing.revealed_weeks(couple.id, window[0], window[-1]))
         )
     )
     return {(row[0], row[1]): tuple(row[2:]) for row in rows}

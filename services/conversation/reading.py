@@ -92,6 +92,7 @@ class PromptView:
     delivered_at: datetime
     revealed_at: datetime | None
     completed_at: datetime | None
+    set_aside_at: datetime | None
     theme: ThemeView | None
     note: str | None = None
     answers: list[AnswerView] = field(default_factory=list)
@@ -129,6 +130,7 @@ _TODAY = (
         _recent_unfinished.c.delivered_at,
         _recent_unfinished.c.revealed_at,
         _recent_unfinished.c.completed_at,
+        _recent_unfinished.c.set_aside_at,
         _recent_unfinished.c.slot_at,
         _recent_unfinished.c.note,
         _themes.c.id.label("theme_id"),
@@ -175,6 +177,7 @@ def _today_prompts(couple_id: int) -> list[PromptView]:
                 row.delivered_at,
                 row.revealed_at,
                 row.completed_at,
+                row.set_aside_at,
                 theme,
                 row.note,
             )
