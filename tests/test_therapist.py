@@ -425,3 +425,13 @@ def test_the_therapist_can_set_the_focus_of_the_path(app, factory, world):
     therapist.post(f"/therapist/couples/{world['link']}/focus", data={"stage": ""})
     with app.app_context():
         assert db.session.get(Couple, pair.couple_id).focus_stage is None
+
+
+def test_a_wrong_therapist_code_is_refused_beside_its_field(app, factory):
+    """A code that matches no therapist is a refusal of what was typed (the form again, 422), not a missing page."""
+    pair = factory.pair()
+    alex = logged_in(app, pair.a)
+    response = alex.post("/settings/therapists", data={"code": "ZZZZ-ZZZZ"})
+    assert response.status_code == 422
+    page = page_text(response)
+    assert 'aria-invalid="true"' in page and "We couldn't find a therapist with that code." in page

@@ -96,7 +96,8 @@ def link_by_code(partner: User, code: str) -> TherapistLink:
         else None
     )
     if therapist is None:
-        raise NotFound("We couldn't find a therapist with that code. Check it with them.", field="code")
+        # A refusal of what was typed (shown beside the field), not a missing page.
+        raise Invalid("We couldn't find a therapist with that code. Check it with them.", field="code")
     existing = db.session.scalar(
         sa.select(TherapistLink).where(
             TherapistLink.couple_id == membership.couple_id,
