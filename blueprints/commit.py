@@ -21,7 +21,7 @@ from flask import flash
 from flask_wtf import FlaskForm
 
 from extensions import db
-from services.common.errors import NotFound, ServiceError
+from services.common.errors import ServiceError
 
 T = TypeVar("T")
 
@@ -36,19 +36,17 @@ class Done(Generic[T]):
 def committed(action: Callable[..., T], *args, form: FlaskForm | None = None, **kwargs) -> Done[T] | None:
     """The commit of a page route: call the service, then commit once and return Done.
 
-    When a rule refuses (ServiceError), nothing is kept: the session is rolled
-    back and the refusal is shown beside the form's field, or at the top of the
-    page (flashed) when there is no form to show it in; the route then renders
-    its form again or redirects, and returns None here. Something that isn't
-    there, or isn't this person's (NotFound), is the 404 page, as it is for a
-    GET; that and any other exception reach the error handlers, which roll back.
-    So an action that no rule refuses (ending a login, a therapist's read with
-    its access-log entry, kept even if the page then fails) always returns Done.
+    When a rule refuses (ServiceError, NotFound included: a suggestion taken
+    back a moment ago is said in words, beside what the person was doing),
+    nothing is kept: the session is rolled back and the refusal is shown beside
+    the form's field, or at the top of the page (flashed) when there is no form
+    to show it in; the route then renders its form again or redirects, and
+    returns None here. Any other exception reaches the error handlers, which
+    roll back too. An action that no rule refuses (ending a login, writing a
+    therapist's read to the access log) always returns Done.
     """
     try:
         value = action(*args, **kwargs)
-    except NotFound:
-        raise
     except ServiceError as error:
         db.session.rollback()
         if form is not None:

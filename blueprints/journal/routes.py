@@ -192,5 +192,6 @@ def therapist_list(link_id: int):
 @bp.get("/journal/therapist/<id:link_id>/<id:entry_id>")
 def therapist_entry(link_id: int, entry_id: int):
     """For a therapist: one shared entry; the read is written to the couple's access log."""
-    entry = committed(journal.read_as_therapist, g.access, entry_id).value
+    entry = access.therapist_entry(g.access, entry_id)
+    committed(links.log_read, g.access, "journal", journal_entry_id=entry.id)
     return render_template("journal/therapist_entry.html", access=g.access, entry=entry, tag_words=journal.TAG_WORDS)

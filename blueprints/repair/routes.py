@@ -27,6 +27,7 @@ from services.repair import commitments, conversations
 from services.repair.conversations import STEP_NAMES
 from services.repair.guidance import ANSWER_WORDS, CHOICE_WORDS, NEED_WORDS
 from services.repair.guidance import STEPS as GUIDANCE
+from services.therapist import links
 
 # Repair pages are a couple's own; the one therapist page here is for a therapist linked to the couple.
 partners_only(bp, therapist_views=("therapist_view",))
@@ -338,7 +339,8 @@ def not_right_yet(commitment_id: int):
 @bp.get("/therapist/couples/<id:link_id>/repair")
 def therapist_view(link_id: int):
     """Repair work as a consented therapist may see it: in full within the conversations scope, logged."""
-    seen = committed(access.therapist_view, g.access).value
+    seen = access.therapist_view(g.access)
+    committed(links.log_read, g.access, "repair")  # kept even if the page then fails
     return render_template(
         "repair/therapist.html",
         seen=seen,

@@ -16,7 +16,6 @@ from extensions import db
 from models import Commitment, Membership, RepairConversation, RepairTurn, User
 from services.access import therapist as therapist_access
 from services.common.errors import NotFound
-from services.therapist import links
 
 
 def _couple_ids(user: User, *, current_only: bool) -> sa.Select:
@@ -97,7 +96,6 @@ class TherapistRepairView:
 
 
 def therapist_view(access: therapist_access.TherapistAccess) -> TherapistRepairView:
-    """The therapist's view of repair work: progress scope at least (commitments exist, moments noticed); logged."""
+    """The therapist's view of repair work: progress scope at least (commitments exist, moments noticed)."""
     access.require("progress")
-    links.log_read(access, "repair")
     return TherapistRepairView(access=access, conversations=access.allows("conversations"))

@@ -17,7 +17,6 @@ from extensions import db
 from models import JOURNAL_TAGS, JournalEntry, User, utcnow
 from models.journal import JOURNAL_MAX
 from services.access import journal as access
-from services.access.therapist import TherapistAccess
 from services.common import idempotency
 from services.common.errors import Conflict, Invalid, NotFound
 from services.common.text import REFLECTION_MAX, check_text
@@ -192,10 +191,3 @@ def mine(user: User, *, tag: str | None = None, query: str | None = None, limit:
         statement.order_by(JournalEntry.created_at.desc(), JournalEntry.id.desc()).limit(limit)
     )
     return Listing(list(entries), tag, query)
-
-
-def read_as_therapist(access_: TherapistAccess, entry_id: int) -> JournalEntry:
-    """One shared entry, for the therapist it was shared with; the read goes in the couple's access log."""
-    entry = access.therapist_entry(access_, entry_id)
-    links.log_read(access_, "journal", journal_entry_id=entry.id)
-    return entry
