@@ -268,7 +268,7 @@ def _checkin(week: date, entry: checkin_access.Entry, mine: bool) -> dict[str, A
 
 
 def _csi(entry: checkin_access.Entry) -> dict[str, Any]:
-    items = dict(zip(("happiness", "warm", "rewarding", "satisfied"), entry.csi, strict=True))
+    items = {name.removeprefix("csi_"): value for name, value in zip(checkin_access.CSI_ITEMS, entry.csi, strict=True)}
     return items | {"total": entry.csi_total, "shared": entry.csi_shared}
 
 

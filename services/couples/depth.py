@@ -164,7 +164,7 @@ def ease_after_hard_moment(user: User, now: datetime) -> None:
     Only the person's own row and page version move; the partner's pages stay byte for byte the same.
     """
     user.ease_from, user.ease_until = ease_window(now, user.ease_from, user.ease_until)
-    _moved_for(user)
+    versions.my_pages_changed(user)
 
 
 def choose_ceiling(user: User, ceiling: int) -> None:
@@ -172,24 +172,18 @@ def choose_ceiling(user: User, ceiling: int) -> None:
     if ceiling not in (1, 2, 3):
         raise Invalid("Choose one of the three depths.", field="max_depth")
     user.max_depth = ceiling
-    _moved_for(user)
+    versions.my_pages_changed(user)
 
 
 def keep_usual_depth(user: User) -> None:
     """The person's undo: no easing, their own choice as it was."""
     user.ease_from = user.ease_until = None
-    _moved_for(user)
+    versions.my_pages_changed(user)
 
 
 def easing_shown(user: User, now: datetime) -> bool:
     """Whether to show the person (only them) the kind line about easing: while it waits or lasts."""
     return user.ease_until is not None and now < user.ease_until
-
-
-def _moved_for(user: User) -> None:
-    membership = user.active_membership
-    if membership is not None:
-        versions.person_changed(user.id, membership.couple_id)
 
 
 # Moving the stored ramp, in the transaction of the event ------------------------------------------

@@ -16,6 +16,7 @@ from extensions import db
 from models import Intake, User, utcnow
 from models.intake import REASONS, SAFE_ANSWERS
 from services.common.errors import Invalid
+from services.couples import depth as depth_rule
 from services.couples import versions
 
 
@@ -32,20 +33,11 @@ def _own(user: User) -> Intake:
     return intake
 
 
-def _changed_for_me(user: User) -> None:
-    membership = user.active_membership
-    if membership is not None:
-        versions.person_changed(user.id, membership.couple_id)
-
-
 def choose_depth(user: User, depth: int) -> Intake:
     """The first screen: how deep prompts may go for me (the couple gets the lower of the two choices)."""
-    if depth not in (1, 2, 3):
-        raise Invalid("Choose one of the three depths.", field="max_depth")
-    user.max_depth = depth
+    depth_rule.choose_ceiling(user, depth)
     intake = _own(user)
     db.session.flush()
-    _changed_for_me(user)
     return intake
 
 
@@ -64,7 +56,7 @@ def answer(
     intake.sees_therapist, intake.feels_safe = sees_therapist, feels_safe
     intake.completed_at = intake.completed_at or now or utcnow()
     db.session.flush()
-    _changed_for_me(user)
+    versions.my_pages_changed(user)
     return intake
 
 

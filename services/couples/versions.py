@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from extensions import db
-from models import Couple, Membership
+from models import Couple, Membership, User
 
 
 def couple_changed(couple_id: int) -> None:
@@ -33,3 +33,11 @@ def person_changed(user_id: int, couple_id: int) -> None:
         .values(version=Membership.version + 1)
         .execution_options(synchronize_session=False)
     )
+
+
+def my_pages_changed(user: User) -> None:
+    """A setting only this person sees (their depth, easing, time zone) changed: their own cached pages go, if
+    they are in a couple; nobody else's move."""
+    membership = user.active_membership
+    if membership is not None:
+        person_changed(user.id, membership.couple_id)

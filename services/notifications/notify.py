@@ -192,9 +192,8 @@ def update_preferences(user: User, values: dict, tz_name: str, quiet_start, quie
     if (quiet_start is None) != (quiet_end is None):
         raise Invalid("Give both ends of your quiet hours, or neither.", field="quiet_end")
     zone = clock.check_timezone(tz_name)
-    if zone != user.timezone and user.active_membership is not None:
-        # Today shows times in my zone: my cached page must not outlive the change.
-        versions.person_changed(user.id, user.active_membership.couple_id)
+    if zone != user.timezone:
+        versions.my_pages_changed(user)  # Today shows times in my zone
     user.timezone = zone
     for name in PREFERENCE_FIELDS:
         setattr(user, name, bool(values.get(name)))
